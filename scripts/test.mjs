@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// README's test command. Builds what the tests load, then runs type-check, lint and the vitest suites, and
+// ends with one line `N passed, N failed` (type-check and lint count as one check each).
+// Extra arguments go to vitest (e.g. `npm test -- tests/market`).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const extra = process.argv.slice(2);
+let passed = 0;
+let failed = 0;
+
+function step(label, cmd, args) {
+  console.error(`\n== ${label}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  const ok = r.status === 0;
+  console.error(`== ${label}: ${ok ? 'ok' : 'FAILED'}`);
+  return ok;
+}
+
+if (!step('build', process.execPath, [join(root, 'scripts', 'build.mjs')])) {
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+if (extra.length === 0) {
+  step('typecheck (tsc)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']) ? passed++ : failed++;
+  step('lint (eslint)', bin('eslint'), ['--max-warnings', '0', '.']) ? passed++ : failed++;
+}
+
+const reportDir = join(root, '.tmp');
+mkdirSync(reportDir, { recursive: true });
+const report = join(reportDir, 'vitest-report.json');
+rmSync(report, { force: true });
+step('tests (vitest)', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra]);
+try {
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  passed += r.numPassedTests ?? 0;
+  failed += r.numFailedTests ?? 0;
+  // a suite that fails to load has no tests to count; count it as a failure so it cannot hide
+  const broken = (r.testResults ?? []).filter((t) => t.status === 'failed' && (t.assertionResults ?? []).length === 0).length;
+  failed += broken;
+  const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  if (skipped > 0) {
+    console.error(`${skipped} tests skipped or todo: counted as failed (no skipped tests are left behind)`);
+    failed += skipped;
+  }
+} catch (err) {
+  console.error(`could not read the vitest report ${report}: ${err.message}`);
+  failed++;
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
