@@ -1,0 +1,29 @@
+// One telemetry record: what a node daemon observed of one app over one sampling period.
+// Node daemons append these to the bus (Redis streams or the in-process bus); the service's estimator
+// consumes them. Units are in the field names (see service/units.ts).
+
+export interface TelemetryRecord {
+  /** app id (as registered) */
+  app: string;
+  /** node id the app runs on */
+  node: string;
+  /** end of the sampling period, ms since the Unix epoch */
+  timeMs: number;
+  /** the allocation in force during the period */
+  cacheMB: number;
+  bandwidthMbps: number;
+  /** measured throughput, operations (accesses) per second */
+  throughputOpsPerSec: number;
+  /** measured miss ratio over the period, 0..1 */
+  missRatio: number;
+  /** measured page traffic (fetch + write-back), bytes per second */
+  pageTrafficBytesPerSec: number;
+  /** bytes resident in the local cache at the end of the period */
+  residentBytes: number;
+  /** optional: a miss-ratio curve the daemon computed itself, [cacheMB, missRatio] points */
+  mrc?: [number, number][];
+  /** optional: sampled page ids (page numbers) accessed during the period, for the service-side MRC */
+  sampledPages?: number[];
+  /** optional: the sampling rate the sampled pages were taken at (0 < R <= 1) */
+  sampleRate?: number;
+}
