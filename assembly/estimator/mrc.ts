@@ -1,0 +1,554 @@
+// Miss-ratio curve of an LRU cache from a stream of page accesses, one engine per WASM instance.
+//
+// Exact LRU stack distances: a page table (open addressing, linear probing) maps page -> time of its last
+// access; a bitset over times marks the live "last access" times, and a Fenwick tree over 64-bit words of the
+// bitset counts them, so the stack depth of a re-referenced page (1 + live pages touched after it) costs
+// O(log(times / 64)). Times are renumbered (compacted) when they run out, so all state is bounded.
+//
+// Sampling (SHARDS, Waldspurger et al., FAST'15): a page is kept iff (hash >>> 8) < threshold; depths are
+// scaled by 1/rate, weights are 1/rate, and the surplus or deficit of sampled weight against the accesses
+// really seen goes to distance 0 (SHARDS_adj). Fixed memory: when more than capPages pages are sampled, the
+// threshold drops to the largest hash value in the set and those pages leave (a max-heap by hash).
+//
+// Rate correction: the sampled page set is itself a random draw (1500 pages at 1% of 150k pages is off by
+// ~2.6% either way), which scales every distance. A HyperLogLog sketch over all pages (2^16 registers,
+// ~0.4% error) estimates the distinct pages n, and kappa = sampled pages / (rate * n) corrects distances
+// and weights at curve time (kappa = 1 when exact or when the input was presampled elsewhere).
+//
+// Decay (optional): the weight of new accesses grows by 2^(n / halfLife), which ages old ones out; pages not
+// touched for STALE_HALF_LIVES half-lives are dropped at compaction so dead phases do not hold the sample set.
+//
+// Layout of a table entry (16 bytes): page u64 @0, time+1 u32 @8 (0 = empty slot), hash u32 @12.
+// service/estimator/mrc-twin.ts is the TypeScript twin of this file: same algorithm, same results.
+import { SAMPLE_SHIFT, SLOT_MUL, mix32, mix32x4, pageHash, HI_SEED, HLL_SEED } from './hash';
+
+const ENTRY: usize = 16;
+/** Histogram bins; the bin width (pages) doubles when a distance falls beyond the last bin. */
+export const NBINS: i32 = 1 << 15;
+const MIN_TABLE_BITS: i32 = 10;
+const SAMPLE_SPACE: f64 = 16777216.0; // 2^24 sampling values
+/** Decay rescales all weights when the growing scale passes 2^64 (far from f64 overflow). */
+const RESCALE_AT: f64 = 18446744073709551616.0;
+/** A page untouched for this many half-lives weighs < 1/256: dropping it costs nothing measurable. */
+const STALE_HALF_LIVES: f64 = 8.0;
+/** HyperLogLog registers: 2^18 bytes, standard error 1.04 / 512 = 0.2% (0.4% left curve tests at ~0.01 MAE). */
+const HLL_BITS: u32 = 18;
+const HLL_M: i32 = 1 << 18;
+/** Below this many sampled pages kappa is too noisy to correct anything. */
+const KAPPA_MIN_PAGES: i32 = 32;
+
+// ---- state (one engine per instance) ----
+let tableP: usize = 0;
+let tableBits: i32 = 0;
+let maxTableBits: i32 = 0;
+let live: i32 = 0;
+let capPages: i32 = 0;
+let timeCap: i32 = 0;
+let now: i32 = 0;
+let bitsP: usize = 0; // u64 words, timeCap / 64 of them
+let fenP: usize = 0; // i32 Fenwick tree over word popcounts, 1-based, nWords + 1 entries
+let nWords: i32 = 0;
+let committed: i32 = 0; // words [0, committed) are in the Fenwick tree; invariant committed == now >>> 6
+let slotP: usize = 0; // u32 table slot of the page whose last access is time t
+let stampP: usize = 0; // u32 tick of that access (for staleness; survives renumbering)
+let heapHP: usize = 0; // u32 hashes, max-heap by (hash >>> 8)
+let heapKP: usize = 0; // u64 pages, parallel to heapHP
+let heapN: i32 = 0;
+let histP: usize = 0; // f64 weights by reuse distance bin
+let binWidth: f64 = 1.0;
+let threshold: u32 = 0;
+let initialThreshold: u32 = 0;
+let rate: f64 = 1.0;
+let invRate: f64 = 1.0;
+let invBinWidth: f64 = 1.0;
+let inputWeight: f64 = 1.0; // accesses one input page stands for (1 / rate of presampled input)
+let halfLife: f64 = 0.0; // accesses; 0 = no decay
+let wScale: f64 = 1.0;
+let totalW: f64 = 0.0; // decayed weight of all accesses
+let sampledW: f64 = 0.0; // decayed weight of sampled accesses (each 1 / rate)
+let accesses: f64 = 0.0;
+let sampledAccesses: f64 = 0.0;
+let tick: u32 = 0;
+let inputP: usize = 0;
+let inputCap: i32 = 0;
+let outP: usize = 0;
+let outCap: i32 = 0;
+let hllOn: bool = false; // off for presampled input: the sketch would only see the sample
+let hllCurP: usize = 0; // registers of the current window (all time without decay)
+let hllPrevP: usize = 0; // registers of the previous window (decay only; windows last one half-life)
+let hllWindowAccesses: f64 = 0.0;
+let winStartCur: u32 = 0; // tick at which the current window started
+let winStartPrev: u32 = 0;
+
+// @ts-ignore: decorator
+@inline function entryAt(i: u32): usize { return tableP + (<usize>i << 4); }
+// @ts-ignore: decorator
+@inline function homeOf(h: u32): u32 { return (h * SLOT_MUL) >>> (32 - tableBits); }
+
+function zalloc(bytes: usize): usize {
+  const p = heap.alloc(bytes);
+  memory.fill(p, 0, bytes);
+  return p;
+}
+
+/** Sets up the engine; returns the input buffer pointer (inCap u64 pages). */
+export function mrcInit(cap: i32, thresholdT: u32, inWeight: f64, halfLifeAccesses: f64, inCap: i32, curveCap: i32): usize {
+  capPages = cap;
+  maxTableBits = MIN_TABLE_BITS;
+  while ((1 << (maxTableBits - 1)) <= cap) maxTableBits++; // half the table > cap: room for cap + 1 pages
+  initialThreshold = thresholdT;
+  inputWeight = inWeight;
+  halfLife = halfLifeAccesses;
+  inputCap = inCap;
+  inputP = heap.alloc(<usize>inCap << 3);
+  outCap = curveCap;
+  outP = heap.alloc(<usize>curveCap << 4);
+  histP = heap.alloc(<usize>NBINS << 3);
+  hllOn = inWeight == 1.0;
+  hllCurP = heap.alloc(<usize>HLL_M);
+  hllPrevP = heap.alloc(<usize>HLL_M);
+  allocTables(MIN_TABLE_BITS);
+  mrcReset();
+  return inputP;
+}
+
+function allocTables(bits: i32): void {
+  tableBits = bits;
+  timeCap = 1 << bits;
+  nWords = timeCap >> 6;
+  tableP = zalloc(<usize>timeCap << 4);
+  slotP = heap.alloc(<usize>timeCap << 2);
+  stampP = heap.alloc(<usize>timeCap << 2);
+  bitsP = zalloc(<usize>nWords << 3);
+  fenP = zalloc(<usize>(nWords + 1) << 2);
+  heapHP = heap.alloc(<usize>(timeCap >> 1) << 2);
+  heapKP = heap.alloc(<usize>(timeCap >> 1) << 3);
+}
+
+function freeTables(): void {
+  heap.free(tableP);
+  heap.free(slotP);
+  heap.free(stampP);
+  heap.free(bitsP);
+  heap.free(fenP);
+  heap.free(heapHP);
+  heap.free(heapKP);
+}
+
+/** Forgets everything seen (keeps the memory). */
+export function mrcReset(): void {
+  memory.fill(tableP, 0, <usize>timeCap << 4);
+  memory.fill(bitsP, 0, <usize>nWords << 3);
+  memory.fill(fenP, 0, <usize>(nWords + 1) << 2);
+  memory.fill(histP, 0, <usize>NBINS << 3);
+  live = 0; now = 0; committed = 0; heapN = 0; tick = 0;
+  binWidth = 1.0;
+  invBinWidth = 1.0;
+  threshold = initialThreshold;
+  rate = <f64>threshold / SAMPLE_SPACE;
+  invRate = SAMPLE_SPACE / <f64>threshold;
+  wScale = 1.0; totalW = 0.0; sampledW = 0.0; accesses = 0.0; sampledAccesses = 0.0;
+  memory.fill(hllCurP, 0, <usize>HLL_M);
+  memory.fill(hllPrevP, 0, <usize>HLL_M);
+  hllWindowAccesses = 0.0; winStartCur = 0; winStartPrev = 0;
+}
+
+// ---- Fenwick tree over word popcounts ----
+// @ts-ignore: decorator
+@inline function fenAdd(word: i32, delta: i32): void {
+  let j = word + 1;
+  while (j <= nWords) {
+    const p = fenP + (<usize>j << 2);
+    store<i32>(p, load<i32>(p) + delta);
+    j += j & -j;
+  }
+}
+
+/** Live times <= t. */
+// @ts-ignore: decorator
+@inline function prefixIncl(t: i32): i32 {
+  const wi = t >>> 6;
+  let s: i32 = 0;
+  let j = wi;
+  while (j > 0) {
+    s += load<i32>(fenP + (<usize>j << 2));
+    j &= j - 1;
+  }
+  const word = load<u64>(bitsP + (<usize>wi << 3));
+  return s + <i32>popcnt<u64>(word & (<u64>-1 >>> <u64>(63 - (t & 63))));
+}
+
+// @ts-ignore: decorator
+@inline function clearTime(t: i32): void {
+  const wi = t >>> 6;
+  const p = bitsP + (<usize>wi << 3);
+  store<u64>(p, load<u64>(p) & ~(<u64>1 << <u64>(t & 63)));
+  if (wi < committed) fenAdd(wi, -1);
+}
+
+/** Gives the page in slot i the time `now`. */
+// @ts-ignore: decorator
+@inline function stampNow(i: u32): void {
+  store<u32>(entryAt(i), <u32>now + 1, 8);
+  store<u32>(slotP + (<usize>now << 2), i);
+  store<u32>(stampP + (<usize>now << 2), tick);
+  const p = bitsP + (<usize>(now >>> 6) << 3);
+  store<u64>(p, load<u64>(p) | (<u64>1 << <u64>(now & 63)));
+  now++;
+  if ((now & 63) == 0) {
+    fenAdd(committed, <i32>popcnt<u64>(load<u64>(bitsP + (<usize>committed << 3))));
+    committed++;
+  }
+}
+
+// ---- max-heap of sampled pages by sampling value ----
+// @ts-ignore: decorator
+@inline function hv(i: i32): u32 { return load<u32>(heapHP + (<usize>i << 2)) >>> SAMPLE_SHIFT; }
+
+function heapSet(i: i32, h: u32, key: u64): void {
+  store<u32>(heapHP + (<usize>i << 2), h);
+  store<u64>(heapKP + (<usize>i << 3), key);
+}
+
+function siftUp(i: i32): void {
+  const h = load<u32>(heapHP + (<usize>i << 2));
+  const key = load<u64>(heapKP + (<usize>i << 3));
+  const v = h >>> SAMPLE_SHIFT;
+  while (i > 0) { // bounded by the heap height
+    const parent = (i - 1) >> 1;
+    if (hv(parent) >= v) break;
+    heapSet(i, load<u32>(heapHP + (<usize>parent << 2)), load<u64>(heapKP + (<usize>parent << 3)));
+    i = parent;
+  }
+  heapSet(i, h, key);
+}
+
+function siftDown(i: i32): void {
+  const h = load<u32>(heapHP + (<usize>i << 2));
+  const key = load<u64>(heapKP + (<usize>i << 3));
+  const v = h >>> SAMPLE_SHIFT;
+  for (;;) { // bounded by the heap height
+    let c = 2 * i + 1;
+    if (c >= heapN) break;
+    if (c + 1 < heapN && hv(c + 1) > hv(c)) c++;
+    if (hv(c) <= v) break;
+    heapSet(i, load<u32>(heapHP + (<usize>c << 2)), load<u64>(heapKP + (<usize>c << 3)));
+    i = c;
+  }
+  heapSet(i, h, key);
+}
+
+// ---- page table ----
+/** Removes the page (present in the table) with backward-shift deletion, keeping probe chains intact. */
+function removePage(key: u64, h: u32): void {
+  const mask: u32 = (1 << tableBits) - 1;
+  let j = homeOf(h);
+  while (load<u64>(entryAt(j)) != key || load<u32>(entryAt(j), 8) == 0) j = (j + 1) & mask; // present: ends
+  clearTime(<i32>load<u32>(entryAt(j), 8) - 1);
+  live--;
+  let k = j;
+  for (;;) { // bounded: the table is at most half full, so an empty slot comes
+    k = (k + 1) & mask;
+    const e = entryAt(k);
+    const tp1 = load<u32>(e, 8);
+    if (tp1 == 0) break;
+    const home = homeOf(load<u32>(e, 12));
+    if (((k - home) & mask) >= ((k - j) & mask)) {
+      memory.copy(entryAt(j), e, ENTRY);
+      store<u32>(slotP + (<usize>(tp1 - 1) << 2), j);
+      j = k;
+    }
+  }
+  store<u32>(entryAt(j), 0, 8);
+}
+
+/** Lowers the threshold until at most capPages pages are sampled (SHARDS fixed-size). */
+function evictOverflow(): void {
+  while (live > capPages && heapN > 0) { // each round removes >= 1 page
+    threshold = hv(0);
+    while (heapN > 0 && hv(0) >= threshold) {
+      const h = load<u32>(heapHP);
+      const key = load<u64>(heapKP);
+      heapN--;
+      if (heapN > 0) {
+        heapSet(0, load<u32>(heapHP + (<usize>heapN << 2)), load<u64>(heapKP + (<usize>heapN << 3)));
+        siftDown(0);
+      }
+      removePage(key, h);
+    }
+  }
+  if (threshold == 0) threshold = 1; // keep the rate positive (needs 2^24-way hash ties: never in practice)
+  rate = <f64>threshold / SAMPLE_SPACE;
+  invRate = SAMPLE_SPACE / <f64>threshold;
+}
+
+/**
+ * Renumbers the live pages' times 0..live-1 (in order), into tables of 2^bits slots, dropping pages untouched
+ * for STALE_HALF_LIVES half-lives when decay is on. Called when times run out or the table must grow.
+ */
+function rebuild(bits: i32): void {
+  const oTable = tableP, oSlot = slotP, oStamp = stampP, oBits = bitsP, oFen = fenP, oHeapH = heapHP, oHeapK = heapKP;
+  const oNow = now;
+  const staleTicks: f64 = halfLife > 0 ? STALE_HALF_LIVES * halfLife * rate : 4294967296.0;
+  allocTables(bits);
+  const mask: u32 = (1 << tableBits) - 1;
+  let k: i32 = 0;
+  const words = (oNow + 63) >>> 6;
+  for (let wi = 0; wi < words; wi++) {
+    let word = load<u64>(oBits + (<usize>wi << 3));
+    while (word != 0) { // one round per live page
+      const t = (wi << 6) + <i32>ctz<u64>(word);
+      word &= word - 1;
+      const st = load<u32>(oStamp + (<usize>t << 2));
+      if (<f64>(tick - st) > staleTicks) continue;
+      const src = oTable + (<usize>load<u32>(oSlot + (<usize>t << 2)) << 4);
+      const key = load<u64>(src);
+      const h = load<u32>(src, 12);
+      let j = homeOf(h);
+      while (load<u32>(entryAt(j), 8) != 0) j = (j + 1) & mask;
+      const e = entryAt(j);
+      store<u64>(e, key);
+      store<u32>(e, <u32>k + 1, 8);
+      store<u32>(e, h, 12);
+      store<u32>(slotP + (<usize>k << 2), j);
+      store<u32>(stampP + (<usize>k << 2), st);
+      const bp = bitsP + (<usize>(k >>> 6) << 3);
+      store<u64>(bp, load<u64>(bp) | (<u64>1 << <u64>(k & 63)));
+      heapSet(k, h, key);
+      k++;
+    }
+  }
+  heap.free(oTable); heap.free(oSlot); heap.free(oStamp); heap.free(oBits); heap.free(oFen); heap.free(oHeapH); heap.free(oHeapK);
+  live = k; now = k; heapN = k;
+  committed = k >>> 6;
+  for (let j = 1; j <= nWords; j++) { // linear-time Fenwick build over the committed words
+    const p = fenP + (<usize>j << 2);
+    if (j - 1 < committed) store<i32>(p, load<i32>(p) + <i32>popcnt<u64>(load<u64>(bitsP + (<usize>(j - 1) << 3))));
+    const parent = j + (j & -j);
+    if (parent <= nWords) store<i32>(fenP + (<usize>parent << 2), load<i32>(fenP + (<usize>parent << 2)) + load<i32>(p));
+  }
+  for (let i = (heapN >> 1) - 1; i >= 0; i--) siftDown(i);
+}
+
+function mergeBins(): void {
+  const half = NBINS >> 1;
+  for (let k = 0; k < half; k++) {
+    store<f64>(histP + (<usize>k << 3), load<f64>(histP + (<usize>(2 * k) << 3)) + load<f64>(histP + (<usize>(2 * k + 1) << 3)));
+  }
+  memory.fill(histP + (<usize>half << 3), 0, <usize>half << 3);
+  binWidth *= 2.0;
+  invBinWidth *= 0.5;
+}
+
+/** Records a reuse at sampled stack depth `depth` with weight w. */
+// @ts-ignore: decorator
+@inline function record(depth: i32, w: f64): void {
+  const x = (<f64>depth - 0.5) * invRate - 0.5; // unbiased scaled reuse distance (exactly depth - 1 at rate 1)
+  let k = Math.floor(x * invBinWidth);
+  while (k >= <f64>NBINS) { // bounded: each merge doubles the width
+    mergeBins();
+    k = Math.floor(x * invBinWidth);
+  }
+  const p = histP + (<usize>(<i32>k) << 3);
+  store<f64>(p, load<f64>(p) + w);
+}
+
+/** One access to a page whose hash passed the sampling filter (re-checked: the threshold may have dropped). */
+function touch(key: u64, h: u32): void {
+  if ((h >>> SAMPLE_SHIFT) >= threshold) return;
+  sampledAccesses += 1.0;
+  tick++;
+  if (now == timeCap) rebuild(tableBits);
+  const w = wScale * invRate; // one sampled access stands for 1 / rate accesses
+  sampledW += w;
+  const mask: u32 = (1 << tableBits) - 1;
+  let i = homeOf(h);
+  for (;;) { // bounded: the table is at most half full
+    const e = entryAt(i);
+    const tp1 = load<u32>(e, 8);
+    if (tp1 == 0) break;
+    if (load<u64>(e) == key) {
+      const t0 = <i32>tp1 - 1;
+      record(live - prefixIncl(t0) + 1, w);
+      clearTime(t0);
+      stampNow(i);
+      return;
+    }
+    i = (i + 1) & mask;
+  }
+  // a page not in the sample set: a cold miss (weight stays out of the histogram)
+  if (live + 1 > (1 << (tableBits - 1)) && tableBits < maxTableBits) {
+    rebuild(tableBits + 1);
+    i = homeOf(h);
+    const m2: u32 = (1 << tableBits) - 1;
+    while (load<u32>(entryAt(i), 8) != 0) i = (i + 1) & m2;
+  }
+  const e = entryAt(i);
+  store<u64>(e, key);
+  store<u32>(e, h, 12);
+  live++;
+  heapSet(heapN, h, key);
+  heapN++;
+  siftUp(heapN - 1);
+  stampNow(i);
+  if (live > capPages) evictOverflow();
+}
+
+function applyDecay(n: i32): void {
+  if (halfLife <= 0) return;
+  wScale *= Math.exp(<f64>n * inputWeight * (Math.LN2 / halfLife));
+  if (wScale > RESCALE_AT) {
+    const f = 1.0 / wScale;
+    for (let k = 0; k < NBINS; k++) store<f64>(histP + (<usize>k << 3), load<f64>(histP + (<usize>k << 3)) * f);
+    totalW *= f;
+    sampledW *= f;
+    wScale = 1.0;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function hllAdd(h: u32): void {
+  const g = mix32(h ^ HLL_SEED); // independent of the sampling bits of h
+  const p = hllCurP + <usize>(g >>> (32 - HLL_BITS));
+  const rank = <u8>(clz<u32>((g << HLL_BITS) | (1 << (HLL_BITS - 1))) + 1);
+  if (rank > load<u8>(p)) store<u8>(p, rank);
+}
+
+/** With decay, the sketch covers the last one to two half-lives: windows rotate every half-life. */
+function hllRotate(n: i32): void {
+  if (halfLife <= 0) return;
+  hllWindowAccesses += <f64>n * inputWeight;
+  if (hllWindowAccesses < halfLife) return;
+  const t = hllPrevP; hllPrevP = hllCurP; hllCurP = t;
+  memory.fill(hllCurP, 0, <usize>HLL_M);
+  hllWindowAccesses = 0.0;
+  winStartPrev = winStartCur;
+  winStartCur = tick;
+}
+
+/** Processes n pages from the input buffer (n <= inputCap). */
+export function mrcAdd(n: i32): void {
+  totalW += <f64>n * wScale * inputWeight;
+  accesses += <f64>n;
+  let i = 0;
+  const seed = i32x4.splat(<i32>HI_SEED);
+  const tv = i32x4.splat(<i32>threshold);
+  for (; i + 4 <= n; i += 4) {
+    const p = inputP + (<usize>i << 3);
+    const a = v128.load(p);
+    const b = v128.load(p, 16);
+    const lo = v128.shuffle<i32>(a, b, 0, 2, 4, 6);
+    const hi = v128.shuffle<i32>(a, b, 1, 3, 5, 7);
+    const h = mix32x4(v128.xor(lo, mix32x4(v128.xor(hi, seed))));
+    if (hllOn) {
+      hllAdd(<u32>i32x4.extract_lane(h, 0));
+      hllAdd(<u32>i32x4.extract_lane(h, 1));
+      hllAdd(<u32>i32x4.extract_lane(h, 2));
+      hllAdd(<u32>i32x4.extract_lane(h, 3));
+    }
+    const keep = i32x4.bitmask(i32x4.lt_u(i32x4.shr_u(h, SAMPLE_SHIFT), tv));
+    if (keep == 0) continue;
+    if (keep & 1) touch(load<u64>(p), <u32>i32x4.extract_lane(h, 0));
+    if (keep & 2) touch(load<u64>(p, 8), <u32>i32x4.extract_lane(h, 1));
+    if (keep & 4) touch(load<u64>(p, 16), <u32>i32x4.extract_lane(h, 2));
+    if (keep & 8) touch(load<u64>(p, 24), <u32>i32x4.extract_lane(h, 3));
+  }
+  for (; i < n; i++) {
+    const key = load<u64>(inputP + (<usize>i << 3));
+    const h = pageHash(key);
+    if (hllOn) hllAdd(h);
+    if ((h >>> SAMPLE_SHIFT) < threshold) touch(key, h);
+  }
+  applyDecay(n);
+  hllRotate(n);
+}
+
+/** HyperLogLog estimate of the distinct pages in the sketch's window (both windows with decay). */
+export function mrcDistinctEstimate(): f64 {
+  let sum: f64 = 0.0;
+  let zeros: i32 = 0;
+  for (let j = 0; j < HLL_M; j++) {
+    const a = load<u8>(hllCurP + <usize>j);
+    const b = load<u8>(hllPrevP + <usize>j);
+    const r = a > b ? a : b;
+    if (r == 0) zeros++;
+    sum += 1.0 / <f64>(<u64>1 << <u64>r);
+  }
+  const m = <f64>HLL_M;
+  let e = (0.7213 / (1.0 + 1.079 / m)) * m * m / sum;
+  if (e <= 2.5 * m && zeros > 0) e = m * Math.log(m / <f64>zeros); // linear counting for small counts
+  return e;
+}
+
+/** Live sampled pages touched within the sketch's window. */
+function recentSamplePages(): i32 {
+  if (halfLife <= 0) return live;
+  const span = tick - winStartPrev;
+  let k: i32 = 0;
+  for (let t = 0; t < now; t++) {
+    const word = load<u64>(bitsP + (<usize>(t >>> 6) << 3));
+    if ((word >>> <u64>(t & 63)) & 1) { if (tick - load<u32>(stampP + (<usize>t << 2)) <= span) k++; }
+  }
+  return k;
+}
+
+/** Sampled pages over the pages expected at this rate: the correction applied to distances and weights. */
+export function mrcKappa(): f64 {
+  if (!hllOn || <f64>threshold >= SAMPLE_SPACE) return 1.0;
+  const k = recentSamplePages();
+  if (k < KAPPA_MIN_PAGES) return 1.0;
+  const kappa = <f64>k / (rate * mrcDistinctEstimate());
+  return kappa < 0.5 ? 0.5 : kappa > 2.0 ? 2.0 : kappa;
+}
+
+/**
+ * Writes up to `points` (cachePages f64, missRatio f64) pairs to the output buffer at cache sizes
+ * round(i * maxPages / (points - 1)), strictly increasing; returns how many. The miss ratio at c pages is the
+ * sampled weight that does not hit (reuse distance >= c, or cold) over all accesses' weight: that puts the
+ * SHARDS_adj correction at distance 0. Inside a bin the hits are interpolated linearly.
+ */
+export function mrcCurve(points: i32, maxPages: f64): i32 {
+  let n = 0;
+  let last: f64 = -1.0;
+  let kDone: i32 = 0;
+  let cum: f64 = 0.0;
+  const kappa = mrcKappa();
+  for (let i = 0; i < points && n < outCap; i++) {
+    const c = Math.round(<f64>i * maxPages / <f64>(points - 1));
+    if (c <= last) continue;
+    last = c;
+    let m: f64 = 1.0;
+    if (c > 0 && totalW > 0) {
+      const x = c * kappa; // a distance measured on the sample is kappa times too long
+      const kf = Math.floor(x / binWidth);
+      const kEnd = kf < <f64>NBINS ? <i32>kf : NBINS;
+      while (kDone < kEnd) { cum += load<f64>(histP + (<usize>kDone << 3)); kDone++; }
+      let hits = cum;
+      if (kEnd < NBINS) hits += (x / binWidth - kf) * load<f64>(histP + (<usize>kEnd << 3));
+      m = (sampledW - hits) / (kappa * totalW);
+      m = m < 0 ? 0.0 : m > 1 ? 1.0 : m;
+    }
+    store<f64>(outP + (<usize>n << 4), c);
+    store<f64>(outP + (<usize>n << 4), m, 8);
+    n++;
+  }
+  return n;
+}
+
+/** Smallest cache (pages) beyond which the curve is flat: the largest reuse distance with weight. */
+export function mrcSpanPages(): f64 {
+  const floorW = totalW * 1e-9;
+  const kappa = mrcKappa();
+  for (let k = NBINS - 1; k >= 0; k--) {
+    if (load<f64>(histP + (<usize>k << 3)) > floorW) return Math.ceil(<f64>(k + 1) * binWidth / kappa);
+  }
+  const est = Math.ceil(<f64>live / (rate * kappa));
+  return est < 1.0 ? 1.0 : est;
+}
+
+export function mrcOutPtr(): usize { return outP; }
+export function mrcAccesses(): f64 { return accesses; }
+export function mrcSampledAccesses(): f64 { return sampledAccesses; }
+export function mrcRate(): f64 { return rate; }
+export function mrcLivePages(): i32 { return live; }
+export function mrcBinWidth(): f64 { return binWidth; }
