@@ -1,0 +1,116 @@
+// Named limits of the data plane, each with the reason it exists. Every queue, loop, retry and buffer in
+// native/ is bounded by one of these; nothing defaults to "unlimited". The TypeScript facade reads the same
+// numbers from the addon (binding.limits), so validation and the C++ defence agree.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace spirit::limits {
+
+// ---- pages and regions (compute-node side) ----
+// The unit of paging; the addon refuses to load on a kernel whose base page differs (uffd works per page).
+constexpr uint64_t kPageBytes = 4096;
+// Per-page metadata is 6 bytes (state, frame index, remote bit); 16 GiB keeps it at <= 24 MiB per region.
+constexpr uint64_t kRegionBytesMax = 16ull << 30;
+// A region smaller than one readahead window cannot page usefully.
+constexpr uint64_t kRegionBytesMin = 64 * kPageBytes;
+// The cache must hold a demand batch plus a readahead window, or sequential access thrashes.
+constexpr uint64_t kCachePagesMin = 16;
+// One fault-handling thread per region; 64 regions keeps a process within a sane thread count.
+constexpr int kRegionsPerProcessMax = 64;
+// A region mirrored to more memory nodes than this buys nothing but write traffic.
+constexpr int kReplicasMax = 3;
+
+// ---- bandwidth (token bucket) ----
+// 1 Mbps is the slowest link worth modelling; 400 Gbps is above any NIC this project targets and keeps the
+// bucket's nanosecond arithmetic far from overflow.
+constexpr double kBandwidthMbpsMin = 1.0;
+constexpr double kBandwidthMbpsMax = 400000.0;
+// Burst allowance of the bucket: this much time's worth of tokens, so a 2 s window admits at most 0.5%
+// above the rate (the bandwidth test's bound is 5%).
+constexpr uint64_t kBucketBurstNs = 10ull * 1000 * 1000;
+// A single request never exceeds this many ns worth of tokens (it cannot overshoot a window by more).
+constexpr uint64_t kRequestTokensNsMax = 10ull * 1000 * 1000;
+
+// ---- batching, readahead, in-flight work ----
+// Pages per read or write request: amortises the round trip while keeping per-request buffers small.
+constexpr uint32_t kBatchPagesMax = 64;
+// Largest readahead window (pages). 1 MiB in flight hides a loopback round trip at several GB/s.
+constexpr uint32_t kReadaheadPagesMax = 256;
+// Read requests outstanding per region (all replicas); bounds staging memory to 32 x 256 KiB.
+constexpr uint32_t kReadsInflightMax = 32;
+// Dirty pages copied out for write-back and not yet acknowledged: the fixed slack above the cache limit.
+constexpr uint32_t kWritebackInflightPagesMax = 256;
+// Pages evicted per eviction step, so one step never stalls a waiting fault for long.
+constexpr uint32_t kEvictBatchPages = 64;
+// Free frames the background evictor keeps ready so demand faults rarely evict on the critical path.
+constexpr uint32_t kEvictReservePages = 32;
+// uffd messages read per syscall (the kernel queues the rest).
+constexpr int kFaultMsgsPerRead = 64;
+// Max CLOCK hand steps per page needed: two sweeps of the frame table always find a victim.
+constexpr uint32_t kClockSweepsMax = 2;
+
+// ---- failure handling ----
+// Request timeout bounds: below 50 ms a busy 2-core VM would trip it spuriously; a minute is the longest a
+// fault may wait before the region fails.
+constexpr uint32_t kRequestTimeoutMsDefault = 2000;
+constexpr uint32_t kRequestTimeoutMsMin = 50;
+constexpr uint32_t kRequestTimeoutMsMax = 60000;
+constexpr uint32_t kConnectTimeoutMsDefault = 1000;
+// Reconnect attempts after a connection breaks, before the replica (or the region) is given up.
+constexpr uint32_t kRetriesDefault = 3;
+constexpr uint32_t kRetriesMax = 10;
+// Exponential backoff between reconnect attempts: base and cap.
+constexpr uint32_t kBackoffMsBase = 50;
+constexpr uint32_t kBackoffMsMax = 1000;
+// Events queued for JavaScript; beyond this they are counted as dropped (the region state still says why).
+constexpr size_t kEventQueueMax = 256;
+// Longest the fault thread sleeps: how stale a limit written by a daemon can be before it takes effect.
+constexpr int kLoopPollMsMax = 10;
+// Closing sends CLOSE to each memory node and waits at most this long for the reply.
+constexpr uint32_t kCloseTimeoutMs = 500;
+
+// ---- sampling for miss-ratio curves ----
+// Sample-ring entries in the control block (page ids); 64 Ki x 8 bytes = 512 KiB.
+constexpr uint64_t kSampleRingEntries = 65536;
+// Sampled pages tracked per region (the hashed sample set); bounds the per-tick probe work.
+constexpr uint64_t kSampleListMax = 1u << 20;
+constexpr uint32_t kSamplePeriodMsDefault = 100;
+constexpr uint32_t kSamplePeriodMsMin = 1;
+constexpr uint32_t kSamplePeriodMsMax = 60000;
+// The sample hash's resolution: rates are stored in parts per million.
+constexpr uint32_t kSampleRatePpmMax = 1000000;
+
+// ---- tokens ----
+// Tokens shorter than 8 bytes are guessable; longer than 256 is not a token.
+constexpr uint32_t kTokenBytesMin = 8;
+constexpr uint32_t kTokenBytesMax = 256;
+
+// ---- memory node (server side) ----
+// Largest READ or WRITE payload: 4 MiB bounds per-connection buffers.
+constexpr uint32_t kIoBytesMax = 4u << 20;
+// Connections accepted at once; more are closed on accept.
+constexpr int kConnectionsMax = 1024;
+// Regions one connection may hold open or attached.
+constexpr size_t kRegionsPerConnMax = 64;
+// Regions per memory node, whatever the capacity.
+constexpr size_t kRegionsMax = 4096;
+// Failed OPEN/ATTACH attempts before a connection is closed (slows token guessing).
+constexpr int kAuthFailuresMax = 4;
+// Reply bytes queued on one connection before the server stops reading its requests (backpressure).
+constexpr size_t kOutbufBytesMax = 8u << 20;
+constexpr int kServerThreadsMax = 16;
+// A connection silent this long is closed (frees its slot).
+constexpr uint32_t kConnIdleMsDefault = 600000;
+// A region no connection has attached for this long is freed (its client died without CLOSE).
+constexpr uint32_t kOrphanTtlMsDefault = 600000;
+// Error replies carry at most this many bytes of text.
+constexpr uint32_t kErrorTextBytesMax = 120;
+
+// ---- control block ----
+// Path of a control block file, including the directory.
+constexpr size_t kControlPathBytesMax = 256;
+// Files scanned by listRegions in one call.
+constexpr size_t kControlScanMax = 4096;
+
+}  // namespace spirit::limits

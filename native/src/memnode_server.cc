@@ -1,0 +1,128 @@
+#include "memnode_server.h"
+
+#include <cerrno>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <unordered_map>
+
+#include "clock.h"
+#include "net.h"
+
+namespace spirit::memnode {
+
+namespace {
+constexpr int kEventsPerWait = 64;
+constexpr int kHousekeepingMs = 1000;  // idle-connection and orphan checks run this often
+}  // namespace
+
+Server::~Server() { stop(); }
+
+bool Server::start(const ServerConfig& cfg, std::string& err) {
+  cfg_ = cfg;
+  if (cfg_.threads < 1) cfg_.threads = 1;
+  if (cfg_.threads > limits::kServerThreadsMax) cfg_.threads = limits::kServerThreadsMax;
+  store_ = std::make_unique<Store>(cfg_.capacityBytes, cfg_.allowedTokens);
+  listenFd_ = net::listenTcp(cfg_.host, cfg_.port, port_, err);
+  if (listenFd_ < 0) return false;
+  stopFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  for (int i = 0; i < cfg_.threads; i++) threads_.emplace_back([this, i] { run(i); });
+  return true;
+}
+
+void Server::stop() {
+  if (stopping_.exchange(true)) return;
+  if (stopFd_ >= 0) {
+    uint64_t one = 1;
+    (void)!write(stopFd_, &one, sizeof one);
+  }
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  if (listenFd_ >= 0) close(listenFd_);
+  if (stopFd_ >= 0) close(stopFd_);
+  listenFd_ = stopFd_ = -1;
+}
+
+ServerStats Server::stats() {
+  StoreStats s = store_ ? store_->stats() : StoreStats{0, 0, 0};
+  return {s.capacityBytes, s.reservedBytes, s.regions, uint64_t(counters_.connections.load()),
+          counters_.requests.load(), counters_.bytesRead.load(), counters_.bytesWritten.load(),
+          counters_.errors.load(), counters_.closedBadFrames.load()};
+}
+
+// Epoll interest follows the connection: stop reading while its replies back up, ask for writability
+// only while replies are queued.
+static void rearm(int ep, Conn& c) {
+  epoll_event ev{};
+  ev.events = (c.readPaused() ? 0u : uint32_t(EPOLLIN)) | (c.wantsWrite() ? uint32_t(EPOLLOUT) : 0u) | EPOLLRDHUP;
+  ev.data.fd = c.fd();
+  epoll_ctl(ep, EPOLL_CTL_MOD, c.fd(), &ev);
+}
+
+void Server::run(int index) {
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+  ev.data.fd = listenFd_;
+  epoll_ctl(ep, EPOLL_CTL_ADD, listenFd_, &ev);
+  ev.events = EPOLLIN;
+  ev.data.fd = stopFd_;
+  epoll_ctl(ep, EPOLL_CTL_ADD, stopFd_, &ev);
+  std::unordered_map<int, std::unique_ptr<Conn>> conns;
+  epoll_event events[kEventsPerWait];
+  uint64_t nextHousekeepMs = wallMs() + kHousekeepingMs;
+  while (!stopping_.load()) {
+    int n = epoll_wait(ep, events, kEventsPerWait, kHousekeepingMs);
+    uint64_t nowMs = wallMs();
+    for (int i = 0; i < n; i++) {
+      int fd = events[i].data.fd;
+      if (fd == stopFd_) continue;
+      if (fd == listenFd_) {
+        int cfd = accept4(listenFd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0) continue;
+        if (counters_.connections.load() >= limits::kConnectionsMax) {
+          close(cfd);
+          continue;
+        }
+        net::setNoDelay(cfd);
+        auto c = std::make_unique<Conn>(cfd, *store_, counters_);
+        epoll_event cev{};
+        cev.events = EPOLLIN | EPOLLRDHUP;
+        cev.data.fd = cfd;
+        epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &cev);
+        conns[cfd] = std::move(c);
+        continue;
+      }
+      auto it = conns.find(fd);
+      if (it == conns.end()) continue;
+      Conn& c = *it->second;
+      bool ok = true;
+      if (events[i].events & (EPOLLERR | EPOLLHUP)) ok = false;
+      if (ok && (events[i].events & EPOLLOUT)) ok = c.onWritable(nowMs);
+      if (ok && (events[i].events & (EPOLLIN | EPOLLRDHUP))) ok = c.onReadable(nowMs);
+      if (!ok) {
+        epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
+        conns.erase(it);
+      } else {
+        rearm(ep, c);
+      }
+    }
+    if (nowMs >= nextHousekeepMs) {
+      nextHousekeepMs = nowMs + kHousekeepingMs;
+      for (auto it = conns.begin(); it != conns.end();) {
+        if (nowMs - it->second->lastActiveMs() > cfg_.idleMs) {
+          epoll_ctl(ep, EPOLL_CTL_DEL, it->first, nullptr);
+          it = conns.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      if (index == 0) store_->reapOrphans(nowMs, cfg_.orphanTtlMs);
+    }
+  }
+  conns.clear();
+  close(ep);
+}
+
+}  // namespace spirit::memnode

@@ -1,0 +1,53 @@
+// The memory node server: a listening socket shared by N epoll threads (EPOLLEXCLUSIVE); each thread owns
+// the connections it accepted, so a connection is only ever touched by one thread. JavaScript only starts
+// and stops it; every request is handled here.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "memnode_conn.h"
+#include "memnode_store.h"
+
+namespace spirit::memnode {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  uint64_t capacityBytes = 0;
+  int threads = 2;
+  std::vector<std::string> allowedTokens;  // empty: any well-formed token may create regions
+  uint64_t orphanTtlMs = limits::kOrphanTtlMsDefault;
+  uint64_t idleMs = limits::kConnIdleMsDefault;
+};
+
+struct ServerStats {
+  uint64_t capacityBytes, reservedBytes, regions, connections, requests, bytesRead, bytesWritten, errors,
+      closedBadFrames;
+};
+
+class Server {
+ public:
+  ~Server();
+  // Binds and starts the threads. False with err set if the address cannot be bound.
+  bool start(const ServerConfig& cfg, std::string& err);
+  void stop();
+  uint16_t port() const { return port_; }
+  ServerStats stats();
+
+ private:
+  void run(int index);
+  ServerConfig cfg_;
+  std::unique_ptr<Store> store_;
+  ServerCounters counters_;
+  int listenFd_ = -1;
+  int stopFd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace spirit::memnode

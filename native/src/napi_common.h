@@ -1,0 +1,29 @@
+// Shared N-API helpers: the one way native failures become JavaScript errors (the FarMemoryError class the
+// TypeScript layer hands over once at load), and defensive option readers (the TS layer validated already;
+// these only refuse what would be unsafe for C++).
+#pragma once
+#include <napi.h>
+
+#include <string>
+
+#include "control_block.h"
+#include "reasons.h"
+
+namespace spirit::napi {
+
+// new FarMemoryError(message, reason): the class registered by setErrorClass, or a plain Error before that.
+Napi::Error farError(Napi::Env env, Reason reason, const std::string& message);
+[[noreturn]] void throwFar(Napi::Env env, Reason reason, const std::string& message);
+
+void registerErrorClass(const Napi::CallbackInfo& info);
+
+// Option readers: a missing optional field gives the fallback; a present field of the wrong type throws.
+double numberOpt(const Napi::Object& o, const char* key, double fallback);
+std::string stringOpt(const Napi::Object& o, const char* key, const std::string& fallback);
+
+// The counters, histograms and header of a control block as a plain object (owner and daemon side).
+Napi::Object statsObject(Napi::Env env, const ControlBlock* cb);
+// Stores the given limits (negative: leave unchanged) and bumps the sequence number.
+void writeLimits(ControlBlock* cb, double cacheBytes, double bandwidthMbps, double sampleRatePpm, double samplePeriodMs);
+
+}  // namespace spirit::napi

@@ -1,0 +1,118 @@
+// Eviction by CLOCK with software reference bits. The kernel keeps no accessed bit we can read for
+// userfaultfd memory, so "clear the reference bit" is done by parking the page: copy it out of place and
+// drop the mapping. A touch then faults cheaply (no network), maps it back and so marks it referenced.
+// The hand parks mapped pages and evicts pages still parked a sweep later, i.e. not touched for a whole
+// revolution. Dirty pages are copied to a write-back slot before they are dropped.
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "region.h"
+
+namespace spirit {
+
+// Evicts until `pages` more fit under the cache limit (counting reads in flight). False if it cannot
+// (every frame holds a dirty page and no write-back slot is free).
+bool Region::ensureRoom(uint64_t pages) {
+  uint64_t guard = 2 * pt_.frameCount() + limits::kEvictBatchPages;
+  while (pt_.used() + incoming_ + pages > cachePages_ && guard-- > 0) {
+    if (!evictOne()) break;
+  }
+  return pt_.used() + incoming_ + pages <= cachePages_;
+}
+
+bool Region::evictOne() {
+  uint64_t steps = uint64_t(limits::kClockSweepsMax) * pt_.frameCount() + 1;
+  for (uint64_t s = 0; s < steps; s++) {
+    int64_t p = pt_.clockNext();
+    if (p < 0) return false;
+    PageState st = pt_.state(uint64_t(p));
+    if (st == kMapped) {
+      park(uint64_t(p));
+    } else if (st == kParked && evict(uint64_t(p))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Writes to a dirty page are frozen (write-protect) before it is copied, so no write can slip between the
+// copy and the unmap; a write that tries waits in a fault and is replayed on the copy.
+void Region::park(uint64_t p) {
+  const uint64_t pg = limits::kPageBytes;
+  uint8_t* addr = base_ + p * pg;
+  if (pt_.has(p, kDirty)) uffd_.writeProtect(reinterpret_cast<uint64_t>(addr), pg, true);
+  memcpy(shadow_ + p * pg, addr, pg);
+  madvise(addr, pg, MADV_DONTNEED);
+  pt_.setState(p, kParked);
+  counterAdd(cb_, c_parks, 1);
+}
+
+bool Region::evict(uint64_t p) {
+  const uint64_t pg = limits::kPageBytes;
+  PageState st = pt_.state(p);
+  uint8_t* addr = base_ + p * pg;
+  if (pt_.has(p, kDirty)) {
+    int slot = takeSlot();
+    if (slot < 0) return false;
+    if (st == kMapped) uffd_.writeProtect(reinterpret_cast<uint64_t>(addr), pg, true);
+    memcpy(wbSlots_ + size_t(slot) * pg, st == kParked ? shadow_ + p * pg : addr, pg);
+    wbSlotOf_[p] = slot;
+    pt_.set(p, kRemote);
+    markClean(p);
+    addToWriteJob(p, slot);
+  }
+  if (st == kMapped) madvise(addr, pg, MADV_DONTNEED);
+  else freeShadow(p);
+  pt_.removeFrame(p);
+  pt_.setState(p, kAbsent);
+  pt_.clear(p, kMarker);
+  counterAdd(cb_, c_evictions, 1);
+  return true;
+}
+
+// Keeps a small reserve of free frames between faults, so a demand fault rarely evicts on its critical path;
+// after a cache shrink it evicts a bounded batch per loop pass until the new limit holds.
+void Region::backgroundEvict() {
+  uint64_t reserve = std::min<uint64_t>(limits::kEvictReservePages, cachePages_ / 8);
+  for (uint32_t i = 0; i < limits::kEvictBatchPages; i++) {
+    if (pt_.used() + incoming_ + reserve <= cachePages_) break;
+    if (!evictOne()) break;
+  }
+  pt_.compactIfSparse();
+}
+
+void Region::freeShadow(uint64_t p) {
+  shadowFrees_.push_back(p);
+  if (shadowFrees_.size() >= 256) flushShadowFrees();
+}
+
+// Returns out-of-place copies' memory in runs. A page parked again since it was queued holds a new copy
+// and is skipped.
+void Region::flushShadowFrees() {
+  if (shadowFrees_.empty()) return;
+  const uint64_t pg = limits::kPageBytes;
+  std::sort(shadowFrees_.begin(), shadowFrees_.end());
+  size_t i = 0;
+  while (i < shadowFrees_.size()) {
+    uint64_t start = shadowFrees_[i];
+    if (pt_.state(start) == kParked) {
+      i++;
+      continue;
+    }
+    uint64_t end = start + 1;
+    i++;
+    while (i < shadowFrees_.size() && shadowFrees_[i] <= end) {
+      if (shadowFrees_[i] == end) {
+        if (pt_.state(end) == kParked) break;
+        end++;
+      }
+      i++;
+    }
+    madvise(shadow_ + start * pg, (end - start) * pg, MADV_DONTNEED);
+  }
+  shadowFrees_.clear();
+}
+
+}  // namespace spirit

@@ -1,0 +1,153 @@
+// The fault thread's loop: wait for faults, replies, kicks or a deadline; then do every kind of work in a
+// fixed order, each step bounded. Also limits, gauges, timeouts, failure.
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "clock.h"
+#include "region.h"
+
+namespace spirit {
+
+namespace {
+constexpr uint64_t kKeepaliveNs = 60ull * kNsPerS;  // under the memory node's idle-connection timeout
+}
+
+void Region::loop() {
+  std::vector<pollfd> pfds;
+  while (!stopping_.load()) {
+    pfds.clear();
+    pfds.push_back({uffd_.fd(), POLLIN, 0});
+    pfds.push_back({kickFd_, POLLIN, 0});
+    for (auto& r : replicas_)
+      pfds.push_back({r->alive && r->connected() ? r->fd() : -1, short(POLLIN | (r->wantsWrite() ? POLLOUT : 0)), 0});
+    uint64_t now = nowNs();
+    int64_t waitNs = int64_t(limits::kLoopPollMsMax) * int64_t(kNsPerMs);
+    if (!failed_.load()) {
+      int ms = pollTimeoutMs(now);
+      waitNs = ms * int64_t(kNsPerMs);
+      if (throttleUntilNs_ > now) waitNs = std::min<int64_t>(waitNs, int64_t(throttleUntilNs_ - now));
+    }
+    timespec ts{time_t(waitNs / int64_t(kNsPerS)), long(waitNs % int64_t(kNsPerS))};
+    ppoll(pfds.data(), pfds.size(), &ts, nullptr);
+    now = nowNs();
+    counterAdd(cb_, c_loopIterations, 1);
+    if (pfds[1].revents & POLLIN) {
+      uint64_t v;
+      (void)!read(kickFd_, &v, sizeof v);
+    }
+    applyLimits(now, false);
+    if (!failed_.load()) {
+      serviceReplicas(pfds.data() + 2, replicas_.size(), now);
+      if (!failed_.load() && (pfds[0].revents & POLLIN)) readFaults(now);
+      if (!failed_.load()) {
+        retryDeferred(now);
+        issueReads(now);
+        closeWriteJob();
+        issueWrites(now);
+        backgroundEvict();
+        stepFlush();
+        sampleTick(now);
+        flushShadowFrees();
+        closeWriteJob();
+        issueWrites(now);
+        checkTimeouts(now);
+      }
+    }
+    publishGauges();
+  }
+  for (auto& r : replicas_)
+    if (r->alive && r->connected()) r->closeRegion(limits::kCloseTimeoutMs);
+}
+
+// Sleep until the next thing that needs the thread without a file descriptor saying so: the sampler,
+// a pending eviction after a cache shrink, request timeouts, and the limit poll.
+int Region::pollTimeoutMs(uint64_t now) {
+  if (pt_.used() + incoming_ > cachePages_ && pt_.used() > 0) return 0;
+  if (!deferred_.empty() && !freeSlots_.empty()) return 0;
+  if (!flushing_.empty() && !flushScanDone_ && !freeSlots_.empty()) return 0;
+  int64_t ms = limits::kLoopPollMsMax;
+  if (sampleRatePpm_ > 0 && nextSampleNs_ > now) ms = std::min<int64_t>(ms, int64_t((nextSampleNs_ - now) / kNsPerMs));
+  return int(std::max<int64_t>(ms, 0));
+}
+
+// Applies limits when their sequence number moved (written by the owner or a daemon through the block).
+// Out-of-range values are clamped: the block is shared memory, so the fault thread cannot trust it.
+void Region::applyLimits(uint64_t now, bool force) {
+  uint64_t seq = cb_->limitsSeq.load(std::memory_order_acquire);
+  if (!force && seq == limitsSeqSeen_) return;
+  limitsSeqSeen_ = seq;
+  const uint64_t pg = limits::kPageBytes;
+  uint64_t cache = cb_->cacheBytes.load();
+  cachePages_ = std::clamp<uint64_t>(cache / pg, limits::kCachePagesMin, pages_);
+  double bw = bitsToDouble(cb_->bandwidthMbpsBits.load());
+  if (!(bw >= limits::kBandwidthMbpsMin)) bw = limits::kBandwidthMbpsMin;
+  if (bw > limits::kBandwidthMbpsMax) bw = limits::kBandwidthMbpsMax;
+  bucket_.setRate(bw, now);
+  uint32_t rate = std::min(cb_->sampleRatePpm.load(), limits::kSampleRatePpmMax);
+  samplePeriodMs_ = std::clamp(cb_->samplePeriodMs.load(), limits::kSamplePeriodMsMin, limits::kSamplePeriodMsMax);
+  if (rate != sampleRatePpm_ || force) {
+    sampleRatePpm_ = rate;
+    rebuildSampleList();
+  }
+  residentPeak_ = pt_.used();
+  counterSet(cb_, c_cachePagesLimit, cachePages_);
+  counterAdd(cb_, c_limitChanges, 1);
+}
+
+void Region::publishGauges() {
+  residentPeak_ = std::max(residentPeak_, pt_.used());
+  counterSet(cb_, c_residentPages, pt_.used());
+  counterSet(cb_, c_residentPeakPages, residentPeak_);
+  counterSet(cb_, c_dirtyPages, dirtyPages_);
+  counterSet(cb_, c_writebackInflightPages, limits::kWritebackInflightPagesMax - freeSlots_.size());
+  counterSet(cb_, c_readsInflight, readsInflight_.size());
+  cb_->heartbeatWallMs.store(wallMs(), std::memory_order_relaxed);
+}
+
+// A replica whose oldest request waited longer than the timeout is treated as broken; idle connections get
+// a ping now and then so the memory node does not close them as idle (and orphan our region).
+void Region::checkTimeouts(uint64_t now) {
+  const uint64_t limitNs = uint64_t(cfg_.requestTimeoutMs) * kNsPerMs;
+  for (size_t i = 0; i < replicas_.size() && !failed_.load(); i++) {
+    Replica& r = *replicas_[i];
+    if (!r.alive || !r.connected()) continue;
+    uint64_t oldest = r.oldestSentNs();
+    if (oldest != 0 && now > oldest && now - oldest > limitNs) {
+      counterAdd(cb_, c_requestTimeouts, 1);
+      replicaBroken(int(i), "no reply from memory node " + r.address() + " within " +
+                                std::to_string(cfg_.requestTimeoutMs) + " ms", now);
+    } else if (r.outstanding() == 0 && now - lastTrafficNs_ > kKeepaliveNs) {
+      r.queuePing(nextReq_++, now);
+    }
+  }
+  if (now - lastTrafficNs_ > kKeepaliveNs) lastTrafficNs_ = now;
+}
+
+// The region cannot continue (no memory node holds its data any more, or the kernel refused an ioctl).
+// Unregistering the range releases every thread waiting on a fault and turns future faults into ordinary
+// anonymous-memory faults (zero pages), so the application is never left hanging; the error event and
+// FarMemoryError on every later call tell it the contents are no longer trustworthy.
+void Region::fail(Reason why, const std::string& message) {
+  if (failed_.exchange(true)) return;
+  cb_->failReason.store(uint32_t(why));
+  cb_->state.store(uint32_t(RegionState::kFailed));
+  uffd_.unregisterRange(base_, sizeBytes_);
+  for (auto& r : replicas_) r->disconnect();
+  counterAdd(cb_, c_failedFaults, waitStartNs_.size() + deferred_.size());
+  waitStartNs_.clear();
+  deferred_.clear();
+  std::vector<uint64_t> pending;
+  {
+    std::lock_guard<std::mutex> g(cmdMu_);
+    pending.swap(flushRequests_);
+  }
+  pending.insert(pending.end(), flushing_.begin(), flushing_.end());
+  flushing_.clear();
+  emit({"error", why, message, "", 0});
+  for (uint64_t id : pending) emit({"flushed", why, message, "", id});
+}
+
+}  // namespace spirit
