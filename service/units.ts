@@ -20,6 +20,13 @@ export const msFromSec = (s: number): number => s * MS_PER_S;
 export const secFromMs = (ms: number): number => ms / MS_PER_S;
 export const mibFromPages = (pages: number, pageBytes = PAGE_BYTES_DEFAULT): number => (pages * pageBytes) / BYTES_PER_MIB;
 export const pagesFromMiB = (mib: number, pageBytes = PAGE_BYTES_DEFAULT): number => (mib * BYTES_PER_MIB) / pageBytes;
+export const NS_PER_US = 1e3;
+export const usFromNs = (ns: number): number => ns / NS_PER_US;
+export const nsFromMs = (ms: number): number => ms * NS_PER_MS;
+/** A fraction (0..1) as parts per million and back (sampling rates in the native control block). */
+export const PPM_PER_UNIT = 1e6;
+export const ppmFromFraction = (fraction: number): number => Math.round(fraction * PPM_PER_UNIT);
+export const fractionFromPpm = (ppm: number): number => ppm / PPM_PER_UNIT;
 
 /** A resource amount as a share of the node's capacity, and back. */
 export const shareOf = (amount: number, capacity: number): number => amount / capacity;

@@ -73,6 +73,7 @@ interface LineState {
   digits: number;
   raw: string;
   afterNumber: boolean;
+  bad: string; // first problem of the line, reported with the whole line at its end
   blankLineNo: number; // first blank line seen, 0 if none: only trailing blank lines are allowed
 }
 
@@ -80,7 +81,7 @@ function* readText(file: string, fd: number): Generator<BigUint64Array> {
   const bytes = Buffer.allocUnsafeSlow(READ_CHUNK_BYTES);
   const out = new BigUint64Array(READ_CHUNK_BYTES / 8);
   const words = new Uint32Array(out.buffer);
-  const st: LineState = { lineNo: 1, value: 0, digits: 0, raw: '', afterNumber: false, blankLineNo: 0 };
+  const st: LineState = { lineNo: 1, value: 0, digits: 0, raw: '', afterNumber: false, bad: '', blankLineNo: 0 };
   let n = 0;
   let pos = 0;
   for (;;) { // bounded by the file size: every round reads > 0 bytes or ends
@@ -89,7 +90,7 @@ function* readText(file: string, fd: number): Generator<BigUint64Array> {
     pos += got;
     for (let i = 0; i < got; i++) {
       const ch = bytes[i];
-      if (ch !== 10) { parseChar(file, st, ch); continue; }
+      if (ch !== 10) { parseChar(st, ch); continue; }
       const page = endLine(file, st);
       if (page === null) continue;
       writePage(words, n++, page);
@@ -117,26 +118,27 @@ function lineError(file: string, st: LineState, problem: string): InputError {
   return new InputError(`${file}: line ${st.lineNo}`, problem);
 }
 
-function parseChar(file: string, st: LineState, ch: number): void {
+function parseChar(st: LineState, ch: number): void {
   if (st.raw.length < MAX_TEXT_LINE_CHARS) st.raw += String.fromCharCode(ch);
+  if (st.bad) return;
   if (ch >= 48 && ch <= 57) {
-    if (st.afterNumber) throw lineError(file, st, `'${st.raw}' has more than one number; expected one page number per line`);
+    if (st.afterNumber) st.bad = 'has more than one number; expected one page number per line';
     st.digits++;
     if (st.digits <= MAX_EXACT_DIGITS) st.value = st.value * 10 + (ch - 48);
-    if (st.digits > 20) throw lineError(file, st, `'${st.raw}...' is larger than a u64 page number`);
+    if (st.digits > 20) st.bad = 'is larger than a u64 page number';
     return;
   }
   if (ch === 32 || ch === 9 || ch === 13) { // spaces, tabs and a CR before the LF are allowed around the number
     if (st.digits > 0) st.afterNumber = true;
     return;
   }
-  const what = ch === 45 ? 'is negative; page numbers are non-negative' : 'is not a page number (expected one non-negative decimal integer per line)';
-  throw lineError(file, st, `'${st.raw}' ${what}`);
+  st.bad = ch === 45 ? 'is negative; page numbers are non-negative' : 'is not a page number (expected one non-negative decimal integer per line)';
 }
 
 /** Finishes a line: its page number, or null for a blank line (allowed only at the end of the file). */
 function endLine(file: string, st: LineState): number | bigint | null {
   let page: number | bigint | null = null;
+  if (st.bad) throw lineError(file, st, `'${st.raw.trim()}' ${st.bad}`);
   if (st.digits > 0) {
     if (st.blankLineNo > 0) throw new InputError(`${file}: line ${st.blankLineNo}`, 'is blank; blank lines are only allowed at the end of the file');
     if (st.digits <= MAX_EXACT_DIGITS) page = st.value;
@@ -153,6 +155,7 @@ function endLine(file: string, st: LineState): number | bigint | null {
   st.digits = 0;
   st.raw = '';
   st.afterNumber = false;
+  st.bad = '';
   return page;
 }
 

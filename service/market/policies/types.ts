@@ -1,0 +1,11 @@
+import type { Engine } from '../engine.ts';
+import type { Problem } from '../problem.ts';
+
+export interface PolicyOutput {
+  x: Float64Array;
+  y: Float64Array;
+  iterations: number;
+  prices?: { cache: number; bandwidth: number };
+}
+
+export type PolicyFn = (engine: Engine, p: Problem) => PolicyOutput;

@@ -1,0 +1,96 @@
+// One solve: a validated scenario in, a result (spec/result.schema.json) out. The only place where market
+// shares become MB and Mbps again.
+import { performance } from 'node:perf_hooks';
+import type { Allocation, Policy, Scenario, SolveResult } from '../scenario/types.ts';
+import { amountOf } from '../units.ts';
+import type { Engine } from './engine.ts';
+import { applyTrustRegion, checkLiveOptions, withinHysteresis, type LiveOptions } from './live.ts';
+import { buildProblem, checkReferencePerf } from './problem.ts';
+import { drfPolicy } from './policies/drf.ts';
+import { harvestPolicy } from './policies/harvest.ts';
+import { idealPolicy } from './policies/ideal.ts';
+import { spiritPolicy } from './policies/spirit.ts';
+import { staticPolicy } from './policies/static.ts';
+import { tradePolicy } from './policies/trade.ts';
+import type { PolicyFn, PolicyOutput } from './policies/types.ts';
+
+export interface SolveOptions extends LiveOptions {
+  policy?: Policy;
+  /** warnings from validation, carried into the result */
+  warnings?: string[];
+}
+
+const POLICY_FNS: Record<Policy, PolicyFn> = {
+  spirit: spiritPolicy, static: staticPolicy, drf: drfPolicy, harvest: harvestPolicy, trade: tradePolicy, ideal: idealPolicy,
+};
+
+/** Leftover of a resource below this share of capacity counts as cleared (spec: <= 0.5%). */
+export const CLEAR_SHARE = 0.005;
+/** Normalized performance under 1 - this is a sharing-incentive violation (spec/result.schema.json). */
+export const SI_TOL = 1e-9;
+
+export function solveScenario(engine: Engine, scenario: Scenario, opts: SolveOptions = {}): SolveResult {
+  checkLiveOptions(opts);
+  const policy = opts.policy ?? 'spirit';
+  const t0 = performance.now();
+  const p = buildProblem(scenario);
+  const live = policy === 'spirit' && applyTrustRegion(p, opts);
+  engine.load(p);
+  const refF = new Float64Array(p.n);
+  for (let i = 0; i < p.n; i++) refF[i] = engine.refPerf(i);
+  checkReferencePerf(p, refF);
+  let out: PolicyOutput = POLICY_FNS[policy](engine, p);
+  let held = false;
+  if (policy === 'spirit' && opts.hysteresisShare !== undefined && withinHysteresis(p, out.x, out.y, opts.hysteresisShare)) {
+    out = { ...out, x: p.curX.slice(), y: p.curY.slice() };
+    held = true;
+  }
+  const cert = engine.certificate(out.x, out.y);
+  const elapsedMs = performance.now() - t0;
+
+  const cap = p.capacity;
+  let sx = 0;
+  let sy = 0;
+  let logSum = 0;
+  let minPerf = Infinity;
+  const violations: string[] = [];
+  const allocations: Allocation[] = [];
+  for (let i = 0; i < p.n; i++) {
+    sx += out.x[i];
+    sy += out.y[i];
+    const np = cert.f[i] / cert.refF[i];
+    logSum += Math.log(Math.max(np, 1e-300));
+    minPerf = Math.min(minPerf, np);
+    if (np < 1 - SI_TOL) violations.push(p.ids[i]);
+    allocations.push({ id: p.ids[i], cacheMB: amountOf(out.x[i], cap.cacheMB), bandwidthMbps: amountOf(out.y[i], cap.bandwidthMbps), normalizedPerf: np });
+  }
+  const leftX = Math.max(0, 1 - sx);
+  const leftY = Math.max(0, 1 - sy);
+  const atMax = (v: Float64Array, hi: Float64Array): boolean => v.every((vi, i) => vi >= hi[i] - 1e-9);
+  const cacheAtMax = atMax(out.x, p.xmax);
+  const bwAtMax = atMax(out.y, p.ymax);
+  const cleared = (leftX <= CLEAR_SHARE || cacheAtMax) && (leftY <= CLEAR_SHARE || bwAtMax);
+  const result: SolveResult = {
+    policy,
+    ...(out.prices ? { prices: out.prices } : {}),
+    allocations,
+    certificate: {
+      cleared,
+      iterations: out.iterations,
+      leftoverCacheMB: amountOf(leftX, cap.cacheMB),
+      leftoverBandwidthMbps: amountOf(leftY, cap.bandwidthMbps),
+      maxEnvy: cert.maxEnvy,
+      sharingIncentiveViolations: violations,
+      ...(cert.envier >= 0 ? { envious: [{ app: p.ids[cert.envier], envies: p.ids[cert.envied], ratio: cert.maxEnvy }] } : {}),
+      allAtMaximum: cacheAtMax && bwAtMax,
+      geoMeanPerf: Math.exp(logSum / p.n),
+      minPerf,
+      ...(live ? { trustRegion: true } : {}),
+      ...(held ? { held: true } : {}),
+    },
+    elapsedMs,
+    engine: engine.kind,
+    ...(opts.warnings && opts.warnings.length ? { warnings: opts.warnings } : {}),
+  };
+  return result;
+}

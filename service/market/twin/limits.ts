@@ -1,0 +1,51 @@
+// Limits and tolerances of the market (the WASM core in assembly/market/limits.ts has the same values).
+
+/** Lowest and highest cache price tried (p_cache + p_bandwidth = 1): keeps budget lines finite. */
+export const PRICE_MIN = 1e-4;
+/** Prices probed in the scan for sign changes of excess demand; aggregate demand of many apps is smoother. */
+export const SCAN_POINTS_SMALL = 32;
+export const SCAN_POINTS_LARGE = 16;
+export const LARGE_N = 256;
+/** Bisection steps per bracket: 2^-26 of a scan step (~1e-9) is below any meaningful price difference. */
+export const BISECT_STEPS = 26;
+/** Brackets (candidate equilibria) refined and resolved per solve. */
+export const MAX_BRACKETS_SMALL = 3;
+export const MAX_BRACKETS_LARGE = 2;
+/** Switching classes enumerated exactly (2^k combinations); beyond, threshold combinations only. */
+export const MAX_ENUM_CLASSES = 8;
+/** Capacity overshoot tolerated as rounding (shares). */
+export const FEAS_TOL = 1e-9;
+/** Envy the market aims to stay under (spec: maxEnvy <= 0.01 on 99% of scenarios). */
+export const ENVY_TARGET = 0.0099;
+/** Envy never accepted when handing out or repairing. */
+export const ENVY_LIMIT = 0.05;
+/** Rounds of surplus hand-out and of feasibility repair (each round serves every class at most once). */
+export const HANDOUT_ROUNDS = 8;
+export const REPAIR_STEPS = 64;
+/** Bisection steps when searching the largest safe amount to give or take. */
+export const AMOUNT_STEPS = 24;
+/** Leftover below this share of capacity is not worth handing out. */
+export const LEFTOVER_TOL = 1e-7;
+/** Margin above the reference throughput that repairs keep (relative). */
+export const SI_MARGIN = 1e-9;
+/** Envy reported when an app with zero throughput would do something with another's bundle (no ratio exists). */
+export const ENVY_CAP = 1e6;
+/**
+ * An app within this fraction of the best throughput it can ever reach counts as satiated: it takes the
+ * cheapest such bundle and its unspent budget goes to the others. Its envy is then at most TAU / (1 - TAU).
+ */
+export const SATIATION_TAU = 0.004;
+/** Rounds of passing satiated apps' unspent budgets on to the others. */
+export const RECYCLE_ROUNDS = 3;
+/** Moves of the fairness repair per candidate. */
+export const FAIR_STEPS = 64;
+/** Unfair candidates of highest welfare that get a fairness repair. */
+export const FAIR_CANDIDATES = 6;
+/** Budget boosts: classes tried (by n), factors, the largest budget share, and the gain that qualifies. */
+export const BOOST_SMALL_N = 16;
+export const BOOST_CLASSES_SMALL = 2;
+export const BOOST_CLASSES_LARGE = 1;
+export const BOOST_FACTORS = [1.25, 1.5, 2, 3] as const;
+export const BOOST_TRIES = 2;
+export const BOOST_MAX_SHARE = 0.95;
+export const BOOST_MIN_GAIN = 1.2;
