@@ -1,0 +1,63 @@
+// The memory node server, started inside this process: native epoll threads serve every request;
+// JavaScript only starts it, reads its counters and stops it. `spirit memnode` wraps this.
+import { InputError } from '../../service/errors.ts';
+import type { NativeMemNode, NativeMemNodeStats } from './binding.ts';
+import { nativeBinding } from './errors.ts';
+import { nativeLimits } from './limits.ts';
+import { optionalNumber, requireNumber, requireObject, requireString } from './validate.ts';
+
+export interface MemNodeOptions {
+  /** address to bind; default 127.0.0.1 */
+  host?: string;
+  /** TCP port; 0 picks a free one (read it back from `port`) */
+  port?: number;
+  /** total bytes of regions this node accepts; exceeding it is an error reply, never an OOM */
+  capacityBytes: number;
+  /** epoll threads; default 2 */
+  threads?: number;
+  /** if given, only these tokens may create regions; otherwise any well-formed token may */
+  tokens?: string[];
+  /** free regions no client has attached for this long, ms; default 10 minutes */
+  orphanTtlMs?: number;
+  /** close connections silent for this long, ms; default 10 minutes */
+  idleMs?: number;
+}
+
+export type MemNodeStats = NativeMemNodeStats;
+
+export interface MemNode {
+  readonly host: string;
+  readonly port: number;
+  /** "host:port", ready for openRegion({ memnode }) */
+  readonly address: string;
+  stats(): MemNodeStats;
+  stop(): void;
+}
+
+const HOST_BYTES_MAX = 253;
+const DAY_MS = 86_400_000;
+
+export function startMemNode(options: MemNodeOptions): MemNode {
+  const L = nativeLimits();
+  const o = requireObject('startMemNode.options', options);
+  const host = o.host === undefined ? '127.0.0.1' : requireString('startMemNode.options.host', o.host, 1, HOST_BYTES_MAX);
+  const port = optionalNumber('startMemNode.options.port', o.port, 0, 65535, 0, true);
+  const capacityBytes = requireNumber('startMemNode.options.capacityBytes', o.capacityBytes, L.pageBytes, Number.MAX_SAFE_INTEGER, true);
+  const threads = optionalNumber('startMemNode.options.threads', o.threads, 1, L.serverThreadsMax, 2, true);
+  const orphanTtlMs = optionalNumber('startMemNode.options.orphanTtlMs', o.orphanTtlMs, 1000, 30 * DAY_MS, L.orphanTtlMsDefault, true);
+  const idleMs = optionalNumber('startMemNode.options.idleMs', o.idleMs, 1000, 30 * DAY_MS, L.connIdleMsDefault, true);
+  let tokens: string[] = [];
+  if (o.tokens !== undefined) {
+    if (!Array.isArray(o.tokens)) throw new InputError('startMemNode.options.tokens', 'must be an array of strings');
+    tokens = o.tokens.map((t, i) => requireString(`startMemNode.options.tokens[${i}]`, t, L.tokenBytesMin, L.tokenBytesMax));
+  }
+  const native: NativeMemNode = new (nativeBinding().NativeMemNode)({ host, port, capacityBytes, threads, tokens, orphanTtlMs, idleMs });
+  const bound = native.port();
+  return {
+    host,
+    port: bound,
+    address: `${host.includes(':') ? `[${host}]` : host}:${bound}`,
+    stats: () => native.stats(),
+    stop: () => native.stop(),
+  };
+}

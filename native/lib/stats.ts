@@ -1,0 +1,123 @@
+// Region statistics as the application and the node daemon see them: the control block's counters, the
+// limits in force, and fault-latency percentiles estimated from the log2 histogram.
+import { fractionFromPpm } from '../../service/units.ts';
+import type { RawStats } from './binding.ts';
+
+export type RegionState = 'opening' | 'running' | 'failed' | 'closed';
+const STATES: RegionState[] = ['opening', 'running', 'failed', 'closed'];
+
+export interface LatencySummary {
+  count: number;
+  /** estimates from a histogram with power-of-two buckets: within a factor of 2 of the truth */
+  p50Ns: number;
+  p99Ns: number;
+  /** bucket i counts latencies in [2^i, 2^(i+1)) ns */
+  hist: number[];
+}
+
+export interface RegionCounters {
+  faults: number;
+  missingFaults: number;
+  wpFaults: number;
+  softFaults: number;
+  fetchedPages: number;
+  fetchRequests: number;
+  prefetchedPages: number;
+  zeroFills: number;
+  writebackPages: number;
+  writebackRequests: number;
+  evictions: number;
+  parks: number;
+  bytesIn: number;
+  bytesOut: number;
+  admittedBytes: number;
+  throttledNs: number;
+  residentPages: number;
+  residentPeakPages: number;
+  dirtyPages: number;
+  writebackInflightPages: number;
+  readsInflight: number;
+  sampledAccesses: number;
+  reconnects: number;
+  replicasLost: number;
+  replicasAlive: number;
+  requestTimeouts: number;
+  eventsDropped: number;
+  failedFaults: number;
+  limitChanges: number;
+  cachePagesLimit: number;
+  loopIterations: number;
+}
+
+export interface RegionStats extends RegionCounters {
+  state: RegionState;
+  failReason: string;
+  ownerPid: number;
+  sizeBytes: number;
+  pageBytes: number;
+  residentBytes: number;
+  /** limits as last written to the control block (applied within loopPollMsMax) */
+  cacheBytes: number;
+  bandwidthMbps: number;
+  sampleRate: number;
+  samplePeriodMs: number;
+  label: string;
+  controlPath: string;
+  heartbeatWallMs: number;
+  createdWallMs: number;
+  sampleRingDropped: number;
+  faultLatency: LatencySummary;
+  softFaultLatency: LatencySummary;
+  /** daemon side only: the owner process is gone or closed the region */
+  stale?: boolean;
+}
+
+/** Percentile from log2 buckets, interpolated linearly inside the bucket that holds the rank. */
+export function histPercentile(hist: number[], q: number): number {
+  const total = hist.reduce((a, b) => a + b, 0);
+  if (total === 0) return 0;
+  const rank = q * total;
+  let seen = 0;
+  for (let i = 0; i < hist.length; i++) {
+    if (seen + hist[i] >= rank && hist[i] > 0) {
+      const lo = 2 ** i;
+      return lo + ((rank - seen) / hist[i]) * lo;
+    }
+    seen += hist[i];
+  }
+  return 2 ** hist.length;
+}
+
+function summary(hist: number[]): LatencySummary {
+  return {
+    count: hist.reduce((a, b) => a + b, 0),
+    p50Ns: histPercentile(hist, 0.5),
+    p99Ns: histPercentile(hist, 0.99),
+    hist,
+  };
+}
+
+export function toRegionStats(raw: RawStats): RegionStats {
+  const c = raw.counters as unknown as RegionCounters;
+  return {
+    ...c,
+    state: STATES[raw.state] ?? 'closed',
+    failReason: raw.failReason,
+    ownerPid: raw.ownerPid,
+    sizeBytes: raw.sizeBytes,
+    pageBytes: raw.pageBytes,
+    residentBytes: c.residentPages * raw.pageBytes,
+    cacheBytes: raw.cacheBytes,
+    bandwidthMbps: raw.bandwidthMbps,
+    sampleRate: fractionFromPpm(raw.sampleRatePpm),
+    samplePeriodMs: raw.samplePeriodMs,
+    label: raw.label,
+    controlPath: raw.controlPath,
+    heartbeatWallMs: raw.heartbeatWallMs,
+    createdWallMs: raw.createdWallMs,
+    sampleRingDropped: raw.ringDropped,
+    faultLatency: summary(raw.latencyHist),
+    softFaultLatency: summary(raw.softLatencyHist),
+    ...(raw.stale === undefined ? {} : { stale: raw.stale }),
+  };
+}
