@@ -14,6 +14,8 @@ export interface NativeLimits {
   batchPagesMax: number;
   readaheadPagesMax: number;
   writebackInflightPagesMax: number;
+  shadowFreeBatchPages: number;
+  readsInflightMax: number;
   requestTimeoutMsDefault: number;
   requestTimeoutMsMin: number;
   requestTimeoutMsMax: number;

@@ -27,6 +27,8 @@ Napi::Object limitsObject(Napi::Env env) {
   set("batchPagesMax", L::kBatchPagesMax);
   set("readaheadPagesMax", L::kReadaheadPagesMax);
   set("writebackInflightPagesMax", L::kWritebackInflightPagesMax);
+  set("shadowFreeBatchPages", double(L::kShadowFreeBatchPages));
+  set("readsInflightMax", L::kReadsInflightMax);
   set("requestTimeoutMsDefault", L::kRequestTimeoutMsDefault);
   set("requestTimeoutMsMin", L::kRequestTimeoutMsMin);
   set("requestTimeoutMsMax", L::kRequestTimeoutMsMax);

@@ -33,7 +33,7 @@ namespace spirit {
   X(admittedBytes)     /* bytes the token bucket admitted */                              \
   X(throttledNs)       /* time requests waited for tokens */                              \
   X(residentPages)     /* gauge: pages in local memory (mapped + out-of-place copies) */   \
-  X(residentPeakPages) /* gauge: highest residentPages since the last limit change */      \
+  X(residentPeakPages) /* gauge: highest residentPages since the limit in force was met */  \
   X(dirtyPages)        /* gauge: resident pages modified since fetched */                 \
   X(writebackInflightPages) /* gauge: copies awaiting a write acknowledgement (slack) */  \
   X(readsInflight)     /* gauge: read requests awaiting replies */                        \

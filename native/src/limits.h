@@ -37,12 +37,14 @@ constexpr uint64_t kRequestTokensNsMax = 10ull * 1000 * 1000;
 constexpr uint32_t kBatchPagesMax = 64;
 // Largest readahead window (pages). 1 MiB in flight hides a loopback round trip at several GB/s.
 constexpr uint32_t kReadaheadPagesMax = 256;
-// Read requests outstanding per region (all replicas); bounds staging memory to 32 x 256 KiB.
-constexpr uint32_t kReadsInflightMax = 32;
+// Read requests outstanding per region (all replicas); bounds staging memory to 16 x 256 KiB.
+constexpr uint32_t kReadsInflightMax = 16;
 // Dirty pages copied out for write-back and not yet acknowledged: the fixed slack above the cache limit.
 constexpr uint32_t kWritebackInflightPagesMax = 256;
 // Pages evicted per eviction step, so one step never stalls a waiting fault for long.
 constexpr uint32_t kEvictBatchPages = 64;
+// Out-of-place copies released lazily in one madvise per run; at most this many wait (memory slack).
+constexpr size_t kShadowFreeBatchPages = 64;
 // Free frames the background evictor keeps ready so demand faults rarely evict on the critical path.
 constexpr uint32_t kEvictReservePages = 32;
 // uffd messages read per syscall (the kernel queues the rest).

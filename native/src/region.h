@@ -182,6 +182,7 @@ class Region {
   uint64_t incoming_ = 0;                       // pages reserved by reads in flight or queued
   uint64_t dirtyPages_ = 0;
   uint64_t residentPeak_ = 0;
+  bool peakArmed_ = false;
   uint64_t throttleStartNs_ = 0;                // when the head request started waiting for tokens
   uint64_t lastTrafficNs_ = 0;                  // for keepalive pings on idle connections
   std::deque<ReadJob> readQueueDemand_, readQueueAhead_;

@@ -72,12 +72,14 @@ bool Region::evict(uint64_t p) {
   return true;
 }
 
-// Keeps a small reserve of free frames between faults, so a demand fault rarely evicts on its critical path;
-// after a cache shrink it evicts a bounded batch per loop pass until the new limit holds.
+// Keeps a small reserve of free frames between faults, so a demand fault rarely evicts on its critical path.
+// Once below the reserve it evicts down to twice the reserve (hysteresis: evictions, and so write-backs,
+// come in batches). After a cache shrink it evicts a bounded batch per loop pass until the new limit holds.
 void Region::backgroundEvict() {
   uint64_t reserve = std::min<uint64_t>(limits::kEvictReservePages, cachePages_ / 8);
+  if (pt_.used() + incoming_ + reserve <= cachePages_) return;
   for (uint32_t i = 0; i < limits::kEvictBatchPages; i++) {
-    if (pt_.used() + incoming_ + reserve <= cachePages_) break;
+    if (pt_.used() + incoming_ + 2 * reserve <= cachePages_) break;
     if (!evictOne()) break;
   }
   pt_.compactIfSparse();
@@ -85,7 +87,7 @@ void Region::backgroundEvict() {
 
 void Region::freeShadow(uint64_t p) {
   shadowFrees_.push_back(p);
-  if (shadowFrees_.size() >= 256) flushShadowFrees();
+  if (shadowFrees_.size() >= limits::kShadowFreeBatchPages) flushShadowFrees();
 }
 
 // Returns out-of-place copies' memory in runs. A page parked again since it was queued holds a new copy

@@ -92,13 +92,19 @@ void Region::applyLimits(uint64_t now, bool force) {
     sampleRatePpm_ = rate;
     rebuildSampleList();
   }
-  residentPeak_ = pt_.used();
+  residentPeak_ = 0;  // re-armed once the new limit is met (a shrink takes a moment to evict down)
+  peakArmed_ = false;
   counterSet(cb_, c_cachePagesLimit, cachePages_);
   counterAdd(cb_, c_limitChanges, 1);
 }
 
 void Region::publishGauges() {
-  residentPeak_ = std::max(residentPeak_, pt_.used());
+  // armed once nothing reserved under an older, larger limit is still on its way in
+  if (!peakArmed_ && pt_.used() + incoming_ <= cachePages_) {
+    peakArmed_ = true;
+    residentPeak_ = 0;
+  }
+  residentPeak_ = peakArmed_ ? std::max(residentPeak_, pt_.used()) : pt_.used();
   counterSet(cb_, c_residentPages, pt_.used());
   counterSet(cb_, c_residentPeakPages, residentPeak_);
   counterSet(cb_, c_dirtyPages, dirtyPages_);
