@@ -3,5 +3,6 @@
 // facade (service/estimator/wasm.ts) owns the buffers and creates one instance per builder.
 export {
   mrcInit, mrcAdd, mrcReset, mrcCurve, mrcSpanPages, mrcOutPtr, mrcAccesses, mrcSampledAccesses, mrcRate,
-  mrcLivePages, mrcBinWidth, mrcKappa, mrcDistinctEstimate,
+  mrcLivePages, mrcBinWidth, mrcKappa, mrcDistinctEstimate, mrcPrefetchSink,
 } from './mrc';
+export { fitReserve, fitRun, fitResultPtr } from './fit';

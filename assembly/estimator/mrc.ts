@@ -26,6 +26,8 @@ const ENTRY: usize = 16;
 /** Histogram bins; the bin width (pages) doubles when a distance falls beyond the last bin. */
 export const NBINS: i32 = 1 << 15;
 const MIN_TABLE_BITS: i32 = 10;
+/** Times per table slot: with the table at most half full, compaction comes after >= 3/4 of the times. */
+const TIME_PER_SLOT: i32 = 2;
 const SAMPLE_SPACE: f64 = 16777216.0; // 2^24 sampling values
 /** Decay rescales all weights when the growing scale passes 2^64 (far from f64 overflow). */
 const RESCALE_AT: f64 = 18446744073709551616.0;
@@ -36,6 +38,10 @@ const HLL_BITS: u32 = 18;
 const HLL_M: i32 = 1 << 18;
 /** Below this many sampled pages kappa is too noisy to correct anything. */
 const KAPPA_MIN_PAGES: i32 = 32;
+/** How many kept accesses ahead the table slot is loaded: enough misses in flight, few wasted loads. */
+const PREFETCH_AHEAD: i32 = 16;
+/** Accesses filtered, then applied, at a time: input and kept list (16 KiB each) stay in L1. */
+const BLOCK: i32 = 2048;
 
 // ---- state (one engine per instance) ----
 let tableP: usize = 0;
@@ -43,7 +49,7 @@ let tableBits: i32 = 0;
 let maxTableBits: i32 = 0;
 let live: i32 = 0;
 let capPages: i32 = 0;
-let timeCap: i32 = 0;
+let timeCap: i32 = 0; // TIME_PER_SLOT x table slots: compaction every >= 3/4 timeCap sampled accesses
 let now: i32 = 0;
 let bitsP: usize = 0; // u64 words, timeCap / 64 of them
 let fenP: usize = 0; // i32 Fenwick tree over word popcounts, 1-based, nWords + 1 entries
@@ -71,9 +77,12 @@ let sampledAccesses: f64 = 0.0;
 let tick: u32 = 0;
 let inputP: usize = 0;
 let inputCap: i32 = 0;
+let keptP: usize = 0; // (u32 index, u32 hash) of the accesses of the current batch that passed the filter
+let prefetchSink: u32 = 0; // keeps the prefetching loads alive
 let outP: usize = 0;
 let outCap: i32 = 0;
 let hllOn: bool = false; // off for presampled input: the sketch would only see the sample
+let hllSeeded: bool = false; // at rate 1 the sketch waits: the first eviction seeds it from the (complete) sample
 let hllCurP: usize = 0; // registers of the current window (all time without decay)
 let hllPrevP: usize = 0; // registers of the previous window (decay only; windows last one half-life)
 let hllWindowAccesses: f64 = 0.0;
@@ -101,6 +110,7 @@ export function mrcInit(cap: i32, thresholdT: u32, inWeight: f64, halfLifeAccess
   halfLife = halfLifeAccesses;
   inputCap = inCap;
   inputP = heap.alloc(<usize>inCap << 3);
+  keptP = heap.alloc(<usize>inCap << 3);
   outCap = curveCap;
   outP = heap.alloc(<usize>curveCap << 4);
   histP = heap.alloc(<usize>NBINS << 3);
@@ -114,15 +124,15 @@ export function mrcInit(cap: i32, thresholdT: u32, inWeight: f64, halfLifeAccess
 
 function allocTables(bits: i32): void {
   tableBits = bits;
-  timeCap = 1 << bits;
+  timeCap = TIME_PER_SLOT << bits;
   nWords = timeCap >> 6;
-  tableP = zalloc(<usize>timeCap << 4);
+  tableP = zalloc(<usize>1 << <usize>(bits + 4));
   slotP = heap.alloc(<usize>timeCap << 2);
   stampP = heap.alloc(<usize>timeCap << 2);
   bitsP = zalloc(<usize>nWords << 3);
   fenP = zalloc(<usize>(nWords + 1) << 2);
-  heapHP = heap.alloc(<usize>(timeCap >> 1) << 2);
-  heapKP = heap.alloc(<usize>(timeCap >> 1) << 3);
+  heapHP = heap.alloc(<usize>1 << <usize>(bits - 1 + 2)); // half the slots: > capPages
+  heapKP = heap.alloc(<usize>1 << <usize>(bits - 1 + 3));
 }
 
 function freeTables(): void {
@@ -137,7 +147,7 @@ function freeTables(): void {
 
 /** Forgets everything seen (keeps the memory). */
 export function mrcReset(): void {
-  memory.fill(tableP, 0, <usize>timeCap << 4);
+  memory.fill(tableP, 0, <usize>1 << <usize>(tableBits + 4));
   memory.fill(bitsP, 0, <usize>nWords << 3);
   memory.fill(fenP, 0, <usize>(nWords + 1) << 2);
   memory.fill(histP, 0, <usize>NBINS << 3);
@@ -151,6 +161,7 @@ export function mrcReset(): void {
   memory.fill(hllCurP, 0, <usize>HLL_M);
   memory.fill(hllPrevP, 0, <usize>HLL_M);
   hllWindowAccesses = 0.0; winStartCur = 0; winStartPrev = 0;
+  hllSeeded = <f64>threshold < SAMPLE_SPACE;
 }
 
 // ---- Fenwick tree over word popcounts ----
@@ -191,7 +202,7 @@ export function mrcReset(): void {
 @inline function stampNow(i: u32): void {
   store<u32>(entryAt(i), <u32>now + 1, 8);
   store<u32>(slotP + (<usize>now << 2), i);
-  store<u32>(stampP + (<usize>now << 2), tick);
+  if (halfLife > 0) store<u32>(stampP + (<usize>now << 2), tick); // stamps only matter for staleness
   const p = bitsP + (<usize>(now >>> 6) << 3);
   store<u64>(p, load<u64>(p) | (<u64>1 << <u64>(now & 63)));
   now++;
@@ -264,6 +275,11 @@ function removePage(key: u64, h: u32): void {
 
 /** Lowers the threshold until at most capPages pages are sampled (SHARDS fixed-size). */
 function evictOverflow(): void {
+  if (hllOn && !hllSeeded) { // every page seen so far is still in the set: the sketch starts from them
+    const slots: u32 = 1 << tableBits;
+    for (let j: u32 = 0; j < slots; j++) if (load<u32>(entryAt(j), 8) != 0) hllAdd(load<u32>(entryAt(j), 12));
+    hllSeeded = true;
+  }
   while (live > capPages && heapN > 0) { // each round removes >= 1 page
     threshold = hv(0);
     while (heapN > 0 && hv(0) >= threshold) {
@@ -321,13 +337,46 @@ function rebuild(bits: i32): void {
   heap.free(oTable); heap.free(oSlot); heap.free(oStamp); heap.free(oBits); heap.free(oFen); heap.free(oHeapH); heap.free(oHeapK);
   live = k; now = k; heapN = k;
   committed = k >>> 6;
-  for (let j = 1; j <= nWords; j++) { // linear-time Fenwick build over the committed words
+  buildFenwick();
+  for (let i = (heapN >> 1) - 1; i >= 0; i--) siftDown(i);
+}
+
+/**
+ * Renumbers the live pages' times 0..live-1 in place (same table, same heap): the common case, when times
+ * run out without decay. O(times / 64 + live).
+ */
+function compact(): void {
+  let k: i32 = 0;
+  const words = (now + 63) >>> 6;
+  for (let wi = 0; wi < words; wi++) {
+    let word = load<u64>(bitsP + (<usize>wi << 3));
+    while (word != 0) { // one round per live page; k <= t, so the in-place moves never overwrite unread times
+      const t = (wi << 6) + <i32>ctz<u64>(word);
+      word &= word - 1;
+      const slot = load<u32>(slotP + (<usize>t << 2));
+      store<u32>(slotP + (<usize>k << 2), slot);
+      store<u32>(stampP + (<usize>k << 2), load<u32>(stampP + (<usize>t << 2)));
+      store<u32>(entryAt(slot), <u32>k + 1, 8);
+      k++;
+    }
+  }
+  memory.fill(bitsP, 0, <usize>nWords << 3);
+  memory.fill(bitsP, 0xff, <usize>(k >>> 6) << 3);
+  if ((k & 63) != 0) store<u64>(bitsP + (<usize>(k >>> 6) << 3), (<u64>1 << <u64>(k & 63)) - 1);
+  now = k;
+  committed = k >>> 6;
+  buildFenwick();
+}
+
+/** Linear-time Fenwick build over the committed words. */
+function buildFenwick(): void {
+  memory.fill(fenP, 0, <usize>(nWords + 1) << 2);
+  for (let j = 1; j <= nWords; j++) {
     const p = fenP + (<usize>j << 2);
     if (j - 1 < committed) store<i32>(p, load<i32>(p) + <i32>popcnt<u64>(load<u64>(bitsP + (<usize>(j - 1) << 3))));
     const parent = j + (j & -j);
     if (parent <= nWords) store<i32>(fenP + (<usize>parent << 2), load<i32>(fenP + (<usize>parent << 2)) + load<i32>(p));
   }
-  for (let i = (heapN >> 1) - 1; i >= 0; i--) siftDown(i);
 }
 
 function mergeBins(): void {
@@ -358,7 +407,10 @@ function touch(key: u64, h: u32): void {
   if ((h >>> SAMPLE_SHIFT) >= threshold) return;
   sampledAccesses += 1.0;
   tick++;
-  if (now == timeCap) rebuild(tableBits);
+  if (now == timeCap) {
+    if (halfLife > 0) rebuild(tableBits); // drops stale pages too
+    else compact();
+  }
   const w = wScale * invRate; // one sampled access stands for 1 / rate accesses
   sampledW += w;
   const mask: u32 = (1 << tableBits) - 1;
@@ -426,21 +478,46 @@ function hllRotate(n: i32): void {
   winStartCur = tick;
 }
 
-/** Processes n pages from the input buffer (n <= inputCap). */
+/**
+ * Processes n pages from the input buffer (n <= inputCap) in two passes: the sampling filter (SIMD, four
+ * hashes at a time, feeding the HyperLogLog sketch) collects the kept accesses; then each kept access is
+ * applied while the table slot of the one PREFETCH_AHEAD later is loaded, so that cache misses overlap
+ * (WASM has no prefetch instruction; a load whose value is kept does the same).
+ */
 export function mrcAdd(n: i32): void {
   totalW += <f64>n * wScale * inputWeight;
   accesses += <f64>n;
-  let i = 0;
+  for (let from = 0; from < n; from += BLOCK) { // blocks keep the input and the kept list in L1
+    const to = from + BLOCK < n ? from + BLOCK : n;
+    const sketched = hllOn && hllSeeded;
+    const kept = filter(from, to, sketched);
+    for (let j = 0; j < kept; j++) {
+      const ahead = j + PREFETCH_AHEAD;
+      if (ahead < kept) prefetchSink += load<u32>(entryAt(homeOf(load<u32>(keptP + (<usize>ahead << 3), 4))), 8);
+      const i = load<u32>(keptP + (<usize>j << 3));
+      const h = load<u32>(keptP + (<usize>j << 3), 4);
+      touch(load<u64>(inputP + (<usize>i << 3)), h);
+      if (hllSeeded && !sketched) hllAdd(h); // seeded within this block (at rate 1 every access was kept)
+    }
+  }
+  applyDecay(n);
+  hllRotate(n);
+}
+
+/** Writes (index, hash) of the accesses that pass the sampling filter to keptP; returns how many. */
+function filter(from: i32, to: i32, sketched: bool): i32 {
+  let k = 0;
+  let i = from;
   const seed = i32x4.splat(<i32>HI_SEED);
   const tv = i32x4.splat(<i32>threshold);
-  for (; i + 4 <= n; i += 4) {
+  for (; i + 4 <= to; i += 4) {
     const p = inputP + (<usize>i << 3);
     const a = v128.load(p);
     const b = v128.load(p, 16);
     const lo = v128.shuffle<i32>(a, b, 0, 2, 4, 6);
     const hi = v128.shuffle<i32>(a, b, 1, 3, 5, 7);
     const h = mix32x4(v128.xor(lo, mix32x4(v128.xor(hi, seed))));
-    if (hllOn) {
+    if (sketched) {
       hllAdd(<u32>i32x4.extract_lane(h, 0));
       hllAdd(<u32>i32x4.extract_lane(h, 1));
       hllAdd(<u32>i32x4.extract_lane(h, 2));
@@ -448,19 +525,24 @@ export function mrcAdd(n: i32): void {
     }
     const keep = i32x4.bitmask(i32x4.lt_u(i32x4.shr_u(h, SAMPLE_SHIFT), tv));
     if (keep == 0) continue;
-    if (keep & 1) touch(load<u64>(p), <u32>i32x4.extract_lane(h, 0));
-    if (keep & 2) touch(load<u64>(p, 8), <u32>i32x4.extract_lane(h, 1));
-    if (keep & 4) touch(load<u64>(p, 16), <u32>i32x4.extract_lane(h, 2));
-    if (keep & 8) touch(load<u64>(p, 24), <u32>i32x4.extract_lane(h, 3));
+    if (keep & 1) { keepAt(k, i, <u32>i32x4.extract_lane(h, 0)); k++; }
+    if (keep & 2) { keepAt(k, i + 1, <u32>i32x4.extract_lane(h, 1)); k++; }
+    if (keep & 4) { keepAt(k, i + 2, <u32>i32x4.extract_lane(h, 2)); k++; }
+    if (keep & 8) { keepAt(k, i + 3, <u32>i32x4.extract_lane(h, 3)); k++; }
   }
-  for (; i < n; i++) {
-    const key = load<u64>(inputP + (<usize>i << 3));
-    const h = pageHash(key);
-    if (hllOn) hllAdd(h);
-    if ((h >>> SAMPLE_SHIFT) < threshold) touch(key, h);
+  for (; i < to; i++) {
+    const h = pageHash(load<u64>(inputP + (<usize>i << 3)));
+    if (sketched) hllAdd(h);
+    if ((h >>> SAMPLE_SHIFT) < threshold) { keepAt(k, i, h); k++; }
   }
-  applyDecay(n);
-  hllRotate(n);
+  return k;
+}
+
+// @ts-ignore: decorator
+@inline function keepAt(k: i32, i: i32, h: u32): void {
+  const q = keptP + (<usize>k << 3);
+  store<u32>(q, <u32>i);
+  store<u32>(q, h, 4);
 }
 
 /** HyperLogLog estimate of the distinct pages in the sketch's window (both windows with decay). */
@@ -552,3 +634,5 @@ export function mrcSampledAccesses(): f64 { return sampledAccesses; }
 export function mrcRate(): f64 { return rate; }
 export function mrcLivePages(): i32 { return live; }
 export function mrcBinWidth(): f64 { return binWidth; }
+/** Not meaningful: read so that the prefetching loads cannot be optimized away. */
+export function mrcPrefetchSink(): u32 { return prefetchSink; }

@@ -8,6 +8,7 @@ import { INPUT_CHUNK_PAGES } from './limits.ts';
 
 export const NBINS = 1 << 15;
 const MIN_TABLE_BITS = 10;
+const TIME_PER_SLOT = 2;
 const RESCALE_AT = 18446744073709551616;
 const STALE_HALF_LIVES = 8;
 const HLL_BITS = 18;
@@ -40,6 +41,7 @@ export class MrcTwin {
   private readonly halfLife: number;
   private tableBits = 0;
   private timeCap = 0;
+  private slots = 0;
   private nWords = 0;
   private table = new Uint32Array(0); // [lo, hi, time + 1 (0 = empty), hash] per slot
   private slot = new Uint32Array(0);
@@ -60,6 +62,7 @@ export class MrcTwin {
   private invRate = 1;
   private invBinWidth = 1;
   private readonly hllOn: boolean;
+  private hllSeeded = false;
   private hllCur = new Uint8Array(HLL_M);
   private hllPrev = new Uint8Array(HLL_M);
   private hllWindowAccesses = 0;
@@ -90,16 +93,17 @@ export class MrcTwin {
 
   private allocTables(bits: number): void {
     this.tableBits = bits;
-    this.timeCap = 2 ** bits;
+    this.slots = 2 ** bits;
+    this.timeCap = TIME_PER_SLOT * this.slots;
     this.nWords = this.timeCap >>> 5;
-    this.table = new Uint32Array(this.timeCap * 4);
+    this.table = new Uint32Array(this.slots * 4);
     this.slot = new Uint32Array(this.timeCap);
     this.stamp = new Uint32Array(this.timeCap);
     this.bits = new Uint32Array(this.nWords);
     this.fen = new Int32Array(this.nWords + 1);
-    this.heapH = new Uint32Array(this.timeCap >>> 1);
-    this.heapLo = new Uint32Array(this.timeCap >>> 1);
-    this.heapHi = new Uint32Array(this.timeCap >>> 1);
+    this.heapH = new Uint32Array(this.slots >>> 1);
+    this.heapLo = new Uint32Array(this.slots >>> 1);
+    this.heapHi = new Uint32Array(this.slots >>> 1);
   }
 
   reset(): void {
@@ -118,6 +122,7 @@ export class MrcTwin {
     this.hllCur.fill(0);
     this.hllPrev.fill(0);
     this.hllWindowAccesses = this.winStartCur = this.winStartPrev = 0;
+    this.hllSeeded = this.threshold < SAMPLE_SPACE;
   }
 
   private home(h: number): number {
@@ -145,7 +150,7 @@ export class MrcTwin {
     const now = this.now;
     this.table[4 * i + 2] = now + 1;
     this.slot[now] = i;
-    this.stamp[now] = this.tick;
+    if (this.halfLife > 0) this.stamp[now] = this.tick;
     this.bits[now >>> 5] |= 1 << (now & 31);
     this.now = now + 1;
     if ((this.now & 31) === 0) {
@@ -190,7 +195,7 @@ export class MrcTwin {
 
   private removePage(lo: number, hi: number, h: number): void {
     const t = this.table;
-    const mask = this.timeCap - 1;
+    const mask = this.slots - 1;
     let j = this.home(h);
     while (t[4 * j + 2] === 0 || t[4 * j] !== lo || t[4 * j + 1] !== hi) j = (j + 1) & mask;
     this.clearTime(t[4 * j + 2] - 1);
@@ -210,7 +215,18 @@ export class MrcTwin {
     t[4 * j + 2] = 0;
   }
 
+  private hllAdd(h: number): void {
+    const g = mix32((h ^ HLL_SEED) >>> 0);
+    const rank = Math.clz32((g << HLL_BITS) | (1 << (HLL_BITS - 1))) + 1;
+    const r = g >>> (32 - HLL_BITS);
+    if (rank > this.hllCur[r]) this.hllCur[r] = rank;
+  }
+
   private evictOverflow(): void {
+    if (this.hllOn && !this.hllSeeded) {
+      for (let j = 0; j < this.slots; j++) if (this.table[4 * j + 2] !== 0) this.hllAdd(this.table[4 * j + 3]);
+      this.hllSeeded = true;
+    }
     while (this.live > this.cap && this.heapN > 0) {
       this.threshold = this.hv(0);
       while (this.heapN > 0 && this.hv(0) >= this.threshold) {
@@ -233,7 +249,7 @@ export class MrcTwin {
     const oNow = this.now;
     const staleTicks = this.halfLife > 0 ? STALE_HALF_LIVES * this.halfLife * this.rate : 4294967296;
     this.allocTables(bits);
-    const mask = this.timeCap - 1;
+    const mask = this.slots - 1;
     const t = this.table;
     let k = 0;
     const words = (oNow + 31) >>> 5;
@@ -262,12 +278,40 @@ export class MrcTwin {
     }
     this.live = this.now = this.heapN = k;
     this.committed = k >>> 5;
+    this.buildFenwick();
+    for (let i = (this.heapN >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
+  private compact(): void {
+    let k = 0;
+    const words = (this.now + 31) >>> 5;
+    for (let wi = 0; wi < words; wi++) {
+      let word = this.bits[wi];
+      while (word !== 0) {
+        const t = wi * 32 + (31 - Math.clz32(word & -word));
+        word &= word - 1;
+        const slot = this.slot[t];
+        this.slot[k] = slot;
+        this.stamp[k] = this.stamp[t];
+        this.table[4 * slot + 2] = k + 1;
+        k++;
+      }
+    }
+    this.bits.fill(0);
+    this.bits.fill(0xffffffff, 0, k >>> 5);
+    if ((k & 31) !== 0) this.bits[k >>> 5] = (2 ** (k & 31) - 1) >>> 0;
+    this.now = k;
+    this.committed = k >>> 5;
+    this.buildFenwick();
+  }
+
+  private buildFenwick(): void {
+    this.fen.fill(0);
     for (let j = 1; j <= this.nWords; j++) {
       if (j - 1 < this.committed) this.fen[j] += popcnt32(this.bits[j - 1]);
       const parent = j + (j & -j);
       if (parent <= this.nWords) this.fen[parent] += this.fen[j];
     }
-    for (let i = (this.heapN >> 1) - 1; i >= 0; i--) this.siftDown(i);
   }
 
   private record(depth: number, w: number): void {
@@ -288,11 +332,14 @@ export class MrcTwin {
     if (h >>> SAMPLE_SHIFT >= this.threshold) return;
     this.sampledAccesses += 1;
     this.tick = (this.tick + 1) >>> 0;
-    if (this.now === this.timeCap) this.rebuild(this.tableBits);
+    if (this.now === this.timeCap) {
+      if (this.halfLife > 0) this.rebuild(this.tableBits);
+      else this.compact();
+    }
     const w = this.wScale * this.invRate;
     this.sampledW += w;
     let t = this.table;
-    let mask = this.timeCap - 1;
+    let mask = this.slots - 1;
     let i = this.home(h);
     for (;;) {
       const tp1 = t[4 * i + 2];
@@ -306,10 +353,10 @@ export class MrcTwin {
       }
       i = (i + 1) & mask;
     }
-    if (this.live + 1 > this.timeCap >>> 1 && this.tableBits < this.maxTableBits) {
+    if (this.live + 1 > this.slots >>> 1 && this.tableBits < this.maxTableBits) {
       this.rebuild(this.tableBits + 1);
       t = this.table;
-      mask = this.timeCap - 1;
+      mask = this.slots - 1;
       i = this.home(h);
       while (t[4 * i + 2] !== 0) i = (i + 1) & mask;
     }
@@ -336,17 +383,14 @@ export class MrcTwin {
     assert(n <= INPUT_CHUNK_PAGES, 'chunk fits the staging buffer');
     this.totalW += n * this.wScale * this.inputWeight;
     this.accesses += n;
-    const hll = this.hllOn ? this.hllCur : null;
+    const sketched = this.hllOn && this.hllSeeded;
     for (let i = from; i < from + n; i++) {
       const lo = words[2 * i], hi = words[2 * i + 1];
       const h = pageHashWords(lo, hi);
-      if (hll) {
-        const g = mix32((h ^ HLL_SEED) >>> 0);
-        const rank = Math.clz32((g << HLL_BITS) | (1 << (HLL_BITS - 1))) + 1;
-        const r = g >>> (32 - HLL_BITS);
-        if (rank > hll[r]) hll[r] = rank;
-      }
+      if (sketched) this.hllAdd(h);
       if (h >>> SAMPLE_SHIFT < this.threshold) this.touch(lo, hi, h);
+      if (this.hllSeeded && !sketched) this.hllAdd(h); // seeded within this batch
+
     }
     if (this.halfLife > 0) {
       this.wScale *= Math.exp(n * this.inputWeight * (Math.LN2 / this.halfLife));

@@ -1,0 +1,252 @@
+// The estimator of one app, driven by the control loop: ingest() each telemetry record as it arrives,
+// endEpoch() once per allocation round (refits, and detects drift), current() for the market.
+//
+// Curve source, best first: the newest curve a daemon sent (record.mrc), the curve of the sampled pages
+// daemons sent (record.sampledPages, through a decaying MrcBuilder), or the measured (cacheMB, missRatio)
+// points made monotone. Drift: an epoch is wrong when the median |ln(measured / predicted throughput)| of
+// its records exceeds driftThreshold; two wrong epochs in a row raise a DriftEvent, drop every sample older
+// than those two epochs, rebuild the sampled curve from those epochs' pages, and refit.
+import { InputError } from '../errors.ts';
+import type { TelemetryRecord } from '../telemetry/record.ts';
+import { DEFAULT_FIT_HALF_LIFE_MS, fitModel, type FitOptions, type FitResult, type FitSample } from './fit.ts';
+import { MAX_APP_SAMPLES, MAX_EPOCH_PAGES, MAX_MODEL_POINTS, MAX_RECORD_PAGES, MIN_SAMPLE_RATE } from './limits.ts';
+import { measuredMrc } from './measured-mrc.ts';
+import { MrcBuilder, type MrcBuilderOptions } from './mrc.ts';
+import { throughputOf, type MrcModel } from './model.ts';
+import { checkMrc, checkNumber, describe, optNumber } from './validate.ts';
+
+export interface AppEstimatorOptions {
+  /** fit options (EWMA half-life, prior, engine) */
+  fit?: FitOptions;
+  /** records kept (the newest); default 512 */
+  maxSamples?: number;
+  /** enoughData needs at least this many samples with a throughput; default 5 */
+  minSamples?: number;
+  /** enoughData needs at least this confidence; default 0.5 */
+  minConfidence?: number;
+  /** an epoch is wrong when its median |ln(measured / predicted)| exceeds this; default 0.2 (about 22%) */
+  driftThreshold?: number;
+  /** options of the builder fed with record.sampledPages; default: 65536 sample pages, half-life 5e7 accesses */
+  mrc?: Omit<MrcBuilderOptions, 'presampledRate'>;
+  /** curve points handed to the model; default 64 */
+  curvePoints?: number;
+}
+
+export interface DriftEvent {
+  type: 'drift';
+  app: string;
+  /** the epoch that confirmed the drift (the second wrong one in a row) */
+  epoch: number;
+  /** its median |ln(measured / predicted throughput)| */
+  error: number;
+  /** the same for the epoch before */
+  previousError: number;
+  threshold: number;
+  /** samples kept for the refit (those of the two wrong epochs) */
+  samplesKept: number;
+  /** time of the newest record, ms since the epoch */
+  atMs: number;
+}
+
+export type MrcSource = 'telemetry' | 'sampled-pages' | 'measured' | 'none';
+
+export interface AppEstimate {
+  model: MrcModel | null;
+  confidence: number;
+  residual: number;
+  /** false: keep the app at its (weighted) equal share */
+  enoughData: boolean;
+  samples: number;
+  epoch: number;
+  mrcSource: MrcSource;
+  /** error of the model on the last closed epoch (median |ln(measured / predicted)|), null if not measured */
+  lastEpochError: number | null;
+}
+
+/** A curve from measurements is only known between observed cache sizes: its confidence is scaled down. */
+const MEASURED_CURVE_TRUST = 0.8;
+/** Sampled accesses before a builder's curve is preferred over the measured one. */
+const MIN_SAMPLED_ACCESSES = 2000;
+const DEFAULT_BUILDER: MrcBuilderOptions = { maxSamplePages: 65536, decay: { halfLifeAccesses: 5e7 } };
+const RECORD_FIELDS = ['timeMs', 'cacheMB', 'bandwidthMbps', 'throughputOpsPerSec', 'missRatio', 'pageTrafficBytesPerSec', 'residentBytes'] as const;
+
+interface Held {
+  sample: FitSample;
+  epoch: number;
+}
+
+export class AppEstimator {
+  private readonly opts: Required<Omit<AppEstimatorOptions, 'fit' | 'mrc'>> & { fit: FitOptions; mrc: MrcBuilderOptions };
+  private held: Held[] = [];
+  private epoch = 0;
+  private lastTimeMs: number | null = null;
+  private telemetryCurve: [number, number][] | null = null;
+  private builder: MrcBuilder | null = null;
+  private builderRate = 0;
+  /** sampled pages of the current and the previous epoch, for a rebuild after drift */
+  private epochPages: { epoch: number; rate: number; pages: number[] }[] = [];
+  private fit: FitResult | null = null;
+  private source: MrcSource = 'none';
+  private wrongStreak = 0;
+  private previousError = 0;
+  private lastError: number | null = null;
+
+  constructor(readonly appId: string, opts: AppEstimatorOptions = {}) {
+    if (typeof appId !== 'string' || appId.length === 0) throw new InputError('appId', `must be a non-empty string, got ${describe(appId)}`);
+    this.opts = {
+      fit: opts.fit ?? {},
+      maxSamples: optNumber('maxSamples', opts.maxSamples, MAX_APP_SAMPLES, { integer: true, min: 2, max: MAX_APP_SAMPLES }),
+      minSamples: optNumber('minSamples', opts.minSamples, 5, { integer: true, min: 1, max: MAX_APP_SAMPLES }),
+      minConfidence: optNumber('minConfidence', opts.minConfidence, 0.5, { min: 0, max: 1 }),
+      driftThreshold: optNumber('driftThreshold', opts.driftThreshold, 0.2, { min: 0, above: true, max: 10 }),
+      mrc: { ...DEFAULT_BUILDER, ...(opts.mrc ?? {}) },
+      curvePoints: optNumber('curvePoints', opts.curvePoints, 64, { integer: true, min: 2, max: MAX_MODEL_POINTS }),
+    };
+    optNumber('fit.halfLifeMs', this.opts.fit.halfLifeMs, DEFAULT_FIT_HALF_LIFE_MS, { min: 0 });
+  }
+
+  /** Takes one telemetry record of this app; throws InputError naming the bad field (the state is unchanged then). */
+  ingest(record: TelemetryRecord): void {
+    this.check(record);
+    const r = record;
+    this.lastTimeMs = r.timeMs;
+    this.held.push({
+      epoch: this.epoch,
+      sample: {
+        timeMs: r.timeMs, cacheMB: r.cacheMB, bandwidthMbps: r.bandwidthMbps, throughputOpsPerSec: r.throughputOpsPerSec,
+        missRatio: r.missRatio, pageTrafficBytesPerSec: r.pageTrafficBytesPerSec,
+      },
+    });
+    if (this.held.length > this.opts.maxSamples) this.held.splice(0, this.held.length - this.opts.maxSamples);
+    if (r.mrc) this.telemetryCurve = r.mrc.map(([c, m]) => [c, m]);
+    if (r.sampledPages && r.sampledPages.length > 0) this.feedPages(r.sampledPages, r.sampleRate ?? 1);
+  }
+
+  private check(r: TelemetryRecord): void {
+    if (r === null || typeof r !== 'object') throw new InputError('record', `must be a telemetry record object, got ${describe(r)}`);
+    if (r.app !== this.appId) throw new InputError('record.app', `is ${describe(r.app)}, but this is the estimator of '${this.appId}'`);
+    for (const f of RECORD_FIELDS) checkNumber(`record.${f}`, r[f], { min: 0, max: f === 'missRatio' ? 1 : undefined });
+    if (this.lastTimeMs !== null && r.timeMs < this.lastTimeMs) {
+      throw new InputError('record.timeMs', `${r.timeMs} is earlier than the previous record's ${this.lastTimeMs}: records must arrive in time order`);
+    }
+    if (r.mrc !== undefined) checkMrc('record.mrc', r.mrc, MAX_MODEL_POINTS);
+    if (r.sampleRate !== undefined) checkNumber('record.sampleRate', r.sampleRate, { min: MIN_SAMPLE_RATE, max: 1 });
+    if (r.sampledPages !== undefined) {
+      if (!Array.isArray(r.sampledPages)) throw new InputError('record.sampledPages', `must be an array of page numbers, got ${describe(r.sampledPages)}`);
+      if (r.sampledPages.length > MAX_RECORD_PAGES) throw new InputError('record.sampledPages', `has ${r.sampledPages.length} pages; at most ${MAX_RECORD_PAGES} per record`);
+      r.sampledPages.forEach((p, i) => {
+        if (!(Number.isInteger(p) && p >= 0 && p <= Number.MAX_SAFE_INTEGER)) {
+          throw new InputError(`record.sampledPages[${i}]`, `must be a non-negative integer page number, got ${describe(p)}`);
+        }
+      });
+    }
+  }
+
+  private feedPages(pages: number[], rate: number): void {
+    if (!this.builder || this.builderRate !== rate) { // a new rate means a new sample: start over
+      this.builder?.dispose();
+      this.builder = new MrcBuilder({ ...this.opts.mrc, presampledRate: rate });
+      this.builderRate = rate;
+      this.epochPages = [];
+    }
+    this.builder.addPages(pages);
+    let mine = this.epochPages.find((e) => e.epoch === this.epoch);
+    if (!mine) {
+      mine = { epoch: this.epoch, rate, pages: [] };
+      this.epochPages.push(mine);
+      this.epochPages = this.epochPages.filter((e) => e.epoch >= this.epoch - 1);
+    }
+    const room = MAX_EPOCH_PAGES - mine.pages.length;
+    for (let i = 0; i < Math.min(room, pages.length); i++) mine.pages.push(pages[i]);
+  }
+
+  private weights(): number[] {
+    const half = this.opts.fit.halfLifeMs ?? DEFAULT_FIT_HALF_LIFE_MS;
+    const newest = this.held.length > 0 ? this.held[this.held.length - 1].sample.timeMs : 0;
+    return this.held.map((h) => (half > 0 ? Math.pow(0.5, (newest - h.sample.timeMs) / half) : 1));
+  }
+
+  private curve(): { mrc: [number, number][] | null; source: MrcSource } {
+    if (this.telemetryCurve) return { mrc: this.telemetryCurve, source: 'telemetry' };
+    if (this.builder && this.builder.sampledAccesses >= MIN_SAMPLED_ACCESSES) {
+      return { mrc: this.builder.curve({ points: this.opts.curvePoints }), source: 'sampled-pages' };
+    }
+    const m = measuredMrc(this.held.map((h) => h.sample), this.weights());
+    return m ? { mrc: m, source: 'measured' } : { mrc: null, source: 'none' };
+  }
+
+  private refit(): void {
+    const { mrc, source } = this.curve();
+    this.source = source;
+    this.fit = mrc && this.held.length > 0 ? fitModel(this.held.map((h) => h.sample), mrc, this.opts.fit) : null;
+  }
+
+  /** Median |ln(measured / predicted)| of the current model over the samples of one epoch, or null. */
+  private epochError(epoch: number): number | null {
+    const model = this.fit?.model;
+    if (!model) return null;
+    const errs = this.held
+      .filter((h) => h.epoch === epoch && h.sample.throughputOpsPerSec > 0)
+      .map((h) => Math.abs(Math.log(h.sample.throughputOpsPerSec / throughputOf(model, h.sample.cacheMB, h.sample.bandwidthMbps))))
+      .sort((a, b) => a - b);
+    if (errs.length === 0) return null;
+    const mid = errs.length >> 1;
+    return errs.length % 2 ? errs[mid] : (errs[mid - 1] + errs[mid]) / 2;
+  }
+
+  /** Closes the current epoch: checks the model against it, raises drift after two wrong epochs, refits. */
+  endEpoch(): DriftEvent | null {
+    const closing = this.epoch;
+    this.epoch++;
+    const err = this.epochError(closing);
+    let event: DriftEvent | null = null;
+    if (err !== null) {
+      this.lastError = err;
+      const wrong = err > this.opts.driftThreshold;
+      this.wrongStreak = wrong ? this.wrongStreak + 1 : 0;
+      if (this.wrongStreak >= 2) {
+        this.held = this.held.filter((h) => h.epoch >= closing - 1);
+        event = {
+          type: 'drift', app: this.appId, epoch: closing, error: err, previousError: this.previousError,
+          threshold: this.opts.driftThreshold, samplesKept: this.held.length, atMs: this.lastTimeMs ?? 0,
+        };
+        this.rebuildCurveFromRecentPages(closing - 1);
+        this.wrongStreak = 0;
+      }
+      this.previousError = err;
+    }
+    const fresh = this.held.some((h) => h.epoch === closing);
+    if (fresh || event || (!this.fit && this.held.length > 0)) this.refit();
+    return event;
+  }
+
+  private rebuildCurveFromRecentPages(fromEpoch: number): void {
+    if (!this.builder) return;
+    this.builder.reset();
+    this.epochPages = this.epochPages.filter((e) => e.epoch >= fromEpoch);
+    for (const e of this.epochPages) this.builder.addPages(e.pages);
+  }
+
+  /** What the market should use now. */
+  current(): AppEstimate {
+    const f = this.fit;
+    const trust = this.source === 'measured' ? MEASURED_CURVE_TRUST : 1;
+    const confidence = f ? f.confidence * trust : 0;
+    return {
+      model: f ? f.model : null,
+      confidence,
+      residual: f ? f.residual : 1,
+      enoughData: f !== null && f.samplesUsed >= this.opts.minSamples && confidence >= this.opts.minConfidence,
+      samples: this.held.length,
+      epoch: this.epoch,
+      mrcSource: this.source,
+      lastEpochError: this.lastError,
+    };
+  }
+
+  /** Releases the WASM state of the sampled-page curve. */
+  dispose(): void {
+    this.builder?.dispose();
+    this.builder = null;
+  }
+}

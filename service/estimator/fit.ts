@@ -1,0 +1,204 @@
+// Fits an app's `mrc` performance model from telemetry: a typed facade over the WASM kernel
+// (assembly/estimator/fit.ts; TS twin in fit-twin.ts). The facade validates samples, weights them by age
+// (EWMA), converts units (service/units.ts), and turns the kernel's estimate and covariance into a model,
+// a residual and a confidence that the allocator can act on.
+import { InputError, assert } from '../errors.ts';
+import { NS_PER_S, PAGE_BYTES_DEFAULT, bytesPerSecFromMbps } from '../units.ts';
+import { fitKernelTs, type FitColumns, type FitKernelResult, type FitPrior } from './fit-twin.ts';
+import { MAX_FIT_SAMPLES, MAX_MODEL_POINTS } from './limits.ts';
+import { missRatioAt, throughputOf, type MrcModel } from './model.ts';
+import { checkMrc, checkNumber, describe, optNumber } from './validate.ts';
+import { newEstimatorInstance, ptr, type EstimatorExports } from './wasm.ts';
+
+/** One observation of an app (a TelemetryRecord has all these fields). */
+export interface FitSample {
+  timeMs: number;
+  cacheMB: number;
+  bandwidthMbps: number;
+  throughputOpsPerSec: number;
+  missRatio: number;
+  pageTrafficBytesPerSec: number;
+  /** extra weight, default 1 */
+  weight?: number;
+}
+
+export interface FitOptions {
+  /** EWMA: a sample's weight halves every halfLifeMs of age (relative to the newest). 0 = equal weights. Default 120 s. */
+  halfLifeMs?: number;
+  /** the weak prior (also the answer for what the data cannot tell) */
+  prior?: { localNs?: number; remoteNs?: number; pageBytes?: number };
+  /** width of the prior in log space (3 = a factor of 20). Default 3. */
+  priorSigma?: number;
+  /**
+   * which miss ratio explains each sample's throughput: the one measured in the sample (default: robust to
+   * an inexact curve, and a sample taken while the cache still filled stays consistent), or the curve's m(c).
+   */
+  missRatio?: 'measured' | 'curve';
+  /** which kernel: the WASM one (default) or its TypeScript twin */
+  engine?: 'wasm' | 'ts';
+}
+
+export interface FitResult {
+  model: MrcModel;
+  /** 0..1: coverage (effective samples) x precision (predictions' uncertainty) x quality (residual) */
+  confidence: number;
+  /** relative RMS error of the model's throughput at the samples (robust inliers) */
+  residual: number;
+  /** samples with a throughput that the fit used */
+  samplesUsed: number;
+  /** samples the robust fit rejected */
+  outliers: number;
+  /** samples whose page traffic was at the bandwidth limit */
+  bandwidthBoundSamples: number;
+  /** relative standard errors of the parameters (log-space posterior) */
+  relativeSigma: { localNs: number; remoteNs: number; pageBytes: number };
+  /** largest relative standard error of a predicted throughput over the curve's miss ratios */
+  predictionSigma: number;
+  parts: { coverage: number; precision: number; quality: number };
+}
+
+export const DEFAULT_PRIOR = { localNs: 100, remoteNs: 10_000, pageBytes: PAGE_BYTES_DEFAULT };
+export const DEFAULT_FIT_HALF_LIFE_MS = 120_000;
+/** Effective samples for full coverage. */
+export const FULL_COVERAGE_SAMPLES = 10;
+/** Relative prediction error at which precision counts half. */
+const PRECISION_REF = 0.1;
+/** Relative residual at which quality counts half. */
+const QUALITY_REF = 0.15;
+/** Probes of the curve's miss ratios for the prediction uncertainty. */
+const MAX_PROBES = 64;
+
+const FIELDS = ['timeMs', 'cacheMB', 'bandwidthMbps', 'throughputOpsPerSec', 'missRatio', 'pageTrafficBytesPerSec'] as const;
+
+/** Validates samples (each field finite, non-negative, miss ratio <= 1, times non-decreasing). */
+export function checkSamples(samples: unknown, where = 'samples'): FitSample[] {
+  if (!Array.isArray(samples)) throw new InputError(where, `must be an array of telemetry samples, got ${describe(samples)}`);
+  if (samples.length === 0) throw new InputError(where, 'is empty: a fit needs at least one sample');
+  samples.forEach((s: Record<string, unknown>, i) => {
+    if (s === null || typeof s !== 'object') throw new InputError(`${where}[${i}]`, `must be an object, got ${describe(s)}`);
+    for (const f of FIELDS) checkNumber(`${where}[${i}].${f}`, s[f], { min: 0, max: f === 'missRatio' ? 1 : undefined });
+    if (s.weight !== undefined) checkNumber(`${where}[${i}].weight`, s.weight, { min: 0 });
+    if (i > 0 && (s.timeMs as number) < samples[i - 1].timeMs) {
+      throw new InputError(`${where}[${i}].timeMs`, `${s.timeMs} is earlier than ${where}[${i - 1}].timeMs ${samples[i - 1].timeMs}: samples must be in time order`);
+    }
+  });
+  return samples as FitSample[];
+}
+
+let fitWasm: EstimatorExports | null = null;
+
+/** The WASM kernel: columns copied into the instance's memory, results read back. */
+function fitKernelWasm(cols: FitColumns, n: number, prior: FitPrior, nsPerSec: number): FitKernelResult {
+  fitWasm ??= newEstimatorInstance();
+  const w = fitWasm;
+  const base = ptr(w.fitReserve(n));
+  const block = new Float64Array(w.memory.buffer, base, 7 * n);
+  block.set(cols.m, 0);
+  block.set(cols.bw, n);
+  block.set(cols.x, 2 * n);
+  block.set(cols.tr, 3 * n);
+  block.set(cols.w, 4 * n);
+  w.fitRun(n, prior.logL0, prior.logR0, prior.logP0, prior.sigma, nsPerSec);
+  const r = new Float64Array(w.memory.buffer, ptr(w.fitResultPtr()), 16);
+  const out = new Float64Array(w.memory.buffer, base, 7 * n); // memory may have grown: fresh view
+  return {
+    a: r[0], c: r[1], p: r[2], cov: [r[3], r[4], r[5], r[6], r[7], r[8]], sR: r[9], sQ: r[10], steps: r[11],
+    nThroughput: r[12], nTraffic: r[13], nLatencyInit: r[14], nSaturated: r[15],
+    u: out.slice(5 * n, 6 * n), v: out.slice(6 * n, 7 * n),
+  };
+}
+
+function columnsOf(samples: FitSample[], halfLifeMs: number, curve: [number, number][] | null): FitColumns {
+  const n = samples.length;
+  const cols: FitColumns = { m: new Float64Array(n), bw: new Float64Array(n), x: new Float64Array(n), tr: new Float64Array(n), w: new Float64Array(n) };
+  const newestMs = samples[n - 1].timeMs;
+  samples.forEach((s, i) => {
+    cols.m[i] = curve ? missRatioAt(curve, s.cacheMB) : s.missRatio;
+    cols.bw[i] = bytesPerSecFromMbps(s.bandwidthMbps);
+    cols.x[i] = s.throughputOpsPerSec;
+    cols.tr[i] = s.pageTrafficBytesPerSec;
+    cols.w[i] = (halfLifeMs > 0 ? Math.pow(0.5, (newestMs - s.timeMs) / halfLifeMs) : 1) * (s.weight ?? 1);
+  });
+  return cols;
+}
+
+/** Largest relative standard error of predicted throughput over the curve's miss ratios (both branches). */
+function predictionSigma(k: FitKernelResult, mrc: [number, number][]): number {
+  const [c00, c01, , c11, , c22] = k.cov;
+  const L = Math.exp(k.a), R = Math.exp(k.c);
+  const step = Math.max(1, Math.ceil(mrc.length / MAX_PROBES));
+  let worst = 0;
+  for (let i = 0; i < mrc.length; i += step) {
+    const m = mrc[i][1];
+    const D = L + m * R;
+    const g0 = L / D, g1 = (m * R) / D; // d ln(latency-bound rate) / d(a, c), up to sign
+    worst = Math.max(worst, Math.sqrt(Math.max(0, g0 * g0 * c00 + 2 * g0 * g1 * c01 + g1 * g1 * c11)));
+    if (m > 0) worst = Math.max(worst, Math.sqrt(Math.max(0, c22)));
+  }
+  return worst;
+}
+
+/** Relative RMS error of the model at the samples the robust fit kept. */
+function residualOf(model: MrcModel, samples: FitSample[], k: FitKernelResult, w: Float64Array): { residual: number; nEff: number; used: number; outliers: number } {
+  let sw = 0, sw2 = 0, se = 0, used = 0, outliers = 0;
+  samples.forEach((s, i) => {
+    if (!(s.throughputOpsPerSec > 0) || !(w[i] > 0)) return;
+    used++;
+    if (k.u[i] <= 0) { outliers++; return; }
+    const e = throughputOf(model, s.cacheMB, s.bandwidthMbps) / s.throughputOpsPerSec - 1;
+    sw += w[i];
+    sw2 += w[i] * w[i];
+    se += w[i] * e * e;
+  });
+  return { residual: sw > 0 ? Math.sqrt(se / sw) : 1, nEff: sw2 > 0 ? (sw * sw) / sw2 : 0, used, outliers };
+}
+
+/**
+ * Fits localNs, remoteNs and pageBytes of an `mrc` model to samples of one app, given its current curve.
+ * Uses the newest MAX_FIT_SAMPLES samples. Never returns NaN: with too little data the parameters fall back
+ * to the prior and the confidence is low.
+ */
+export function fitModel(samples: FitSample[], mrc: [number, number][], opts: FitOptions = {}): FitResult {
+  const all = checkSamples(samples);
+  const curve = checkMrc('mrc', mrc, MAX_MODEL_POINTS);
+  const halfLifeMs = optNumber('halfLifeMs', opts.halfLifeMs, DEFAULT_FIT_HALF_LIFE_MS, { min: 0 });
+  const sigma = optNumber('priorSigma', opts.priorSigma, 3, { min: 0.1, max: 20 });
+  const pr = { ...DEFAULT_PRIOR, ...(opts.prior ?? {}) };
+  const prior: FitPrior = {
+    logL0: Math.log(checkNumber('prior.localNs', pr.localNs, { min: 0, above: true })),
+    logR0: Math.log(checkNumber('prior.remoteNs', pr.remoteNs, { min: 0, above: true })),
+    logP0: Math.log(checkNumber('prior.pageBytes', pr.pageBytes, { min: 0, above: true })),
+    sigma,
+  };
+  if (opts.engine !== undefined && opts.engine !== 'wasm' && opts.engine !== 'ts') {
+    throw new InputError('engine', `must be 'wasm' or 'ts', got ${describe(opts.engine)}`);
+  }
+  const used = all.length > MAX_FIT_SAMPLES ? all.slice(all.length - MAX_FIT_SAMPLES) : all;
+  if (opts.missRatio !== undefined && opts.missRatio !== 'measured' && opts.missRatio !== 'curve') {
+    throw new InputError('missRatio', `must be 'measured' or 'curve', got ${describe(opts.missRatio)}`);
+  }
+  const cols = columnsOf(used, halfLifeMs, opts.missRatio === 'curve' ? curve : null);
+  const kernel = opts.engine === 'ts' ? fitKernelTs : fitKernelWasm;
+  const k = kernel(cols, used.length, prior, NS_PER_S);
+  const model: MrcModel = { type: 'mrc', mrc: curve, pageBytes: Math.exp(k.p), localNs: Math.exp(k.a), remoteNs: Math.exp(k.c) };
+  assert(model.pageBytes > 0 && model.localNs > 0 && model.remoteNs >= 0 && Number.isFinite(model.remoteNs), 'fitted parameters are positive and finite');
+  const fit = residualOf(model, used, k, cols.w);
+  const predSigma = predictionSigma(k, curve);
+  const parts = {
+    coverage: Math.min(1, fit.nEff / FULL_COVERAGE_SAMPLES),
+    precision: 1 / (1 + (predSigma / PRECISION_REF) ** 2),
+    quality: 1 / (1 + (fit.residual / QUALITY_REF) ** 2),
+  };
+  const confidence = parts.coverage * parts.precision * parts.quality;
+  return {
+    model,
+    confidence: Number.isFinite(confidence) ? Math.min(1, Math.max(0, confidence)) : 0,
+    residual: fit.residual,
+    samplesUsed: fit.used,
+    outliers: fit.outliers,
+    bandwidthBoundSamples: k.nSaturated,
+    relativeSigma: { localNs: Math.sqrt(k.cov[0]), remoteNs: Math.sqrt(k.cov[3]), pageBytes: Math.sqrt(k.cov[5]) },
+    predictionSigma: predSigma,
+    parts,
+  };
+}

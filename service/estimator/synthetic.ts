@@ -1,0 +1,64 @@
+// Synthetic telemetry from a known model, for tests and benchmarks (the service's tests reuse it): each
+// allocation gives one TelemetryRecord whose throughput, miss ratio and page traffic are the model's, times
+// seeded multiplicative noise (1 + noise * z, z standard normal, clamped to [0.5, 1.5]). Optional outliers
+// mimic samples taken while an allocation was still settling (throughput scaled by `factor`).
+import type { TelemetryRecord } from '../telemetry/record.ts';
+import { Rng } from '../traces/rng.ts';
+import { bytesFromMiB } from '../units.ts';
+import { missRatioAt, throughputOf, type MrcModel } from './model.ts';
+
+export interface Allocation {
+  cacheMB: number;
+  bandwidthMbps: number;
+}
+
+export interface SyntheticOptions {
+  seed: number;
+  /** relative standard deviation of the multiplicative noise; default 0.05 */
+  noise?: number;
+  app?: string;
+  node?: string;
+  /** time of the first record, ms since the epoch; default 1_700_000_000_000 */
+  startMs?: number;
+  /** time between records; default 1000 ms */
+  periodMs?: number;
+  /** a fraction of the records get their throughput multiplied by factor (settling transients) */
+  outliers?: { fraction: number; factor: number };
+}
+
+function noisy(rng: Rng, noise: number): number {
+  return Math.min(1.5, Math.max(0.5, 1 + noise * rng.normal()));
+}
+
+/** One record per allocation, in time order. */
+export function syntheticTelemetry(model: MrcModel, allocations: Allocation[], opts: SyntheticOptions): TelemetryRecord[] {
+  const rng = new Rng(opts.seed);
+  const noise = opts.noise ?? 0.05;
+  const start = opts.startMs ?? 1_700_000_000_000;
+  const period = opts.periodMs ?? 1000;
+  return allocations.map((a, i) => {
+    const x = throughputOf(model, a.cacheMB, a.bandwidthMbps);
+    const m = missRatioAt(model.mrc, a.cacheMB);
+    const outlier = opts.outliers !== undefined && rng.next() < opts.outliers.fraction;
+    return {
+      app: opts.app ?? 'app',
+      node: opts.node ?? 'node-0',
+      timeMs: start + i * period,
+      cacheMB: a.cacheMB,
+      bandwidthMbps: a.bandwidthMbps,
+      throughputOpsPerSec: x * noisy(rng, noise) * (outlier ? opts.outliers!.factor : 1),
+      missRatio: Math.min(1, m * noisy(rng, noise)),
+      pageTrafficBytesPerSec: x * m * model.pageBytes * noisy(rng, noise),
+      residentBytes: bytesFromMiB(a.cacheMB),
+    };
+  });
+}
+
+/** n allocations drawn uniformly from the given ranges (seeded). */
+export function randomAllocations(n: number, range: { cacheMB: [number, number]; bandwidthMbps: [number, number] }, seed: number): Allocation[] {
+  const rng = new Rng(seed);
+  return Array.from({ length: n }, () => ({
+    cacheMB: range.cacheMB[0] + rng.next() * (range.cacheMB[1] - range.cacheMB[0]),
+    bandwidthMbps: range.bandwidthMbps[0] + rng.next() * (range.bandwidthMbps[1] - range.bandwidthMbps[0]),
+  }));
+}
