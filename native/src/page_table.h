@@ -21,6 +21,7 @@ enum PageFlag : uint8_t {
   kWaitWrite = 0x10,  // ... and it was a write fault (install writable and dirty)
   kMarker = 0x20,     // readahead marker: touching it starts the next readahead window
   kRemote = 0x40,     // the memory node holds data for it (else its content is zero)
+  kParking = 0x80,    // chosen to be parked by the current eviction step (batched), still mapped
 };
 
 class PageTable {

@@ -105,6 +105,7 @@ class Region {
   // region_fetch.cc
   void planDemandFetch(uint64_t p, bool write, uint64_t now);
   void planReadahead(uint64_t from, uint32_t window, uint64_t now);
+  void updateStreamKind(bool sequential, bool write);
   uint32_t reserveRun(uint64_t first, uint32_t maxPages);
   void issueReads(uint64_t now);
   void onReadReply(const Reply& r, uint64_t now);
@@ -115,6 +116,8 @@ class Region {
   bool ensureRoom(uint64_t pages);
   bool evictOne();
   void park(uint64_t p);
+  void queuePark(uint64_t p);
+  void flushParks();
   bool evict(uint64_t p);
   void backgroundEvict();
   void freeShadow(uint64_t p);
@@ -123,6 +126,8 @@ class Region {
 
   // region_writeback.cc
   int takeSlot();
+  bool slotsScarce() const { return freeSlots_.size() < limits::kWritebackInflightPagesMax / 2; }
+  void issueTraffic(uint64_t now);
   void addToWriteJob(uint64_t p, int slot);
   void closeWriteJob();
   void issueWrites(uint64_t now);
@@ -170,6 +175,7 @@ class Region {
     uint32_t n = 0;
     int stagingIdx = -1;
     bool demand = false;
+    bool writable = false;   // install without write-protect, as dirty (a sequential writer's window)
     int replica = -1;
   };
   struct WriteJob {
@@ -199,11 +205,15 @@ class Region {
   uint32_t nextReq_ = 1;
   uint64_t throttleUntilNs_ = 0;
   std::vector<uint64_t> shadowFrees_;
+  std::vector<uint64_t> toPark_;
 
   // readahead
   uint64_t lastFaultPage_ = ~0ull;
   uint64_t raNext_ = ~0ull;     // first page after the newest readahead window
   uint32_t raWindow_ = 0;
+  uint64_t raStart_ = ~0ull;    // first page of the newest window
+  uint32_t raWpHits_ = 0;       // first writes (WP faults) seen on pages of the stream since the last window
+  bool raWritable_ = false;     // install the stream's windows writable (a sequential writer)
 
   // flush
   std::mutex cmdMu_;

@@ -19,6 +19,7 @@ bool Region::ensureRoom(uint64_t pages) {
   while (pt_.used() + incoming_ + pages > cachePages_ && guard-- > 0) {
     if (!evictOne()) break;
   }
+  flushParks();
   return pt_.used() + incoming_ + pages <= cachePages_;
 }
 
@@ -28,8 +29,12 @@ bool Region::evictOne() {
     int64_t p = pt_.clockNext();
     if (p < 0) return false;
     PageState st = pt_.state(uint64_t(p));
+    if (st == kMapped && pt_.has(uint64_t(p), kParking)) {
+      flushParks();  // the hand came round to a page still waiting in the batch
+      st = pt_.state(uint64_t(p));
+    }
     if (st == kMapped) {
-      park(uint64_t(p));
+      queuePark(uint64_t(p));
     } else if (st == kParked && evict(uint64_t(p))) {
       return true;
     }
@@ -38,15 +43,51 @@ bool Region::evictOne() {
 }
 
 // Writes to a dirty page are frozen (write-protect) before it is copied, so no write can slip between the
-// copy and the unmap; a write that tries waits in a fault and is replayed on the copy.
+// copy and the unmap; a write that tries waits in a fault and is replayed on the copy. Clean pages are
+// write-protected already (installed so).
 void Region::park(uint64_t p) {
+  queuePark(p);
+  flushParks();
+}
+
+void Region::queuePark(uint64_t p) {
+  if (pt_.has(p, kParking)) return;
+  pt_.set(p, kParking);
+  toPark_.push_back(p);
+  if (toPark_.size() >= limits::kEvictBatchPages) flushParks();
+}
+
+// Parks the queued pages in runs of consecutive pages: one write-protect ioctl per dirty run, one copy per
+// page, one madvise per run (each madvise is a TLB shootdown on the application's CPUs).
+void Region::flushParks() {
+  if (toPark_.empty()) return;
   const uint64_t pg = limits::kPageBytes;
-  uint8_t* addr = base_ + p * pg;
-  if (pt_.has(p, kDirty)) uffd_.writeProtect(reinterpret_cast<uint64_t>(addr), pg, true);
-  memcpy(shadow_ + p * pg, addr, pg);
-  madvise(addr, pg, MADV_DONTNEED);
-  pt_.setState(p, kParked);
-  counterAdd(cb_, c_parks, 1);
+  const uint64_t base = reinterpret_cast<uint64_t>(base_);
+  std::sort(toPark_.begin(), toPark_.end());
+  size_t i = 0;
+  while (i < toPark_.size()) {
+    size_t j = i + 1;
+    while (j < toPark_.size() && toPark_[j] == toPark_[j - 1] + 1) j++;
+    for (size_t k = i; k < j;) {  // write-protect runs of dirty pages
+      if (!pt_.has(toPark_[k], kDirty)) {
+        k++;
+        continue;
+      }
+      size_t e = k + 1;
+      while (e < j && pt_.has(toPark_[e], kDirty)) e++;
+      uffd_.writeProtect(base + toPark_[k] * pg, (e - k) * pg, true);
+      k = e;
+    }
+    for (size_t k = i; k < j; k++) memcpy(shadow_ + toPark_[k] * pg, base_ + toPark_[k] * pg, pg);
+    madvise(base_ + toPark_[i] * pg, (j - i) * pg, MADV_DONTNEED);
+    for (size_t k = i; k < j; k++) {
+      pt_.clear(toPark_[k], kParking);
+      pt_.setState(toPark_[k], kParked);
+    }
+    i = j;
+  }
+  counterAdd(cb_, c_parks, toPark_.size());
+  toPark_.clear();
 }
 
 bool Region::evict(uint64_t p) {
@@ -82,6 +123,7 @@ void Region::backgroundEvict() {
     if (pt_.used() + incoming_ + 2 * reserve <= cachePages_) break;
     if (!evictOne()) break;
   }
+  flushParks();
   pt_.compactIfSparse();
 }
 

@@ -40,6 +40,7 @@ void Region::handleFault(uint64_t addr, uint64_t flags, uint64_t now) {
     // first write to a clean page: remember it is dirty and let the write through
     if (pt_.state(p) == kMapped) {
       counterAdd(cb_, c_wpFaults, 1);
+      if (p >= raStart_ && p < raNext_) raWpHits_++;  // the readahead stream is being written
       markDirty(p);
       int rc = uffd_.writeProtect(reinterpret_cast<uint64_t>(base_) + p * pg, pg, false);
       if (rc != 0) fail(Reason::kUffd, std::string("UFFDIO_WRITEPROTECT failed: ") + strerror(-rc));
@@ -94,6 +95,10 @@ void Region::handleMissing(uint64_t p, bool write, uint64_t now, bool retry) {
       if (write) pt_.set(p, kWaitWrite);
       waitStartNs_.emplace(p, now);
       if (!retry) recordAccess(p);
+      if (pt_.has(p, kMarker)) {  // the application caught up with the readahead: start the next window now
+        pt_.clear(p, kMarker);
+        planReadahead(raNext_, raWindow_, now);
+      }
       return;
     case kAbsent:
       break;

@@ -46,9 +46,23 @@ uint32_t Region::reserveRun(uint64_t first, uint32_t maxPages) {
   return n;
 }
 
+// A sequential stream whose pages mostly took a first-write fault is a writer: its next windows are
+// installed writable (and so dirty), saving a write-protect fault per page. Sticky until the stream breaks;
+// if the writer turns reader, those windows cost one unneeded write-back per page.
+void Region::updateStreamKind(bool sequential, bool write) {
+  if (!sequential) {
+    raWritable_ = false;
+  } else if (!raWritable_) {
+    uint64_t window = raNext_ > raStart_ && raNext_ != ~0ull ? raNext_ - raStart_ : 0;
+    raWritable_ = (write && raWpHits_ > 0) || (window >= kMarkerMinWindow && raWpHits_ * 4 >= window);
+  }
+  raWpHits_ = 0;
+}
+
 void Region::planDemandFetch(uint64_t p, bool write, uint64_t now) {
   bool sequential = (p == raNext_) || (lastFaultPage_ != ~0ull && p == lastFaultPage_ + 1);
   lastFaultPage_ = p;
+  updateStreamKind(sequential, write);
   raWindow_ = sequential ? std::min(std::max(raWindow_ * 2, kFirstSeqWindow), readaheadMax(cachePages_)) : 0;
   uint32_t n = reserveRun(p, sequential ? raWindow_ : 1);
   if (n == 0) {
@@ -59,6 +73,7 @@ void Region::planDemandFetch(uint64_t p, bool write, uint64_t now) {
   if (write) pt_.set(p, kWaitWrite);
   waitStartNs_.emplace(p, now);
   if (n >= kMarkerMinWindow) pt_.set(p + n / 2, kMarker);
+  raStart_ = p;
   raNext_ = p + n;
   uint32_t chunk = uint32_t(bucket_.maxRequestPages());
   for (uint32_t off = 0; off < n; off += chunk) {
@@ -66,6 +81,7 @@ void Region::planDemandFetch(uint64_t p, bool write, uint64_t now) {
     j.first = p + off;
     j.n = std::min(chunk, n - off);
     j.demand = true;
+    j.writable = raWritable_ && sequential;
     readQueueDemand_.push_back(j);
   }
 }
@@ -73,16 +89,19 @@ void Region::planDemandFetch(uint64_t p, bool write, uint64_t now) {
 void Region::planReadahead(uint64_t from, uint32_t window, uint64_t now) {
   (void)now;
   if (from >= pages_ || window == 0) return;
+  updateStreamKind(true, false);
   raWindow_ = std::min(std::max(window * 2, kFirstSeqWindow), readaheadMax(cachePages_));
   uint32_t n = reserveRun(from, raWindow_);
   if (n == 0) return;
   if (n >= kMarkerMinWindow) pt_.set(from + n / 2, kMarker);
+  raStart_ = from;
   raNext_ = from + n;
   uint32_t chunk = uint32_t(bucket_.maxRequestPages());
   for (uint32_t off = 0; off < n; off += chunk) {
     ReadJob j;
     j.first = from + off;
     j.n = std::min(chunk, n - off);
+    j.writable = raWritable_;
     readQueueAhead_.push_back(j);
   }
 }
@@ -154,7 +173,7 @@ void Region::installFetched(ReadJob& job, uint64_t now) {
   uint32_t runLen = 0;
   auto flushRun = [&]() {
     if (runLen == 0) return;
-    int rc = uffd_.copy(base + runStart * pg, src + (runStart - job.first) * pg, runLen * pg, true);
+    int rc = uffd_.copy(base + runStart * pg, src + (runStart - job.first) * pg, runLen * pg, !job.writable);
     if (rc != 0) fail(Reason::kUffd, std::string("UFFDIO_COPY failed: ") + strerror(-rc));
     runLen = 0;
   };
@@ -166,7 +185,7 @@ void Region::installFetched(ReadJob& job, uint64_t now) {
       continue;
     }
     bool waiting = pt_.has(q, kWaiting);
-    bool write = pt_.has(q, kWaitWrite);
+    bool write = pt_.has(q, kWaitWrite) || job.writable;
     pt_.clear(q, kWaiting | kWaitWrite);
     pt_.addFrame(q);
     if (!waiting) prefetched++;
@@ -182,6 +201,10 @@ void Region::installFetched(ReadJob& job, uint64_t now) {
       int rc = uffd_.copy(base + q * pg, src + size_t(i) * pg, pg, !write);
       if (rc != 0) fail(Reason::kUffd, std::string("UFFDIO_COPY failed: ") + strerror(-rc));
       if (write) markDirty(q);
+    } else if (job.writable) {
+      if (runLen == 0) runStart = q;
+      runLen++;
+      markDirty(q);
     } else {
       if (runLen == 0) runStart = q;
       runLen++;

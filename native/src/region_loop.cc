@@ -44,15 +44,12 @@ void Region::loop() {
       if (!failed_.load() && (pfds[0].revents & POLLIN)) readFaults(now);
       if (!failed_.load()) {
         retryDeferred(now);
-        issueReads(now);
-        closeWriteJob();
-        issueWrites(now);
+        issueTraffic(now);
         backgroundEvict();
         stepFlush();
         sampleTick(now);
         flushShadowFrees();
-        closeWriteJob();
-        issueWrites(now);
+        issueTraffic(now);
         checkTimeouts(now);
       }
     }
@@ -60,6 +57,18 @@ void Region::loop() {
   }
   for (auto& r : replicas_)
     if (r->alive && r->connected()) r->closeRegion(limits::kCloseTimeoutMs);
+}
+
+// Sends what the token bucket admits: write-backs first when their slots run short, reads first otherwise.
+void Region::issueTraffic(uint64_t now) {
+  closeWriteJob();
+  if (slotsScarce()) {
+    issueWrites(now);
+    issueReads(now);
+  } else {
+    issueReads(now);
+    issueWrites(now);
+  }
 }
 
 // Sleep until the next thing that needs the thread without a file descriptor saying so: the sampler,

@@ -31,7 +31,8 @@ void Region::sampleTick(uint64_t now) {
   if (sampleRatePpm_ == 0 || now < nextSampleNs_) return;
   nextSampleNs_ = now + uint64_t(samplePeriodMs_) * kNsPerMs;
   for (uint32_t p : sampleList_)
-    if (pt_.state(p) == kMapped) park(p);
+    if (pt_.state(p) == kMapped) queuePark(p);
+  flushParks();
 }
 
 }  // namespace spirit

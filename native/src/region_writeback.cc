@@ -39,8 +39,9 @@ void Region::issueWrites(uint64_t now) {
   int alive = 0;
   for (auto& r : replicas_) alive += r->alive ? 1 : 0;
   if (alive == 0) return;
-  // demand reads go first: a write waits while faults are queued for tokens
-  if (!readQueueDemand_.empty()) return;
+  // demand reads go first while write-back slots are plentiful; once half are in use, write-backs go
+  // first, or eviction (and with it every fault needing room) would stall behind the reads
+  if (!readQueueDemand_.empty() && !slotsScarce()) return;
   while (!writeQueue_.empty()) {
     uint64_t id = writeQueue_.front();
     WriteJob& j = writes_[id];
