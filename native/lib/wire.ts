@@ -77,7 +77,7 @@ const STATUS_NAMES = Object.fromEntries(Object.entries(Status).map(([k, v]) => [
 
 /** Accumulates bytes and yields complete replies. */
 export class ReplyParser {
-  #buf = Buffer.alloc(0);
+  #buf: Buffer = Buffer.alloc(0);
   push(chunk: Buffer): Reply[] {
     this.#buf = this.#buf.length ? Buffer.concat([this.#buf, chunk]) : chunk;
     const out: Reply[] = [];
