@@ -1,0 +1,27 @@
+// Limits and defaults of the control loop, each with the reason it exists.
+
+/** Round interval: the default. */
+export const DEFAULT_INTERVAL_MS = 10_000;
+/** Shortest round interval: below this a round for many nodes would not finish before the next begins. */
+export const MIN_INTERVAL_MS = 50;
+/** Longest round interval: an hour without reacting to apps arriving is a misconfiguration. */
+export const MAX_INTERVAL_MS = 3_600_000;
+/** Lease time-to-live: a dead replica's nodes are taken over within two of these. */
+export const DEFAULT_LEASE_TTL_MS = 6_000;
+/** A lease is renewed (and the replica set re-read) this many times per time-to-live. */
+export const LEASE_TICKS_PER_TTL = 3;
+/** A node whose daemon sent nothing for this many rounds is silent: it keeps its last allocation. */
+export const DEFAULT_SILENT_AFTER_ROUNDS = 3;
+/** Trust region per round, as a share of the node's capacity, for both resources (DESIGN.md section 4). */
+export const DEFAULT_TRUST_REGION_SHARE = 0.15;
+/** Hysteresis: keep the allocation when no bundle moves by more than this share of capacity. */
+export const DEFAULT_HYSTERESIS_SHARE = 0.01;
+/** Records ingested per node per poll; a node with more waits for the next poll (others are not starved). */
+export const INGEST_BATCH = 1000;
+/** Pause of the ingest loop when no node had new records (bounds idle load on Redis). */
+export const INGEST_IDLE_MIN_MS = 5;
+export const INGEST_IDLE_MAX_MS = 200;
+/** A record delivered but not acknowledged this long is reclaimed from its (dead) consumer. */
+export const RECLAIM_IDLE_MS = 5_000;
+/** Length of an error message kept in a node's state (shown by the API). */
+export const MAX_ERROR_TEXT = 500;

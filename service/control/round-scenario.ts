@@ -1,0 +1,104 @@
+// One node's scenario for one round: each app's model from the best source it has (estimated from telemetry,
+// persisted by an earlier replica, declared at registration), the allocation in force as `current` (live
+// control), and apps with no model pinned to their weighted equal share (DESIGN.md section 5).
+import { InputError } from '../errors.ts';
+import { buildProblem } from '../market/problem.ts';
+import { validateScenario } from '../scenario/validate.ts';
+import type { AppSpec, Bundle, Capacity, Model, MrcModel, Scenario } from '../scenario/types.ts';
+import { amountOf } from '../units.ts';
+import type { AllocationDoc, AppRecord, ModelSource } from '../bus/types.ts';
+
+export interface AppInput {
+  app: AppRecord;
+  /** the estimator's view, when the app has an estimator */
+  estimate: { model: MrcModel | null; confidence: number; enoughData: boolean } | null;
+  /** the last fitted model an earlier round stored */
+  persisted?: MrcModel;
+}
+
+export interface RoundScenario {
+  scenario: Scenario;
+  sources: Map<string, { source: ModelSource; confidence: number }>;
+  /** models that were rejected (app id -> reason); the app fell back to the next source */
+  rejected: Map<string, string>;
+}
+
+/**
+ * A placeholder model for pinned apps: any valid model does, because min = max fixes the bundle. (Its
+ * normalized performance is 1 by construction: the pinned bundle is the reference bundle.)
+ */
+function placeholderModel(cap: Capacity): MrcModel {
+  return { type: 'mrc', mrc: [[0, 1], [cap.cacheMB, 0]], pageBytes: 4096, localNs: 100, remoteNs: 1000 };
+}
+
+/** True when `model` is a valid model for this node (validated alone, so one bad model fails only its app). */
+function checkModel(model: Model, cap: Capacity): string | null {
+  try {
+    validateScenario({ capacity: cap, apps: [{ id: 'probe', model }] });
+    return null;
+  } catch (err) {
+    if (err instanceof InputError) return err.message;
+    throw err;
+  }
+}
+
+function pickModel(a: AppInput, cap: Capacity, rejected: Map<string, string>): { model: Model | null; source: ModelSource; confidence: number } {
+  const confidence = a.estimate?.confidence ?? 0;
+  const candidates: [Model | null | undefined, ModelSource][] = [
+    [a.estimate?.enoughData ? a.estimate.model : null, 'estimated'],
+    [a.persisted, 'persisted'],
+    [a.app.model, 'declared'],
+  ];
+  for (const [model, source] of candidates) {
+    if (!model) continue;
+    const why = checkModel(model, cap);
+    if (why === null) return { model, source, confidence };
+    rejected.set(a.app.id, `${source} model: ${why}`);
+  }
+  return { model: null, source: 'equal-share', confidence };
+}
+
+export function buildRoundScenario(nodeId: string, cap: Capacity, apps: AppInput[], prev: AllocationDoc | null): RoundScenario {
+  const n = apps.length;
+  const { refX, refY } = referenceShares(cap, apps);
+  const prevBundles = new Map((prev?.bundles ?? []).map((b) => [b.app, b]));
+  const sources = new Map<string, { source: ModelSource; confidence: number }>();
+  const rejected = new Map<string, string>();
+  const specs: AppSpec[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = apps[i];
+    const picked = pickModel(a, cap, rejected);
+    sources.set(a.app.id, { source: picked.source, confidence: picked.confidence });
+    const spec: AppSpec = { id: a.app.id, weight: a.app.weight, model: picked.model ?? placeholderModel(cap) };
+    if (picked.model) {
+      if (a.app.limits) spec.limits = { ...a.app.limits };
+    } else {
+      const c = amountOf(refX[i], cap.cacheMB);
+      const b = amountOf(refY[i], cap.bandwidthMbps);
+      spec.limits = { minCacheMB: c, maxCacheMB: c, minBandwidthMbps: b, maxBandwidthMbps: b };
+    }
+    const cur = prevBundles.get(a.app.id);
+    if (cur) spec.current = clampBundle(cur, cap);
+    specs.push(spec);
+  }
+  const { scenario } = validateScenario({ name: `node ${nodeId}`, capacity: cap, apps: specs });
+  return { scenario, sources, rejected };
+}
+
+/**
+ * Each app's reference bundle (its weighted equal share within its limits) as capacity shares, computed by the
+ * market itself (buildProblem) so a pinned app sits exactly where the market measures sharing incentive.
+ */
+function referenceShares(cap: Capacity, apps: AppInput[]): { refX: Float64Array; refY: Float64Array } {
+  const model = placeholderModel(cap);
+  const p = buildProblem({
+    capacity: cap,
+    apps: apps.map((a) => ({ id: a.app.id, weight: a.app.weight, ...(a.app.limits ? { limits: a.app.limits } : {}), model })),
+  });
+  return { refX: p.refX, refY: p.refY };
+}
+
+/** The bundle in force, within the node's capacity (the capacity may have shrunk since). */
+function clampBundle(b: Bundle, cap: Capacity): Bundle {
+  return { cacheMB: Math.min(Math.max(0, b.cacheMB), cap.cacheMB), bandwidthMbps: Math.min(Math.max(0, b.bandwidthMbps), cap.bandwidthMbps) };
+}

@@ -1,0 +1,123 @@
+// One allocation round for one node (issue 4, "the control loop"): close each estimator's epoch, build the
+// scenario, solve with the live-control options, publish with the next epoch (fenced by the node's lease).
+// A silent node keeps its last allocation. Errors are the caller's to log and count (loop.ts).
+import type { Logger } from 'pino';
+import { performance } from 'node:perf_hooks';
+import type { Engine } from '../market/engine.ts';
+import { solveScenario } from '../market/solve.ts';
+import type { Certificate, MrcModel, Policy } from '../scenario/types.ts';
+import { amountOf } from '../units.ts';
+import type { AllocationDoc, AppRecord, Bus, NodeRecord } from '../bus/types.ts';
+import type { Estimators } from './estimators.ts';
+import { buildRoundScenario, type AppInput } from './round-scenario.ts';
+import { secFromMs } from '../units.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface RoundOptions {
+  policy: Policy;
+  /** trust region per round as a share of capacity (both resources); undefined = off */
+  trustRegionShare?: number;
+  hysteresisShare?: number;
+  /** a node whose daemon sent nothing for this long is silent */
+  silentAfterMs: number;
+}
+
+export interface RoundDeps {
+  bus: Bus;
+  engine: Engine;
+  estimators: Estimators;
+  metrics: Metrics;
+  log: Logger;
+  replica: string;
+  options: RoundOptions;
+}
+
+export type RoundOutcome = 'published' | 'held' | 'silent' | 'idle' | 'lost-lease' | 'stale' | 'gone';
+
+export interface RoundResult {
+  outcome: RoundOutcome;
+  doc?: AllocationDoc;
+}
+
+/** Runs one round for `nodeId`; throws on failures (bad registry data, solver errors, bus errors). */
+export async function runRound(d: RoundDeps, nodeId: string): Promise<RoundResult> {
+  const [node, apps, prev, state] = await Promise.all([
+    d.bus.getNode(nodeId), d.bus.listApps(nodeId), d.bus.getAllocation(nodeId), d.bus.getNodeState(nodeId),
+  ]);
+  if (!node) return { outcome: 'gone' };
+  const now = Date.now();
+  const lastHeardMs = state.lastTelemetryMs ?? node.createdMs;
+  const silent = now - lastHeardMs > d.options.silentAfterMs;
+  if (silent && prev && !appSetChanged(apps, prev)) {
+    if (!state.silent) {
+      d.log.warn({ node: nodeId, lastTelemetryMs: state.lastTelemetryMs }, 'node daemon silent: keeping its last allocation');
+      await d.bus.patchNodeState(nodeId, { silent: true });
+    }
+    return { outcome: 'silent' };
+  }
+  if (apps.length === 0) return publishEmpty(d, node, prev, silent);
+
+  const persisted = await d.bus.getFittedModels(nodeId);
+  const inputs: AppInput[] = apps.map((app) => {
+    const est = d.estimators.get(app.id);
+    if (est) est.endEpoch();
+    const cur = est ? est.current() : null;
+    return { app, estimate: cur, persisted: persisted[app.id] };
+  });
+  const built = buildRoundScenario(nodeId, node.capacity, inputs, prev);
+  for (const [app, why] of built.rejected) d.log.warn({ node: nodeId, app }, `model not used: ${why}`);
+  const share = d.options.trustRegionShare;
+  const t0 = performance.now();
+  const result = solveScenario(d.engine, built.scenario, {
+    policy: d.options.policy,
+    ...(share !== undefined ? {
+      trustRegionCacheMB: amountOf(share, node.capacity.cacheMB),
+      trustRegionBandwidthMbps: amountOf(share, node.capacity.bandwidthMbps),
+    } : {}),
+    hysteresisShare: d.options.hysteresisShare,
+  });
+  d.metrics.solveSeconds.observe({ source: 'round' }, secFromMs(performance.now() - t0));
+  const doc: AllocationDoc = {
+    node: nodeId, epoch: (prev?.epoch ?? 0) + 1, timeMs: Date.now(), replica: d.replica, policy: result.policy,
+    bundles: result.allocations.map((a) => ({
+      app: a.id, cacheMB: a.cacheMB, bandwidthMbps: a.bandwidthMbps, normalizedPerf: a.normalizedPerf,
+      ...(built.sources.get(a.id) ?? { source: 'equal-share' as const, confidence: 0 }),
+    })),
+    ...(result.prices ? { prices: result.prices } : {}),
+    certificate: result.certificate, elapsedMs: result.elapsedMs, engine: result.engine,
+  };
+  const outcome = await d.bus.publishAllocation(doc, d.replica);
+  if (outcome === 'not-holder') return { outcome: 'lost-lease' };
+  if (outcome === 'stale') return { outcome: 'stale' };
+  const fitted: Record<string, MrcModel> = {};
+  for (const a of inputs) {
+    if (built.sources.get(a.app.id)?.source === 'estimated' && a.estimate?.model) fitted[a.app.id] = a.estimate.model;
+  }
+  await d.bus.putFittedModels(nodeId, fitted);
+  await d.bus.patchNodeState(nodeId, { silent, lastRoundMs: doc.timeMs, lastError: null, lastErrorMs: null });
+  return { outcome: result.certificate.held ? 'held' : 'published', doc };
+}
+
+/** The set of apps (or an app's weight or limits) changed since `prev` was computed. */
+function appSetChanged(apps: AppRecord[], prev: AllocationDoc): boolean {
+  if (apps.length !== prev.bundles.length) return true;
+  const had = new Set(prev.bundles.map((b) => b.app));
+  return apps.some((a) => !had.has(a.id) || a.updatedMs > prev.timeMs);
+}
+
+/** All apps left: announce an empty allocation once, so the daemon releases what they held. */
+async function publishEmpty(d: RoundDeps, node: NodeRecord, prev: AllocationDoc | null, silent: boolean): Promise<RoundResult> {
+  if (!prev || prev.bundles.length === 0) return { outcome: 'idle' };
+  const certificate: Certificate = {
+    cleared: true, iterations: 0, leftoverCacheMB: node.capacity.cacheMB, leftoverBandwidthMbps: node.capacity.bandwidthMbps,
+    maxEnvy: 0, sharingIncentiveViolations: [],
+  };
+  const doc: AllocationDoc = {
+    node: node.id, epoch: prev.epoch + 1, timeMs: Date.now(), replica: d.replica, policy: d.options.policy,
+    bundles: [], certificate, elapsedMs: 0,
+  };
+  const outcome = await d.bus.publishAllocation(doc, d.replica);
+  if (outcome !== 'published') return { outcome: outcome === 'not-holder' ? 'lost-lease' : 'stale' };
+  await d.bus.patchNodeState(node.id, { silent, lastRoundMs: doc.timeMs, lastError: null, lastErrorMs: null });
+  return { outcome: 'published', doc };
+}

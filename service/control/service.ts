@@ -1,0 +1,268 @@
+// One service replica: the bus, the solver engine, estimators, leases, the ingest loop, the round timer and
+// the event hub, started and stopped together. `spirit serve` wraps it in HTTP; tests drive it directly.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { assert, InputError } from '../errors.ts';
+import type { Engine } from '../market/engine.ts';
+import { POLICIES, type Policy } from '../scenario/types.ts';
+import { MAX_LEASE_TTL_MS, MIN_LEASE_TTL_MS } from '../bus/limits.ts';
+import type { AppRecord, Bus, NodeRecord } from '../bus/types.ts';
+import { Estimators, type EstimatorFactory } from './estimators.ts';
+import { EventHub } from './events.ts';
+import { ingestNode } from './ingest.ts';
+import { LeaseKeeper } from './leases.ts';
+import {
+  DEFAULT_HYSTERESIS_SHARE, DEFAULT_INTERVAL_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_SILENT_AFTER_ROUNDS, DEFAULT_TRUST_REGION_SHARE,
+  INGEST_BATCH, INGEST_IDLE_MAX_MS, INGEST_IDLE_MIN_MS, LEASE_TICKS_PER_TTL, MAX_ERROR_TEXT, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
+  RECLAIM_IDLE_MS,
+} from './limits.ts';
+import { Metrics } from './metrics.ts';
+import { runRound, type RoundDeps, type RoundResult } from './round.ts';
+
+export interface ServiceOptions {
+  bus: Bus;
+  engine: Engine;
+  log: Logger;
+  estimatorFactory: EstimatorFactory;
+  /** replica id (consumer name, lease holder); default: random */
+  replica?: string;
+  intervalMs?: number;
+  leaseTtlMs?: number;
+  /** a node whose daemon sent nothing for this long keeps its allocation; default 3 intervals */
+  silentAfterMs?: number;
+  policy?: Policy;
+  /** null turns the trust region off */
+  trustRegionShare?: number | null;
+  /** null turns hysteresis off */
+  hysteresisShare?: number | null;
+  reclaimIdleMs?: number;
+  /** process metrics (CPU, memory, event loop) in /metrics */
+  processMetrics?: boolean;
+}
+
+export class SpiritService {
+  readonly bus: Bus;
+  readonly engine: Engine;
+  readonly log: Logger;
+  readonly replica: string;
+  readonly metrics: Metrics;
+  readonly events: EventHub;
+  readonly estimators: Estimators;
+  readonly leases: LeaseKeeper;
+  readonly intervalMs: number;
+  readonly leaseTtlMs: number;
+  private readonly roundDeps: RoundDeps;
+  private readonly reclaimIdleMs: number;
+  /** the registry as last read whole from a store that had not lost its data (re-seeding source) */
+  private snapshot: { nodes: NodeRecord[]; apps: AppRecord[] } = { nodes: [], apps: [] };
+  private appsByNode = new Map<string, Set<string>>();
+  private running = false;
+  private timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private ingestDone: Promise<void> = Promise.resolve();
+  private busy = { lease: false, rounds: false };
+  private pendingFirstRound = new Set<string>();
+  private silentNodes = new Set<string>();
+
+  constructor(o: ServiceOptions) {
+    this.bus = o.bus;
+    this.engine = o.engine;
+    this.log = o.log;
+    this.replica = o.replica ?? `replica-${randomBytes(4).toString('hex')}`;
+    this.intervalMs = checkRange('intervalMs', o.intervalMs ?? DEFAULT_INTERVAL_MS, MIN_INTERVAL_MS, MAX_INTERVAL_MS);
+    this.leaseTtlMs = checkRange('leaseTtlMs', o.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS, MIN_LEASE_TTL_MS, MAX_LEASE_TTL_MS);
+    const policy = o.policy ?? 'spirit';
+    if (!POLICIES.includes(policy)) throw new InputError('policy', `unknown policy '${policy}'; expected one of ${POLICIES.join(', ')}`);
+    this.reclaimIdleMs = o.reclaimIdleMs ?? RECLAIM_IDLE_MS;
+    this.metrics = new Metrics({
+      apps: () => this.snapshot.apps.length,
+      nodes: () => this.snapshot.nodes.length,
+      leased: () => this.leases.held.size,
+      silent: () => this.silentNodes.size,
+    }, { processMetrics: o.processMetrics });
+    this.events = new EventHub(o.log);
+    this.estimators = new Estimators(o.estimatorFactory);
+    this.leases = new LeaseKeeper(this.bus, this.replica, this.leaseTtlMs, {
+      acquired: (node) => { this.pendingFirstRound.add(node); },
+      lost: (node) => { this.estimators.dropNode(node); this.silentNodes.delete(node); },
+    }, o.log);
+    const trust = o.trustRegionShare === undefined ? DEFAULT_TRUST_REGION_SHARE : o.trustRegionShare;
+    const hyst = o.hysteresisShare === undefined ? DEFAULT_HYSTERESIS_SHARE : o.hysteresisShare;
+    this.roundDeps = {
+      bus: this.bus, engine: this.engine, estimators: this.estimators, metrics: this.metrics, log: o.log, replica: this.replica,
+      options: {
+        policy, ...(trust !== null ? { trustRegionShare: trust } : {}), ...(hyst !== null ? { hysteresisShare: hyst } : {}),
+        silentAfterMs: o.silentAfterMs ?? DEFAULT_SILENT_AFTER_ROUNDS * this.intervalMs,
+      },
+    };
+  }
+
+  async start(): Promise<void> {
+    assert(!this.running, 'service started twice');
+    this.running = true;
+    await this.events.start(this.bus);
+    await this.leaseTick();
+    this.every('lease', Math.max(1, Math.floor(this.leaseTtlMs / LEASE_TICKS_PER_TTL)), () => this.leaseTick());
+    this.every('rounds', this.intervalMs, () => this.roundsTick());
+    this.ingestDone = this.ingestLoop();
+    this.log.info({ replica: this.replica, bus: this.bus.kind, engine: this.engine.kind, intervalMs: this.intervalMs, leaseTtlMs: this.leaseTtlMs }, 'service started');
+  }
+
+  /** Graceful stop: timers off, leases given back (the other replicas take over at once). */
+  async stop(): Promise<void> {
+    if (!this.halt()) return;
+    await this.ingestDone;
+    await this.leases.releaseAll().catch(() => {});
+    await this.events.stop();
+    this.estimators.disposeAll();
+    this.log.info({ replica: this.replica }, 'service stopped');
+  }
+
+  /** Stops like a crash: nothing is given back; leases expire on their own (tests of takeover). */
+  async kill(): Promise<void> {
+    if (!this.halt()) return;
+    await this.ingestDone;
+    this.leases.forget();
+    await this.events.stop();
+    this.estimators.disposeAll();
+  }
+
+  get isRunning(): boolean { return this.running; }
+
+  private halt(): boolean {
+    if (!this.running) return false;
+    this.running = false;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    return true;
+  }
+
+  /** Runs `fn` every `ms` (never overlapping itself) while the service runs. */
+  private every(name: string, ms: number, fn: () => Promise<void>): void {
+    const loop = (): void => {
+      this.timers.set(name, setTimeout(() => {
+        if (!this.running) return;
+        void fn().finally(() => { if (this.running) loop(); });
+      }, ms));
+    };
+    loop();
+  }
+
+  /** Registry read, data-loss check and re-seed, heartbeat and leases. */
+  async leaseTick(): Promise<void> {
+    if (this.busy.lease) return;
+    this.busy.lease = true;
+    try {
+      if (!(await this.bus.isIntact())) {
+        await this.reseed();
+        await this.bus.markIntact();
+      }
+      const [nodes, apps] = await Promise.all([this.bus.listNodes(), this.bus.listApps()]);
+      // only a listing bracketed by two intact checks may replace the snapshot (else it may be a wiped store)
+      if (await this.bus.isIntact()) this.setSnapshot(nodes, apps);
+      await this.leases.tick(nodes.map((n) => n.id));
+      const keep = new Set(apps.map((a) => a.id));
+      this.estimators.prune(keep);
+      for (const node of this.pendingFirstRound) {
+        this.pendingFirstRound.delete(node);
+        if (this.leases.held.has(node) && !(await this.bus.getAllocation(node))) await this.roundFor(node);
+      }
+    } catch (err) {
+      this.metrics.errors.inc({ kind: 'bus' });
+      this.log.warn({ err: (err as Error).message }, 'lease tick failed (will retry)');
+    } finally {
+      this.busy.lease = false;
+    }
+  }
+
+  private setSnapshot(nodes: NodeRecord[], apps: AppRecord[]): void {
+    this.snapshot = { nodes, apps };
+    const by = new Map<string, Set<string>>();
+    for (const a of apps) {
+      let s = by.get(a.node);
+      if (!s) by.set(a.node, (s = new Set()));
+      s.add(a.id);
+    }
+    this.appsByNode = by;
+  }
+
+  /** The store lost its data (Redis restarted without persistence): write back what this replica knew. */
+  private async reseed(): Promise<void> {
+    const { nodes, apps } = this.snapshot;
+    if (nodes.length === 0 && apps.length === 0) return;
+    this.log.warn({ nodes: nodes.length, apps: apps.length }, 'the bus lost its data: re-seeding the registry and allocations');
+    for (const n of nodes) {
+      await this.bus.putNode(n);
+      await this.bus.ensureTelemetryGroup(n.id);
+    }
+    for (const a of apps) await this.bus.putApp(a);
+    for (const doc of this.events.latest.values()) await this.bus.publishAllocation(doc, null);
+  }
+
+  /** One round for every node this replica holds; one node failing never stops the others. */
+  async roundsTick(): Promise<void> {
+    if (this.busy.rounds) return;
+    this.busy.rounds = true;
+    try {
+      for (const node of [...this.leases.held].sort()) {
+        if (!this.running) break;
+        await this.roundFor(node);
+      }
+    } finally {
+      this.busy.rounds = false;
+    }
+  }
+
+  async roundFor(node: string): Promise<RoundResult | null> {
+    try {
+      const r = await runRound(this.roundDeps, node);
+      this.metrics.rounds.inc({ outcome: r.outcome });
+      if (r.outcome === 'silent') this.silentNodes.add(node);
+      else this.silentNodes.delete(node);
+      if (r.doc) this.events.emit(r.doc);
+      if (r.outcome === 'lost-lease') this.log.warn({ node }, 'round not published: the lease is held elsewhere');
+      return r;
+    } catch (err) {
+      const reason = (err as Error).message.slice(0, MAX_ERROR_TEXT);
+      this.metrics.rounds.inc({ outcome: 'failed' });
+      this.metrics.errors.inc({ kind: 'round' });
+      this.log.error({ node, err: reason }, 'round failed');
+      await this.bus.patchNodeState(node, { lastError: reason, lastErrorMs: Date.now() }).catch(() => {});
+      return null;
+    }
+  }
+
+  /** The apps of a node as this replica knows them; `refresh` re-reads the bus. */
+  private async appsOf(node: string, refresh: boolean): Promise<ReadonlySet<string>> {
+    if (refresh) this.appsByNode.set(node, new Set((await this.bus.listApps(node)).map((a) => a.id)));
+    return this.appsByNode.get(node) ?? new Set();
+  }
+
+  /** Telemetry in, continuously: each held node's new records, with a growing pause while there are none. */
+  private async ingestLoop(): Promise<void> {
+    const deps = {
+      bus: this.bus, estimators: this.estimators, metrics: this.metrics, log: this.log, consumer: this.replica,
+      reclaimIdleMs: this.reclaimIdleMs, batch: INGEST_BATCH,
+    };
+    let idleMs = INGEST_IDLE_MIN_MS;
+    while (this.running) {
+      let took = 0;
+      try {
+        for (const node of this.leases.held) took += await ingestNode(deps, node, (n, r) => this.appsOf(n, r));
+        idleMs = took > 0 ? INGEST_IDLE_MIN_MS : Math.min(INGEST_IDLE_MAX_MS, idleMs * 2);
+      } catch (err) {
+        this.metrics.errors.inc({ kind: 'bus' });
+        this.log.warn({ err: (err as Error).message }, 'telemetry ingest failed (will retry)');
+        idleMs = INGEST_IDLE_MAX_MS;
+      }
+      if (took === 0) await sleep(idleMs);
+      else await new Promise((r) => setImmediate(r)); // let HTTP and timers run between batches
+    }
+  }
+}
+
+function checkRange(name: string, v: number, lo: number, hi: number): number {
+  if (!(Number.isFinite(v) && v >= lo && v <= hi)) throw new InputError(name, `must be a number from ${lo} to ${hi}, got ${v}`);
+  return v;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
