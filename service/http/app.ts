@@ -1,0 +1,69 @@
+// The Hono application of `spirit serve`: routes, the one error path, body limits, bearer auth for mutating
+// routes, request metrics, the OpenAPI document and the dashboard. Routes are thin; the work is in
+// service/control (registry, loop) and service/market (solve).
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { bearerAuth } from './auth.ts';
+import { DASHBOARD_HTML } from './dashboard.ts';
+import type { HttpDeps } from './deps.ts';
+import { onError } from './errors.ts';
+import { MAX_REGISTRY_BODY_BYTES, MAX_SOLVE_BODY_BYTES, MAX_TELEMETRY_BODY_BYTES } from './limits.ts';
+import { buildOpenApi } from './openapi.ts';
+import type { RouteDoc } from './route-doc.ts';
+import { eventsDocs, registerEvents } from './routes/events.ts';
+import { healthDocs, registerHealth } from './routes/health.ts';
+import { registerRegistry, registryDocs } from './routes/registry.ts';
+import { registerSolve, solveDocs } from './routes/solve.ts';
+import { registerTelemetry, telemetryDocs } from './routes/telemetry.ts';
+import { z } from 'zod';
+
+export const API_VERSION = '0.1.0';
+
+export const ROUTE_DOCS: RouteDoc[] = [
+  { method: 'get', path: '/', summary: 'The dashboard (HTML): nodes, apps, allocations, prices, certificates, live',
+    responses: { 200: { description: 'an HTML page', contentType: 'text/html', schema: z.string() } } },
+  ...healthDocs, ...solveDocs, ...registryDocs, ...telemetryDocs, ...eventsDocs,
+];
+
+export function openApiDocument(): Record<string, unknown> {
+  return buildOpenApi(ROUTE_DOCS, {
+    title: 'Spirit allocation service',
+    version: API_VERSION,
+    description: 'Fair allocation of cache (MiB) and bandwidth (Mbps) among remote-memory applications (Spirit, SOSP 2025). ' +
+      'Errors are JSON `{code, message, details?}`. Mutating routes need `Authorization: Bearer <token>` when a token is configured.',
+  });
+}
+
+/** Body limit by route: a whole scenario for solve, a telemetry batch, one app or node otherwise. */
+function limitFor(path: string): number {
+  if (path === '/v1/solve') return MAX_SOLVE_BODY_BYTES;
+  if (path === '/v1/telemetry') return MAX_TELEMETRY_BODY_BYTES;
+  return MAX_REGISTRY_BODY_BYTES;
+}
+
+export function createHttpApp(d: HttpDeps, opts: { sseHeartbeatMs?: number } = {}): Hono {
+  const app = new Hono();
+  const { metrics, log } = d.service;
+  app.onError(onError(log, (kind) => metrics.errors.inc({ kind })));
+  app.notFound((c) => c.json({ code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
+  app.use('*', async function countRequests(c, next) {
+    await next();
+    metrics.http.inc({ method: c.req.method, status: String(c.res.status) });
+  });
+  app.use('*', async function limitBody(c, next) {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'DELETE') return next();
+    const maxSize = limitFor(c.req.path);
+    return bodyLimit({
+      maxSize,
+      onError: (cc) => cc.json({ code: 'too_large', message: `request body is over the limit of ${maxSize} bytes` }, 413),
+    })(c, next);
+  });
+  app.use('*', bearerAuth({ token: d.token }));
+  app.get('/', (c) => c.html(DASHBOARD_HTML));
+  registerHealth(app, d, openApiDocument);
+  registerSolve(app, d);
+  registerRegistry(app, d);
+  registerTelemetry(app, d);
+  registerEvents(app, d, { heartbeatMs: opts.sseHeartbeatMs });
+  return app;
+}

@@ -1,0 +1,21 @@
+// Limits of the HTTP API, each with the reason it exists.
+import { MAX_SCENARIO_BYTES } from '../limits.ts';
+
+/** Body of POST /v1/solve: a whole scenario (service/limits.ts explains the size). */
+export const MAX_SOLVE_BODY_BYTES = MAX_SCENARIO_BYTES;
+/** Body of registry writes: one app with a 10k-point curve or a 256x256 surface fits in ~2 MiB of JSON. */
+export const MAX_REGISTRY_BODY_BYTES = 4 * 1024 * 1024;
+/** Body of POST /v1/telemetry: a batch of records (each bounded by MAX_TELEMETRY_RECORD_BYTES). */
+export const MAX_TELEMETRY_BODY_BYTES = 16 * 1024 * 1024;
+/** Records in one POST /v1/telemetry. */
+export const MAX_TELEMETRY_BATCH = 10_000;
+/** Concurrent GET /v1/events clients per replica: each holds a socket and a queue. */
+export const MAX_SSE_CLIENTS = 256;
+/** Events queued for one slow SSE client before it is disconnected (it can reconnect and re-read state). */
+export const MAX_SSE_QUEUE = 256;
+/** SSE comment sent when idle, so proxies keep the connection and dead clients are noticed. */
+export const SSE_HEARTBEAT_MS = 15_000;
+/** Solve results kept for identical requests (a solve is a pure function of policy, options and body). */
+export const SOLVE_CACHE_ENTRIES = 256;
+/** Bytes of body text a cached entry may cover: bigger scenarios are solved every time (memory bound). */
+export const SOLVE_CACHE_MAX_BODY_BYTES = 256 * 1024;

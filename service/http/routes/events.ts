@@ -1,0 +1,81 @@
+// GET /v1/events: server-sent events of every allocation round (node, epoch, bundles, prices, certificate),
+// whichever replica computed it. A new client first gets each node's current allocation. A client that falls
+// more than MAX_SSE_QUEUE events behind is disconnected (it can reconnect: the state is re-sent).
+import type { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { AllocationDoc } from '../../bus/types.ts';
+import type { HttpDeps } from '../deps.ts';
+import { UnavailableError } from '../errors.ts';
+import { MAX_SSE_CLIENTS, MAX_SSE_QUEUE, SSE_HEARTBEAT_MS } from '../limits.ts';
+import type { RouteDoc } from '../route-doc.ts';
+import { errorSchema, nodeFilterQuery } from '../schemas.ts';
+import { check } from '../validate.ts';
+import { z } from 'zod';
+
+export function registerEvents(app: Hono, d: HttpDeps, opts: { heartbeatMs?: number } = {}): void {
+  const { events, bus } = d.service;
+  const heartbeatMs = opts.heartbeatMs ?? SSE_HEARTBEAT_MS;
+  app.get('/v1/events', async (c) => {
+    const q = check(nodeFilterQuery, c.req.query(), 'query');
+    if (events.listenerCount >= MAX_SSE_CLIENTS) throw new UnavailableError(`${MAX_SSE_CLIENTS} event clients are connected (the limit); retry later`);
+    const wanted = (doc: AllocationDoc): boolean => q.node === undefined || doc.node === q.node;
+    const queue: AllocationDoc[] = [];
+    let wake: (() => void) | null = null;
+    let overflow = false;
+    const unlisten = events.listen((doc) => {
+      if (!wanted(doc)) return;
+      if (queue.length >= MAX_SSE_QUEUE) overflow = true;
+      else queue.push(doc);
+      wake?.();
+    });
+    // the current state first (announcements arriving meanwhile are queued, and later epochs win)
+    const initial: AllocationDoc[] = [];
+    try {
+      for (const n of q.node !== undefined ? [q.node] : (await bus.listNodes()).map((x) => x.id)) {
+        const doc = events.latest.get(n) ?? (await bus.getAllocation(n));
+        if (doc) initial.push(doc);
+      }
+    } catch (err) {
+      unlisten();
+      throw err;
+    }
+    return streamSSE(c, async (stream) => {
+      const sent = new Map<string, number>();
+      const send = async (doc: AllocationDoc): Promise<void> => {
+        if ((sent.get(doc.node) ?? 0) >= doc.epoch) return;
+        sent.set(doc.node, doc.epoch);
+        await stream.writeSSE({ event: 'allocation', id: `${doc.node}:${doc.epoch}`, data: JSON.stringify(doc) });
+      };
+      stream.onAbort(() => { unlisten(); wake?.(); });
+      try {
+        await stream.writeSSE({ event: 'hello', data: JSON.stringify({ replica: d.service.replica, node: q.node ?? null }) });
+        for (const doc of initial) await send(doc);
+        while (!stream.aborted && !overflow) {
+          if (queue.length === 0) {
+            const timedOut = await new Promise<boolean>((resolve) => {
+              const t = setTimeout(() => resolve(true), heartbeatMs);
+              wake = () => { clearTimeout(t); resolve(false); };
+            });
+            wake = null;
+            if (timedOut && !stream.aborted) await stream.write(': keep-alive\n\n');
+            continue;
+          }
+          await send(queue.shift()!);
+        }
+      } finally {
+        unlisten();
+      }
+    });
+  });
+}
+
+export const eventsDocs: RouteDoc[] = [{
+  method: 'get', path: '/v1/events', summary: 'Server-sent events: every allocation round of every node (or of one)',
+  description: 'Events: `hello` once, then `allocation` (data: an Allocation, id: `<node>:<epoch>`), each node\'s current allocation first. A comment line every 15 s keeps the connection alive.',
+  query: nodeFilterQuery,
+  responses: {
+    200: { description: 'an event stream', contentType: 'text/event-stream', schema: z.string().describe(`event: allocation\ndata: ${'{Allocation}'}`) },
+    400: { description: 'bad query', schema: errorSchema },
+    503: { description: 'too many event clients', schema: errorSchema },
+  },
+}];

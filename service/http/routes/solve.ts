@@ -1,0 +1,76 @@
+// POST /v1/solve: a scenario in, exactly the document `spirit solve` prints out. A solve is a pure function
+// of (policy, strict, body), so results of identical requests are kept in a small LRU cache (header
+// `X-Spirit-Solve-Cache: hit|miss`; a hit repeats the original solve's elapsedMs).
+import { createHash } from 'node:crypto';
+import type { Hono } from 'hono';
+import { performance } from 'node:perf_hooks';
+import { solveScenario } from '../../market/solve.ts';
+import { parseScenarioText } from '../../scenario/validate.ts';
+import { scenarioSchema } from '../../scenario/schema.ts';
+import type { SolveResult } from '../../scenario/types.ts';
+import { secFromMs } from '../../units.ts';
+import type { HttpDeps } from '../deps.ts';
+import { MAX_SOLVE_BODY_BYTES, SOLVE_CACHE_ENTRIES, SOLVE_CACHE_MAX_BODY_BYTES } from '../limits.ts';
+import type { RouteDoc } from '../route-doc.ts';
+import { errorSchema, solveQuery } from '../schemas.ts';
+import { bodyText, check } from '../validate.ts';
+import { readSpecSchema } from '../spec-schemas.ts';
+
+/** Least-recently-used results by request key (Map keeps insertion order: re-insert on hit). */
+export class SolveCache {
+  private readonly map = new Map<string, string>();
+  constructor(private readonly capacity: number) {}
+
+  get(key: string): string | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+
+  set(key: string, value: string): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
+  }
+
+  get size(): number { return this.map.size; }
+}
+
+export function registerSolve(app: Hono, d: HttpDeps): void {
+  const cache = d.solveCache === false ? null : new SolveCache(SOLVE_CACHE_ENTRIES);
+  const { engine, metrics } = d.service;
+  app.post('/v1/solve', async (c) => {
+    const q = check(solveQuery, c.req.query(), 'query');
+    const policy = q.policy ?? 'spirit';
+    const strict = q.strict === 'true' || q.strict === '1';
+    const text = await bodyText(c, MAX_SOLVE_BODY_BYTES);
+    const key = cache && text.length <= SOLVE_CACHE_MAX_BODY_BYTES
+      ? createHash('sha1').update(`${policy}\u0000${strict}\u0000${engine.kind}\u0000`).update(text).digest('base64') : null;
+    const hit = key ? cache!.get(key) : undefined;
+    c.header('X-Spirit-Solve-Cache', hit ? 'hit' : 'miss');
+    c.header('Content-Type', 'application/json');
+    if (hit) return c.body(hit);
+    const t0 = performance.now();
+    const { scenario, warnings } = parseScenarioText(text, { strict });
+    const result: SolveResult = solveScenario(engine, scenario, { policy, warnings });
+    metrics.solveSeconds.observe({ source: 'http' }, secFromMs(performance.now() - t0));
+    const out = JSON.stringify(result);
+    if (key) cache!.set(key, out);
+    return c.body(out);
+  });
+}
+
+export const solveDocs: RouteDoc[] = [{
+  method: 'post', path: '/v1/solve', summary: 'Solve one scenario (what-if): the same document `spirit solve` prints',
+  description: 'Goes straight to the equilibrium (no trust region, no hysteresis). Identical requests are answered from a small cache.',
+  query: solveQuery,
+  body: { schema: scenarioSchema, description: 'a scenario (spec/scenario.schema.json)' },
+  responses: {
+    200: { description: 'the result with its certificate (spec/result.schema.json)', schema: readSpecSchema('result') },
+    400: { description: 'the scenario or a query parameter is invalid; details name each bad field', schema: errorSchema },
+    413: { description: 'the body is larger than the limit', schema: errorSchema },
+  },
+}];

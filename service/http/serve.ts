@@ -1,0 +1,91 @@
+// `spirit serve`: one service replica with its HTTP API. Logs (pino JSON lines) go to stderr; the first
+// line after start-up says where it listens. SIGTERM/SIGINT stop it gracefully (leases given back).
+import pino, { type Logger } from 'pino';
+import { InputError } from '../errors.ts';
+import { createEngine } from '../market/engines.ts';
+import type { Engine } from '../market/engine.ts';
+import type { Policy } from '../scenario/types.ts';
+import { openBus } from '../bus/index.ts';
+import { defaultEstimatorFactory } from '../control/estimators.ts';
+import { SpiritService } from '../control/service.ts';
+import { createHttpApp } from './app.ts';
+import { listen, type RunningServer } from './server.ts';
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  redisUrl?: string;
+  token?: string;
+  intervalMs?: number;
+  leaseTtlMs?: number;
+  replica?: string;
+  engine: 'auto' | 'wasm' | 'ts';
+  policy?: Policy;
+  solveCache?: boolean;
+  logLevel?: string;
+}
+
+/** Connection errors are reported at most this often (ioredis reports every failed reconnect). */
+const ERROR_LOG_EVERY_MS = 5000;
+
+export async function loadEngine(kind: ServeOptions['engine'], log: Logger): Promise<{ engine: Engine; wasmLoaded: boolean }> {
+  if (kind === 'ts') return { engine: await createEngine('ts'), wasmLoaded: false };
+  try {
+    return { engine: await createEngine('wasm'), wasmLoaded: true };
+  } catch (err) {
+    if (kind === 'wasm') throw new Error(`the WASM market core did not load: ${(err as Error).message}`, { cause: err });
+    log.warn({ err: (err as Error).message }, 'the WASM market core did not load; using the TypeScript engine');
+    return { engine: await createEngine('ts'), wasmLoaded: false };
+  }
+}
+
+export async function startServe(o: ServeOptions, log: Logger): Promise<{ service: SpiritService; server: RunningServer; stop(): Promise<void> }> {
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new InputError('--port', `must be an integer from 0 to 65535, got ${o.port}`);
+  const { engine, wasmLoaded } = await loadEngine(o.engine, log);
+  let lastErrorLog = 0;
+  const bus = await openBus(o.redisUrl, {
+    onError: (err) => {
+      if (Date.now() - lastErrorLog < ERROR_LOG_EVERY_MS) return;
+      lastErrorLog = Date.now();
+      log.warn({ err: err.message }, 'redis connection problem (reconnecting)');
+    },
+  });
+  const service = new SpiritService({
+    bus, engine, log, estimatorFactory: await defaultEstimatorFactory(), replica: o.replica, intervalMs: o.intervalMs,
+    leaseTtlMs: o.leaseTtlMs, policy: o.policy, processMetrics: true,
+  });
+  await service.start();
+  const app = createHttpApp({ service, token: o.token, wasmLoaded, solveCache: o.solveCache });
+  const server = await listen(app, o.port, o.host);
+  log.info({ url: server.url, dashboard: `${server.url}/`, openapi: `${server.url}/openapi.json`, bus: bus.kind, auth: Boolean(o.token) }, 'listening');
+  return {
+    service, server,
+    async stop() {
+      await server.close();
+      await service.stop();
+      await bus.close();
+    },
+  };
+}
+
+export async function runServe(o: ServeOptions): Promise<void> {
+  const log = pino({ level: o.logLevel ?? 'info', base: { replica: o.replica } }, pino.destination(2));
+  const running = await startServe(o, log);
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (sig: string): void => {
+      if (stopping) {
+        log.warn({ sig }, 'second signal: exiting now');
+        process.exit(1);
+      }
+      stopping = true;
+      log.info({ sig }, 'stopping');
+      running.stop().then(resolve, (err: Error) => {
+        log.error({ err: err.message }, 'stop failed');
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+  });
+}

@@ -1,0 +1,42 @@
+// Request input to typed values: JSON bodies (bounded size, parsed, shape-checked with zod) and query
+// parameters. Every failure is an InputError naming each bad field, so the client gets a 400 with details.
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { InputError } from '../errors.ts';
+import { formatPath } from '../scenario/path.ts';
+import { PayloadTooLargeError } from './errors.ts';
+
+const MAX_DETAILS = 20;
+
+/** The body as text, refusing more than `maxBytes` (also enforced while streaming by the body-limit middleware). */
+export async function bodyText(c: Context, maxBytes: number): Promise<string> {
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > maxBytes) throw new PayloadTooLargeError(`request body is ${declared} bytes; the limit is ${maxBytes}`);
+  const text = await c.req.text();
+  if (Buffer.byteLength(text) > maxBytes) throw new PayloadTooLargeError(`request body is over the limit of ${maxBytes} bytes`);
+  return text;
+}
+
+export function parseJson(text: string): unknown {
+  if (text.trim() === '') throw new InputError('(body)', 'is empty; expected a JSON document');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InputError('(body)', `not valid JSON (${(err as Error).message})`);
+  }
+}
+
+/** Checks `value` against `schema`; the error lists every bad field (up to 20) as {where, problem}. */
+export function check<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const details = r.error.issues.slice(0, MAX_DETAILS).map((i) => {
+    const p = formatPath(i.path);
+    return { where: prefix ? (p === '(root)' ? prefix : `${prefix}.${p}`) : p, problem: i.message };
+  });
+  throw new InputError(details[0].where, details[0].problem, details);
+}
+
+export async function jsonBody<S extends z.ZodType>(c: Context, schema: S, maxBytes: number): Promise<z.infer<S>> {
+  return check(schema, parseJson(await bodyText(c, maxBytes)));
+}
