@@ -75,15 +75,16 @@ void Region::handleMissing(uint64_t p, bool write, uint64_t now, bool retry) {
       uffd_.wake(addr, pg);  // installed after the fault was queued
       return;
     case kParked: {
+      // bookkeeping first: the copy wakes the application, which may read the counters at once
       bool dirty = pt_.has(p, kDirty) || write;
+      counterAdd(cb_, c_softFaults, 1);
+      if (!retry) recordAccess(p);
       int rc = uffd_.copy(addr, shadow_ + p * pg, pg, !dirty);
       if (rc != 0) return fail(Reason::kUffd, std::string("UFFDIO_COPY failed: ") + strerror(-rc));
       if (write) markDirty(p);
       pt_.setState(p, kMapped);
       freeShadow(p);
-      counterAdd(cb_, c_softFaults, 1);
       histRecord(cb_->softLatencyHist, nowNs() - now);
-      if (!retry) recordAccess(p);
       if (pt_.has(p, kMarker)) {  // the application reached the middle of a readahead window
         pt_.clear(p, kMarker);
         planReadahead(raNext_, raWindow_, now);
@@ -111,8 +112,8 @@ void Region::handleMissing(uint64_t p, bool write, uint64_t now, bool retry) {
       return;
     }
     const uint8_t* src = slot != wbSlotOf_.end() ? wbSlots_ + size_t(slot->second) * pg : kZeroPage;
-    if (!installLocal(p, src, false, write)) return;
     counterAdd(cb_, slot != wbSlotOf_.end() ? c_softFaults : c_zeroFills, 1);
+    if (!installLocal(p, src, false, write)) return;
     histRecord(cb_->softLatencyHist, nowNs() - now);
     return;
   }

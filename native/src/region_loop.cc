@@ -97,6 +97,9 @@ void Region::applyLimits(uint64_t now, bool force) {
   bucket_.setRate(bw, now);
   uint32_t rate = std::min(cb_->sampleRatePpm.load(), limits::kSampleRatePpmMax);
   samplePeriodMs_ = std::clamp(cb_->samplePeriodMs.load(), limits::kSamplePeriodMsMin, limits::kSamplePeriodMsMax);
+  // the first tick comes one period after start; a shorter new period takes effect within that period
+  uint64_t nextTick = now + uint64_t(samplePeriodMs_) * kNsPerMs;
+  if (force || nextTick < nextSampleNs_) nextSampleNs_ = nextTick;
   if (rate != sampleRatePpm_ || force) {
     sampleRatePpm_ = rate;
     rebuildSampleList();

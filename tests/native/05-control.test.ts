@@ -1,0 +1,141 @@
+// The node daemon's view: regions found in the control directory, counters read and limits set through
+// shared memory from another process, sampled page accesses drained from the ring, and control blocks of
+// dead owners reported stale and removable.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attachControl, FarMemoryError, listRegions, openRegion, removeStale } from '../../native/index.ts';
+import { InputError } from '../../service/errors.ts';
+import { MiB, type MemNodeProc, PAGE, ROOT, sleep, startMemNodeProc, tempDir, waitFor } from './helpers.ts';
+
+let node: MemNodeProc;
+const tmp = tempDir('spirit-control-');
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  node = await startMemNodeProc(['--capacity-mb', '128']);
+});
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await node?.kill();
+  tmp.cleanup();
+});
+
+async function holdRegion(dir: string, label: string, sampleRate: number, pages: number): Promise<{ proc: ChildProcess; controlPath: string }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'tests/native/fixtures/hold-region.ts'),
+    node.address, dir, label, String(sampleRate), String(pages)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(proc);
+  const line = await new Promise<string>((resolve, reject) => {
+    proc.stdout!.once('data', (d: Buffer) => resolve(d.toString()));
+    proc.once('exit', (c) => reject(new Error(`hold-region exited with ${c}`)));
+  });
+  return { proc, controlPath: JSON.parse(line).controlPath };
+}
+
+describe('control blocks (daemon side)', () => {
+  it('lists regions of other processes, reads their counters and sets their limits', async () => {
+    const dir = tempDir('spirit-ctl-list-');
+    try {
+      const a = await holdRegion(dir.dir, 'app-a', 0, 100);
+      const b = await holdRegion(dir.dir, 'app-b', 0, 10);
+      const list = listRegions(dir.dir);
+      expect(list.map((r) => r.ok && r.stats.label).sort()).toEqual(['app-a', 'app-b']);
+      for (const r of list) {
+        expect(r.ok).toBe(true);
+        if (!r.ok) continue;
+        expect(r.stats.state).toBe('running');
+        expect(r.stats.stale).toBe(false);
+        expect(r.stats.ownerPid).toBe(r.stats.label === 'app-a' ? a.proc.pid : b.proc.pid);
+        expect(r.stats.zeroFills).toBe(r.stats.label === 'app-a' ? 100 : 10);
+        expect(r.stats.sizeBytes).toBe(8 * MiB);
+      }
+      const h = attachControl(a.controlPath);
+      const before = h.read();
+      expect(before.cacheBytes).toBe(1 * MiB);
+      expect(before.heartbeatWallMs).toBeGreaterThan(Date.now() - 5000);
+      h.setLimits({ cacheBytes: 32 * PAGE, bandwidthMbps: 250 });
+      // the owner's fault thread applies it within its poll interval; the 100 touched pages shrink to 32
+      expect(await waitFor(() => h.read().cachePagesLimit === 32 && h.read().residentPages <= 32, 3000)).toBe(true);
+      expect(h.read().bandwidthMbps).toBe(250);
+      expect(h.read().evictions).toBeGreaterThanOrEqual(100 - 32);
+      expect(() => h.setLimits({ cacheBytes: 100 })).toThrow(InputError);
+      expect(() => h.setLimits({ bandwidthMbps: 0 })).toThrow(/bandwidthMbps/);
+      expect(() => h.setLimits({ cacheMB: 4 } as never)).toThrow(/cacheMB.*not a known field/);
+      h.close();
+      expect(() => h.read()).toThrow(FarMemoryError);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('reports a dead owner\'s block as stale and removes it; lists unreadable files with why', async () => {
+    const dir = tempDir('spirit-ctl-stale-');
+    try {
+      const live = await holdRegion(dir.dir, 'alive', 0, 1);
+      const dead = await holdRegion(dir.dir, 'dead', 0, 1);
+      const exited = new Promise((r) => dead.proc.once('exit', r));
+      dead.proc.kill('SIGKILL');
+      await exited;
+      writeFileSync(join(dir.dir, 'spirit-999999-0.ctl'), 'not a control block');
+      const list = listRegions(dir.dir);
+      const byLabel = Object.fromEntries(list.filter((r) => r.ok).map((r) => [r.ok && r.stats.label, r.ok && r.stats.stale]));
+      expect(byLabel).toEqual({ alive: false, dead: true });
+      const bad = list.find((r) => !r.ok);
+      expect(bad && !bad.ok && bad.error).toMatch(/too small|not a spirit control block/);
+      expect(removeStale(dir.dir)).toEqual([dead.controlPath]);
+      expect(existsSync(dead.controlPath)).toBe(false);
+      expect(existsSync(live.controlPath)).toBe(true);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('records sampled accesses: each sampled page at most once per period, again in the next period', async () => {
+    const region = await openRegion({ memnode: node.address, sizeBytes: 4 * MiB, cacheBytes: 4 * MiB, bandwidthMbps: 10000,
+      token: 'sampling-test-token', controlDir: tmp.dir, sampleRate: 1, samplePeriodMs: 60000 });
+    try {
+      const mem = new Uint8Array(region.buffer);
+      const touch = (pages: number[]) => pages.forEach((p) => (mem[p * PAGE + 7] += 1));
+      const pages = [3, 5, 8, 13, 21, 34, 55, 89];
+      touch(pages);
+      touch(pages);  // same period: not recorded again
+      const first = region.drainSamples();
+      expect(first.pages).toEqual(pages);
+      expect(first.lost).toBe(0);
+      // the daemon drains through shared memory too; nothing new yet
+      const h = attachControl(region.controlPath);
+      expect(h.drainSamples().pages).toEqual([]);
+      // a new period takes the sampled pages out of place again: the next touches are recorded
+      region.setLimits({ samplePeriodMs: 20 });
+      await sleep(100);
+      touch([89, 3]);
+      expect(h.drainSamples().pages).toEqual([89, 3]);
+      h.close();
+      const s = region.stats();
+      expect(s.sampledAccesses).toBe(10);
+      expect(s.sampleRate).toBe(1);
+    } finally {
+      await region.close();
+    }
+  });
+
+  it('samples about the configured fraction of pages', async () => {
+    const region = await openRegion({ memnode: node.address, sizeBytes: 16 * MiB, cacheBytes: 16 * MiB, bandwidthMbps: 10000,
+      token: 'sampling-test-token', controlDir: tmp.dir, sampleRate: 0.1, samplePeriodMs: 60000 });
+    try {
+      const mem = new Uint8Array(region.buffer);
+      const pages = (16 * MiB) / PAGE;
+      for (let p = 0; p < pages; p++) mem[p * PAGE] = 1;
+      const d = region.drainSamples();
+      const distinct = new Set(d.pages);
+      expect(distinct.size).toBe(d.pages.length);
+      // 4096 pages at 10%: the hash sample is binomial, sd ~19 pages
+      expect(distinct.size).toBeGreaterThan(pages * 0.1 - 100);
+      expect(distinct.size).toBeLessThan(pages * 0.1 + 100);
+      expect(d.pages.every((p) => Number.isInteger(p) && p >= 0 && p < pages)).toBe(true);
+    } finally {
+      await region.close();
+    }
+  });
+});
