@@ -83,7 +83,11 @@ export class FarRegion extends EventEmitter {
 
   /** Writes every dirty page back to the memory node(s); resolves when all acknowledged. */
   flush(): Promise<void> {
-    this.#checkUsable();
+    try {
+      this.#checkUsable();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const id = this.#nextFlush++;
     const p = new Promise<void>((resolve, reject) => this.#flushes.set(id, { resolve, reject }));
     if (this.#flushes.size === 1) this.#native.ref();  // keep the process alive until it completes

@@ -138,8 +138,8 @@ class Region {
   // region_replicas.cc
   void serviceReplicas(const struct pollfd* pfds, size_t n, uint64_t now);
   void replicaBroken(int idx, const std::string& why, uint64_t now);
-  bool reconnect(int idx, uint32_t attempts, uint64_t now);
-  void dropReplica(int idx, const std::string& why);
+  Reason reconnect(int idx, uint32_t attempts, std::string& err);
+  void dropReplica(int idx, const std::string& why, Reason reason = Reason::kUnreachable);
 
   // region_sampler.cc
   void rebuildSampleList();

@@ -151,7 +151,8 @@ void Region::onReadReply(const Reply& rep, uint64_t now) {
     job.stagingIdx = -1;
     readQueueDemand_.push_front(job);
     dropReplica(job.replica, "memory node " + replicas_[size_t(job.replica)]->address() + " refused a read: " +
-                                 wire::statusName(rep.status) + (rep.errorText.empty() ? "" : " (" + rep.errorText + ")"));
+                                 wire::statusName(rep.status) + (rep.errorText.empty() ? "" : " (" + rep.errorText + ")"),
+                Reason::kRegionLost);
     return;
   }
   lastTrafficNs_ = now;

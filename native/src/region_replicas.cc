@@ -42,32 +42,35 @@ void Region::replicaBroken(int idx, const std::string& why, uint64_t now) {
   int others = 0;
   for (size_t i = 0; i < replicas_.size(); i++) others += (int(i) != idx && replicas_[i]->alive) ? 1 : 0;
   uint32_t attempts = others > 0 ? 1 : std::max<uint32_t>(cfg_.retries, 1);
-  if (reconnect(idx, attempts, now)) {
+  std::string err;
+  Reason rc = reconnect(idx, attempts, err);
+  if (rc == Reason::kNone) {
     counterAdd(cb_, c_reconnects, 1);
     r.rewindForResend(nowNs());
-    std::string err;
     emit({"reconnected", Reason::kNone, "reconnected after: " + why, r.address(), 0});
     if (r.flush(err)) return;
     r.disconnect();
+    rc = Reason::kUnreachable;
   }
-  dropReplica(idx, why);
+  (void)now;
+  dropReplica(idx, rc == Reason::kUnreachable ? why : err, rc);
 }
 
-bool Region::reconnect(int idx, uint32_t attempts, uint64_t now) {
-  (void)now;
+// Re-attaches the replica's remote region with the token, with exponential backoff between attempts.
+// Stops early when the memory node answers but refuses or no longer has the region: no retry helps then.
+Reason Region::reconnect(int idx, uint32_t attempts, std::string& err) {
   Replica& r = *replicas_[size_t(idx)];
   uint32_t timeoutMs = std::min(cfg_.connectTimeoutMs, cfg_.requestTimeoutMs);
+  Reason why = Reason::kUnreachable;
   for (uint32_t a = 0; a < attempts && !stopping_.load(); a++) {
     if (a > 0) usleep(std::min<uint32_t>(limits::kBackoffMsBase << std::min<uint32_t>(a - 1, 10), limits::kBackoffMsMax) * 1000);
-    std::string err;
-    Reason why = r.open(sizeBytes_, cfg_.token, true, timeoutMs, err);
-    if (why == Reason::kNone) return true;
-    if (why != Reason::kUnreachable) return false;  // it answered but lost or refuses the region: no retry helps
+    why = r.open(sizeBytes_, cfg_.token, true, timeoutMs, err);
+    if (why != Reason::kUnreachable) return why;
   }
-  return false;
+  return why;
 }
 
-void Region::dropReplica(int idx, const std::string& why) {
+void Region::dropReplica(int idx, const std::string& why, Reason reason) {
   Replica& r = *replicas_[size_t(idx)];
   if (!r.alive) return;
   r.alive = false;
@@ -91,10 +94,11 @@ void Region::dropReplica(int idx, const std::string& why) {
     }
   }
   if (alive == 0) {
-    fail(Reason::kUnreachable, "no memory node holding the region is reachable: " + why);
+    fail(reason, reason == Reason::kUnreachable ? "no memory node holding the region is reachable: " + why
+                                                : "no memory node still holds the region: " + why);
     return;
   }
-  emit({"replica_lost", Reason::kUnreachable, why, r.address(), 0});
+  emit({"replica_lost", reason, why, r.address(), 0});
 }
 
 }  // namespace spirit

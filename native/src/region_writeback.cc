@@ -81,7 +81,8 @@ void Region::onWriteReply(const Reply& rep, int replicaIdx) {
     // this replica cannot store the region any more; the others still count
     if (--it->second.pendingAcks <= 0) finishWrite(rep.job);
     dropReplica(replicaIdx, "memory node " + replicas_[size_t(replicaIdx)]->address() + " refused a write: " +
-                                wire::statusName(rep.status) + (rep.errorText.empty() ? "" : " (" + rep.errorText + ")"));
+                                wire::statusName(rep.status) + (rep.errorText.empty() ? "" : " (" + rep.errorText + ")"),
+                Reason::kRegionLost);
     return;
   }
   if (--it->second.pendingAcks <= 0) finishWrite(rep.job);
