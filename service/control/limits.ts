@@ -8,8 +8,11 @@ export const MIN_INTERVAL_MS = 50;
 export const MAX_INTERVAL_MS = 3_600_000;
 /** Lease time-to-live: a dead replica's nodes are taken over within two of these. */
 export const DEFAULT_LEASE_TTL_MS = 6_000;
-/** A lease is renewed (and the replica set re-read) this many times per time-to-live. */
+/** A lease is renewed (and the replica set re-read) this many times per time-to-live... */
 export const LEASE_TICKS_PER_TTL = 3;
+/** ...and at least this often, so a node given back (graceful stop, rebalancing, a new node) is picked up
+ *  within a second whatever the time-to-live. */
+export const LEASE_TICK_MAX_MS = 1000;
 /** A node whose daemon sent nothing for this many rounds is silent: it keeps its last allocation. */
 export const DEFAULT_SILENT_AFTER_ROUNDS = 3;
 /** Trust region per round, as a share of the node's capacity, for both resources (DESIGN.md section 4). */

@@ -13,7 +13,7 @@ import { ingestNode } from './ingest.ts';
 import { LeaseKeeper } from './leases.ts';
 import {
   DEFAULT_HYSTERESIS_SHARE, DEFAULT_INTERVAL_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_SILENT_AFTER_ROUNDS, DEFAULT_TRUST_REGION_SHARE,
-  INGEST_BATCH, INGEST_IDLE_MAX_MS, INGEST_IDLE_MIN_MS, LEASE_TICKS_PER_TTL, MAX_ERROR_TEXT, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
+  INGEST_BATCH, INGEST_IDLE_MAX_MS, INGEST_IDLE_MIN_MS, LEASE_TICK_MAX_MS, LEASE_TICKS_PER_TTL, MAX_ERROR_TEXT, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
   RECLAIM_IDLE_MS,
 } from './limits.ts';
 import { Metrics } from './metrics.ts';
@@ -101,7 +101,7 @@ export class SpiritService {
     this.running = true;
     await this.events.start(this.bus);
     await this.leaseTick();
-    this.every('lease', Math.max(1, Math.floor(this.leaseTtlMs / LEASE_TICKS_PER_TTL)), () => this.leaseTick());
+    this.every('lease', Math.max(1, Math.min(LEASE_TICK_MAX_MS, Math.floor(this.leaseTtlMs / LEASE_TICKS_PER_TTL))), () => this.leaseTick());
     this.every('rounds', this.intervalMs, () => this.roundsTick());
     this.ingestDone = this.ingestLoop();
     this.log.info({ replica: this.replica, bus: this.bus.kind, engine: this.engine.kind, intervalMs: this.intervalMs, leaseTtlMs: this.leaseTtlMs }, 'service started');
