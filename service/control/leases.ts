@@ -2,7 +2,7 @@
 // replica set, and holds about nodes / replicas leases (SET NX PX, renewed by compare-and-extend). Which nodes
 // a replica prefers comes from rendezvous hashing, so the split is stable and replicas rarely contend. A dead
 // replica's leases expire after one TTL and its heartbeat after one TTL; the others then take its nodes on
-// their next tick: within two TTLs.
+// their next tick: within two TTLs. Shares are exact (targetShare), so the split is even.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { assert } from '../errors.ts';
@@ -42,7 +42,7 @@ export class LeaseKeeper {
         this.drop(node);
       }
     }
-    const share = Math.ceil(nodes.length / liveCount);
+    const share = this.targetShare(nodes.length, liveCount);
     const mine = (n: string): boolean => this.preferredReplica(n) === this.replica;
     // above our share (a replica joined): give up the nodes we do not prefer first
     if (this.held.size > share) {
@@ -64,6 +64,18 @@ export class LeaseKeeper {
         this.events.acquired(node);
       }
     }
+  }
+
+  /**
+   * How many nodes this replica should hold: N = q * R + r nodes over R live replicas gives the first r
+   * replicas (in sorted order) q + 1 and the others q, so the targets add up to exactly N (a ceiling for
+   * everybody could leave one replica with far fewer than the others).
+   */
+  private targetShare(nodeCount: number, liveCount: number): number {
+    const q = Math.floor(nodeCount / liveCount);
+    const r = nodeCount % liveCount;
+    const index = this.live.indexOf(this.replica);
+    return q + (index >= 0 && index < r ? 1 : 0);
   }
 
   /** The live replica that prefers `node`. */

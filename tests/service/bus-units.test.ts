@@ -1,0 +1,103 @@
+// Units of the bus: key schema (cluster slots), the Lua scripts' headers, the epoch gate, record validation.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EpochGate } from '../../service/bus/client.ts';
+import { channels, checkBusId, keys, nodeKeys, nodeOfChannel } from '../../service/bus/keys.ts';
+import { readScripts } from '../../service/bus/scripts.ts';
+import { parseTelemetryRecord } from '../../service/bus/telemetry-schema.ts';
+import type { AllocationDoc } from '../../service/bus/types.ts';
+import { InputError } from '../../service/errors.ts';
+import { ROOT } from './harness.ts';
+
+/** Redis Cluster's key slot (CRC16/XMODEM of the hash tag or the key, mod 16384): an independent oracle. */
+function slot(key: string): number {
+  const open = key.indexOf('{');
+  let k = key;
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) k = key.slice(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of Buffer.from(k)) {
+    crc ^= byte << 8;
+    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}
+
+describe('key schema', () => {
+  it('puts every key of a node in one cluster slot, and different nodes in (usually) different ones', () => {
+    const slots = new Set<number>();
+    for (const node of ['n1', 'node-2', 'rack3.host:7']) {
+      const s = nodeKeys(node).map(slot);
+      expect(new Set(s).size).toBe(1);
+      expect(slot(channels.announce(node))).toBe(s[0]);
+      slots.add(s[0]);
+    }
+    expect(slots.size).toBe(3);
+    expect(nodeKeys('n1')).toContain(keys.lease('n1'));
+    expect(slot('123456789')).toBe(12739); // the CRC16 check value from the Redis Cluster spec
+  });
+
+  it('maps channels back to nodes', () => {
+    expect(nodeOfChannel(channels.announce('a.b-c'))).toBe('a.b-c');
+    expect(nodeOfChannel('spirit:other')).toBeNull();
+  });
+
+  it('refuses ids that would break keys, channels or URLs', () => {
+    for (const bad of ['', 'a}b', '{x}', 'a b', 'a/b', 'a*', '-lead', 'x'.repeat(129)]) {
+      expect(() => checkBusId(bad, 'node'), JSON.stringify(bad)).toThrow(InputError);
+    }
+    expect(() => checkBusId(42, 'node')).toThrow(/node: must be a non-empty string/);
+    expect(checkBusId('rack-1.host_2:a', 'node')).toBe('rack-1.host_2:a');
+  });
+});
+
+describe('Lua scripts', () => {
+  const dir = join(ROOT, 'redis');
+  it('are named <name>-<numKeys>.lua and their headers list KEYS, ARGV and returns', () => {
+    const files = readdirSync(dir).filter((f) => f.endsWith('.lua'));
+    expect(files.length).toBe(readScripts().length);
+    for (const f of files) {
+      const n = Number(/-(\d+)\.lua$/.exec(f)![1]);
+      const text = readFileSync(join(dir, f), 'utf8');
+      const header = text.slice(0, text.indexOf(']]'));
+      for (let k = 1; k <= n; k++) expect(header, `${f} KEYS[${k}]`).toMatch(new RegExp(`KEYS\\[${k}\\]`));
+      expect(header, f).toMatch(/ARGV\[1\]/);
+      expect(header, f).toMatch(/Returns:/);
+      // the body touches no key it did not declare
+      const used = [...text.slice(header.length).matchAll(/KEYS\[(\d+)\]/g)].map((m) => Number(m[1]));
+      expect(Math.max(...used), f).toBeLessThanOrEqual(n);
+    }
+  });
+});
+
+describe('EpochGate', () => {
+  it('lets only strictly newer epochs through, whatever the arrival order', () => {
+    const got: number[] = [];
+    const g = new EpochGate((d) => got.push(d.epoch));
+    const doc = (epoch: number) => ({ node: 'n', epoch }) as AllocationDoc;
+    for (const e of [3, 1, 3, 5, 4, 5, 6, 2]) g.offer(doc(e));
+    g.offer(null);
+    expect(got).toEqual([3, 5, 6]);
+    expect(g.epoch).toBe(6);
+  });
+});
+
+describe('telemetry record validation', () => {
+  const good = { app: 'a', node: 'n', timeMs: 1, cacheMB: 1, bandwidthMbps: 1, throughputOpsPerSec: 1, missRatio: 0.5, pageTrafficBytesPerSec: 1, residentBytes: 1 };
+  it('accepts a good record and names every bad field of a bad one', () => {
+    expect(parseTelemetryRecord(JSON.stringify(good))).toEqual(good);
+    try {
+      parseTelemetryRecord(JSON.stringify({ ...good, missRatio: 2, cacheMB: -1, extra: true, sampleRate: 0 }));
+      expect.unreachable();
+    } catch (err) {
+      const e = err as InputError;
+      expect(e).toBeInstanceOf(InputError);
+      expect(e.details!.map((d) => d.where).sort()).toEqual(['record.(root)', 'record.cacheMB', 'record.missRatio', 'record.sampleRate']);
+    }
+    expect(() => parseTelemetryRecord('{')).toThrow(/record: not valid JSON/);
+    expect(() => parseTelemetryRecord(JSON.stringify({ ...good, mrc: [[0, 1]] }))).toThrow(/record\.mrc/);
+  });
+});
