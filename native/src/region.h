@@ -200,7 +200,7 @@ class Region {
   std::unordered_map<uint64_t, int> wbSlotOf_;             // page -> newest write-back copy
   std::unordered_map<uint64_t, WriteJob> writes_;          // key: job id
   std::deque<uint64_t> writeQueue_;                        // job ids waiting for tokens
-  WriteJob openWrite_;                                     // being assembled by the current eviction step
+  std::vector<std::pair<uint64_t, int>> pendingWrites_;    // (page, slot) copied out, not yet in a job
   uint64_t nextJob_ = 1;
   uint32_t nextReq_ = 1;
   uint64_t throttleUntilNs_ = 0;

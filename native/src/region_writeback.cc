@@ -18,20 +18,30 @@ int Region::takeSlot() {
   return s;
 }
 
-void Region::addToWriteJob(uint64_t p, int slot) {
-  uint32_t maxPages = uint32_t(bucket_.maxRequestPages());
-  if (openWrite_.n > 0 && (p != openWrite_.first + openWrite_.n || openWrite_.n >= maxPages)) closeWriteJob();
-  if (openWrite_.n == 0) openWrite_.first = p;
-  openWrite_.n++;
-  openWrite_.slots.push_back(slot);
-}
+// Dirty pages copied out during one eviction or flush step are collected, then sorted into runs of
+// consecutive pages: one write request per run (the clock's order is not page order).
+void Region::addToWriteJob(uint64_t p, int slot) { pendingWrites_.emplace_back(p, slot); }
 
 void Region::closeWriteJob() {
-  if (openWrite_.n == 0) return;
-  uint64_t id = nextJob_++;
-  writes_[id] = std::move(openWrite_);
-  openWrite_ = WriteJob{};
-  writeQueue_.push_back(id);
+  if (pendingWrites_.empty()) return;
+  std::sort(pendingWrites_.begin(), pendingWrites_.end());
+  uint32_t maxPages = uint32_t(bucket_.maxRequestPages());
+  WriteJob job;
+  auto close = [&]() {
+    if (job.n == 0) return;
+    uint64_t id = nextJob_++;
+    writes_[id] = std::move(job);
+    job = WriteJob{};
+    writeQueue_.push_back(id);
+  };
+  for (auto [p, slot] : pendingWrites_) {
+    if (job.n > 0 && (p != job.first + job.n || job.n >= maxPages)) close();
+    if (job.n == 0) job.first = p;
+    job.n++;
+    job.slots.push_back(slot);
+  }
+  close();
+  pendingWrites_.clear();
 }
 
 void Region::issueWrites(uint64_t now) {
@@ -135,7 +145,7 @@ void Region::stepFlush() {
     addToWriteJob(p, slot);
   }
   closeWriteJob();
-  if (flushScanDone_ && writes_.empty() && openWrite_.n == 0) {
+  if (flushScanDone_ && writes_.empty() && pendingWrites_.empty()) {
     for (uint64_t id : flushing_) emit({"flushed", Reason::kNone, "", "", id});
     flushing_.clear();
   }

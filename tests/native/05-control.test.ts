@@ -109,6 +109,9 @@ describe('control blocks (daemon side)', () => {
       // a new period takes the sampled pages out of place again: the next touches are recorded
       region.setLimits({ samplePeriodMs: 20 });
       await sleep(100);
+      // back to a long period: the tick already due fires, then none comes during the touches below
+      region.setLimits({ samplePeriodMs: 60000 });
+      await sleep(50);
       touch([89, 3]);
       expect(h.drainSamples().pages).toEqual([89, 3]);
       h.close();

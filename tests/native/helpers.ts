@@ -22,10 +22,11 @@ export interface MemNodeProc {
 const START_TIMEOUT_MS = 20_000;
 
 /** Starts `spirit memnode --port 0` and resolves with the address it logged. */
-export function startMemNodeProc(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<MemNodeProc> {
+export function startMemNodeProc(args: string[] = [], env: NodeJS.ProcessEnv = {}, opts: { detached?: boolean } = {}): Promise<MemNodeProc> {
   const proc = spawn(process.execPath, [SPIRIT, 'memnode', '--port', '0', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
+    detached: opts.detached ?? false,
   });
   let err = '';
   return new Promise((resolve, reject) => {
