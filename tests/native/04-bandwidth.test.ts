@@ -32,7 +32,7 @@ function raisePriority(pid: number | undefined): void {
   } catch {
     // no autogroup scheduling, or not permitted
   }
-  let tids: string[] = [];
+  let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
   } catch {
