@@ -3,6 +3,6 @@
 // facade (service/estimator/wasm.ts) owns the buffers and creates one instance per builder.
 export {
   mrcInit, mrcAdd, mrcReset, mrcCurve, mrcSpanPages, mrcOutPtr, mrcAccesses, mrcSampledAccesses, mrcRate,
-  mrcLivePages, mrcBinWidth, mrcKappa, mrcDistinctEstimate, mrcPrefetchSink,
+  mrcLivePages, mrcBinWidth, mrcKappa, mrcDistinctEstimate, mrcPrefetchSink, mrcAt,
 } from './mrc';
 export { fitReserve, fitRun, fitResultPtr } from './fit';

@@ -446,9 +446,9 @@ function touch(key: u64, h: u32): void {
   if (live > capPages) evictOverflow();
 }
 
-function applyDecay(n: i32): void {
+function applyDecay(represented: f64): void {
   if (halfLife <= 0) return;
-  wScale *= Math.exp(<f64>n * inputWeight * (Math.LN2 / halfLife));
+  wScale *= Math.exp(represented * (Math.LN2 / halfLife));
   if (wScale > RESCALE_AT) {
     const f = 1.0 / wScale;
     for (let k = 0; k < NBINS; k++) store<f64>(histP + (<usize>k << 3), load<f64>(histP + (<usize>k << 3)) * f);
@@ -467,9 +467,9 @@ function applyDecay(n: i32): void {
 }
 
 /** With decay, the sketch covers the last one to two half-lives: windows rotate every half-life. */
-function hllRotate(n: i32): void {
+function hllRotate(represented: f64): void {
   if (halfLife <= 0) return;
-  hllWindowAccesses += <f64>n * inputWeight;
+  hllWindowAccesses += represented;
   if (hllWindowAccesses < halfLife) return;
   const t = hllPrevP; hllPrevP = hllCurP; hllCurP = t;
   memory.fill(hllCurP, 0, <usize>HLL_M);
@@ -479,14 +479,15 @@ function hllRotate(n: i32): void {
 }
 
 /**
- * Processes n pages from the input buffer (n <= inputCap) in two passes: the sampling filter (SIMD, four
+ * Processes n pages from the input buffer (n <= inputCap), which stand for `represented` accesses (n, or
+ * n / rate for presampled input, or what the sender counted) in two passes: the sampling filter (SIMD, four
  * hashes at a time, feeding the HyperLogLog sketch) collects the kept accesses; then each kept access is
  * applied while the table slot of the one PREFETCH_AHEAD later is loaded, so that cache misses overlap
  * (WASM has no prefetch instruction; a load whose value is kept does the same).
  */
-export function mrcAdd(n: i32): void {
-  totalW += <f64>n * wScale * inputWeight;
-  accesses += <f64>n;
+export function mrcAdd(n: i32, represented: f64): void {
+  totalW += represented * wScale;
+  accesses += represented;
   for (let from = 0; from < n; from += BLOCK) { // blocks keep the input and the kept list in L1
     const to = from + BLOCK < n ? from + BLOCK : n;
     const sketched = hllOn && hllSeeded;
@@ -500,8 +501,8 @@ export function mrcAdd(n: i32): void {
       if (hllSeeded && !sketched) hllAdd(h); // seeded within this block (at rate 1 every access was kept)
     }
   }
-  applyDecay(n);
-  hllRotate(n);
+  applyDecay(represented);
+  hllRotate(represented);
 }
 
 /** Writes (index, hash) of the accesses that pass the sampling filter to keptP; returns how many. */
@@ -583,38 +584,61 @@ export function mrcKappa(): f64 {
   return kappa < 0.5 ? 0.5 : kappa > 2.0 ? 2.0 : kappa;
 }
 
+// Cursor of the cumulative histogram for ascending queries (one pass over the bins per curve).
+let cursorK: i32 = 0;
+let cursorHits: f64 = 0.0;
+let cursorKappa: f64 = 1.0;
+
+function cursorStart(): void {
+  cursorK = 0;
+  cursorHits = 0.0;
+  cursorKappa = mrcKappa();
+}
+
+/**
+ * Miss ratio at a cache of c pages (c not below the previous query's): the sampled weight that does not hit
+ * (reuse distance >= c, or cold) over all accesses' weight, which puts the SHARDS_adj correction at distance
+ * 0. A distance measured on the sample is kappa times too long; inside a bin the hits are interpolated.
+ */
+function missAt(c: f64): f64 {
+  if (c <= 0 || totalW <= 0) return 1.0;
+  const x = c * cursorKappa;
+  const kf = Math.floor(x / binWidth);
+  const kEnd = kf < <f64>NBINS ? <i32>kf : NBINS;
+  while (cursorK < kEnd) { cursorHits += load<f64>(histP + (<usize>cursorK << 3)); cursorK++; }
+  let hits = cursorHits;
+  if (kEnd < NBINS) hits += (x / binWidth - kf) * load<f64>(histP + (<usize>kEnd << 3));
+  const m = (sampledW - hits) / (cursorKappa * totalW);
+  return m < 0 ? 0.0 : m > 1 ? 1.0 : m;
+}
+
 /**
  * Writes up to `points` (cachePages f64, missRatio f64) pairs to the output buffer at cache sizes
- * round(i * maxPages / (points - 1)), strictly increasing; returns how many. The miss ratio at c pages is the
- * sampled weight that does not hit (reuse distance >= c, or cold) over all accesses' weight: that puts the
- * SHARDS_adj correction at distance 0. Inside a bin the hits are interpolated linearly.
+ * i * maxPages / (points - 1) rounded to whole histogram bins (so that at rate 1 every point is exact),
+ * strictly increasing; returns how many.
  */
 export function mrcCurve(points: i32, maxPages: f64): i32 {
   let n = 0;
   let last: f64 = -1.0;
-  let kDone: i32 = 0;
-  let cum: f64 = 0.0;
-  const kappa = mrcKappa();
+  cursorStart();
   for (let i = 0; i < points && n < outCap; i++) {
-    const c = Math.round(<f64>i * maxPages / <f64>(points - 1));
+    const c = Math.round(<f64>i * maxPages / <f64>(points - 1) / binWidth) * binWidth;
     if (c <= last) continue;
     last = c;
-    let m: f64 = 1.0;
-    if (c > 0 && totalW > 0) {
-      const x = c * kappa; // a distance measured on the sample is kappa times too long
-      const kf = Math.floor(x / binWidth);
-      const kEnd = kf < <f64>NBINS ? <i32>kf : NBINS;
-      while (kDone < kEnd) { cum += load<f64>(histP + (<usize>kDone << 3)); kDone++; }
-      let hits = cum;
-      if (kEnd < NBINS) hits += (x / binWidth - kf) * load<f64>(histP + (<usize>kEnd << 3));
-      m = (sampledW - hits) / (kappa * totalW);
-      m = m < 0 ? 0.0 : m > 1 ? 1.0 : m;
-    }
     store<f64>(outP + (<usize>n << 4), c);
-    store<f64>(outP + (<usize>n << 4), m, 8);
+    store<f64>(outP + (<usize>n << 4), missAt(c), 8);
     n++;
   }
   return n;
+}
+
+/** Replaces n ascending cache sizes (pages, f64) in the output buffer by the miss ratios there. */
+export function mrcAt(n: i32): void {
+  cursorStart();
+  for (let i = 0; i < n && i < 2 * outCap; i++) {
+    const p = outP + (<usize>i << 3);
+    store<f64>(p, missAt(load<f64>(p)));
+  }
 }
 
 /** Smallest cache (pages) beyond which the curve is flat: the largest reuse distance with weight. */

@@ -371,18 +371,21 @@ export class MrcTwin {
     if (this.live > this.cap) this.evictOverflow();
   }
 
-  /** Pages words[2 * (from + i)] + 2^32 * words[2 * (from + i) + 1], i < n, in chunks like the WASM facade. */
-  addWords(words: Uint32Array, from: number, n: number): void {
+  /**
+   * Pages words[2 * (from + i)] + 2^32 * words[2 * (from + i) + 1], i < n, in chunks like the WASM facade;
+   * `represented` accesses in all (default n / presampled rate), spread over the chunks as the facade does.
+   */
+  addWords(words: Uint32Array, from: number, n: number, represented = n * this.inputWeight): void {
     for (let at = 0; at < n; at += INPUT_CHUNK_PAGES) {
       const m = Math.min(INPUT_CHUNK_PAGES, n - at);
-      this.addChunk(words, from + at, m);
+      this.addChunk(words, from + at, m, represented * (m / n));
     }
   }
 
-  private addChunk(words: Uint32Array, from: number, n: number): void {
+  private addChunk(words: Uint32Array, from: number, n: number, represented: number): void {
     assert(n <= INPUT_CHUNK_PAGES, 'chunk fits the staging buffer');
-    this.totalW += n * this.wScale * this.inputWeight;
-    this.accesses += n;
+    this.totalW += represented * this.wScale;
+    this.accesses += represented;
     const sketched = this.hllOn && this.hllSeeded;
     for (let i = from; i < from + n; i++) {
       const lo = words[2 * i], hi = words[2 * i + 1];
@@ -393,7 +396,7 @@ export class MrcTwin {
 
     }
     if (this.halfLife > 0) {
-      this.wScale *= Math.exp(n * this.inputWeight * (Math.LN2 / this.halfLife));
+      this.wScale *= Math.exp(represented * (Math.LN2 / this.halfLife));
       if (this.wScale > RESCALE_AT) {
         const f = 1 / this.wScale;
         for (let k = 0; k < NBINS; k++) this.hist[k] *= f;
@@ -401,7 +404,7 @@ export class MrcTwin {
         this.sampledW *= f;
         this.wScale = 1;
       }
-      this.hllWindowAccesses += n * this.inputWeight;
+      this.hllWindowAccesses += represented;
       if (this.hllWindowAccesses >= this.halfLife) {
         const t = this.hllPrev;
         this.hllPrev = this.hllCur;
@@ -447,31 +450,41 @@ export class MrcTwin {
     return kappa < 0.5 ? 0.5 : kappa > 2 ? 2 : kappa;
   }
 
+  private missCursor(): (c: number) => number {
+    let k = 0;
+    let cum = 0;
+    const kappa = this.kappa();
+    return (c: number): number => {
+      if (c <= 0 || this.totalW <= 0) return 1;
+      const x = c * kappa;
+      const kf = Math.floor(x / this.binWidth);
+      const kEnd = kf < NBINS ? kf : NBINS;
+      while (k < kEnd) cum += this.hist[k++];
+      let hits = cum;
+      if (kEnd < NBINS) hits += (x / this.binWidth - kf) * this.hist[kEnd];
+      const m = (this.sampledW - hits) / (kappa * this.totalW);
+      return m < 0 ? 0 : m > 1 ? 1 : m;
+    };
+  }
+
   /** (cachePages, missRatio) pairs, as the WASM mrcCurve. */
   curve(points: number, maxPages: number): Float64Array {
     const out: number[] = [];
     let last = -1;
-    let kDone = 0;
-    let cum = 0;
-    const kappa = this.kappa();
+    const missAt = this.missCursor();
     for (let i = 0; i < points; i++) {
-      const c = Math.round((i * maxPages) / (points - 1));
+      const c = Math.round((i * maxPages) / (points - 1) / this.binWidth) * this.binWidth;
       if (c <= last) continue;
       last = c;
-      let m = 1;
-      if (c > 0 && this.totalW > 0) {
-        const x = c * kappa;
-        const kf = Math.floor(x / this.binWidth);
-        const kEnd = kf < NBINS ? kf : NBINS;
-        while (kDone < kEnd) cum += this.hist[kDone++];
-        let hits = cum;
-        if (kEnd < NBINS) hits += (x / this.binWidth - kf) * this.hist[kEnd];
-        m = (this.sampledW - hits) / (kappa * this.totalW);
-        m = m < 0 ? 0 : m > 1 ? 1 : m;
-      }
-      out.push(c, m);
+      out.push(c, missAt(c));
     }
     return Float64Array.from(out);
+  }
+
+  /** Miss ratios at ascending cache sizes (pages), as the WASM mrcAt. */
+  missRatiosAt(pagesAscending: number[]): number[] {
+    const missAt = this.missCursor();
+    return pagesAscending.map(missAt);
   }
 
   spanPages(): number {

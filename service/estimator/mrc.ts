@@ -112,20 +112,22 @@ export class MrcBuilder {
     this.in32 = new Uint32Array(buffer, this.inPtr, 2 * INPUT_CHUNK_PAGES);
   }
 
-  /** Feeds a batch of page numbers (accesses in order). Plain numbers must be integers in [0, 2^53). */
-  addPages(pages: ArrayLike<number> | BigUint64Array): void {
+  /**
+   * Feeds a batch of page numbers (accesses in order). Plain numbers must be integers in [0, 2^53).
+   * For presampled input, `accesses` is how many accesses the batch stands for if the sender counted them
+   * (then the curve is normalized by the true count, as SHARDS_adj needs); default pages / presampledRate.
+   */
+  addPages(pages: ArrayLike<number> | BigUint64Array, opts: { accesses?: number } = {}): void {
     const w = this.engine();
+    const total = this.represented(pages, opts.accesses);
     if (pages instanceof BigUint64Array) {
       for (let at = 0; at < pages.length; at += INPUT_CHUNK_PAGES) {
         const n = Math.min(INPUT_CHUNK_PAGES, pages.length - at);
         this.views(w);
         this.in64.set(pages.subarray(at, at + n));
-        w.mrcAdd(n);
+        w.mrcAdd(n, total * (n / pages.length));
       }
       return;
-    }
-    if (pages === null || typeof pages !== 'object' || typeof pages.length !== 'number') {
-      throw new InputError('pages', `must be an array of page numbers or a BigUint64Array, got ${describe(pages)}`);
     }
     checkPageNumbers(pages); // all first, so a bad batch leaves the state untouched
     for (let at = 0; at < pages.length; at += INPUT_CHUNK_PAGES) {
@@ -138,8 +140,35 @@ export class MrcBuilder {
         words[2 * i] = lo;
         words[2 * i + 1] = (v - lo) / 4294967296;
       }
-      w.mrcAdd(n);
+      w.mrcAdd(n, total * (n / pages.length));
     }
+  }
+
+  /** Accesses a batch stands for (validated). */
+  private represented(pages: ArrayLike<number> | BigUint64Array, accesses: number | undefined): number {
+    if (pages === null || typeof pages !== 'object' || typeof pages.length !== 'number') {
+      throw new InputError('pages', `must be an array of page numbers or a BigUint64Array, got ${describe(pages)}`);
+    }
+    if (accesses === undefined) return pages.length * this.options.inputWeight;
+    if (this.options.inputWeight === 1) throw new InputError('accesses', 'only presampled input (presampledRate < 1) stands for more accesses than its pages');
+    return checkNumber('accesses', accesses, { min: pages.length });
+  }
+
+  /** Miss ratios at the given cache sizes (MiB, any order), interpolated inside histogram bins. */
+  missRatiosAt(cacheMB: number[]): number[] {
+    const w = this.engine();
+    if (!Array.isArray(cacheMB) || cacheMB.length > 2 * MAX_CURVE_POINTS) {
+      throw new InputError('cacheMB', `must be an array of at most ${2 * MAX_CURVE_POINTS} cache sizes`);
+    }
+    const pages = cacheMB.map((mb, i) => pagesFromMiB(checkNumber(`cacheMB[${i}]`, mb, { min: 0 }), this.pageBytes));
+    const order = pages.map((_, i) => i).sort((a, b) => pages[a] - pages[b]);
+    const buf = new Float64Array(w.memory.buffer, this.outPtr, pages.length);
+    order.forEach((idx, k) => { buf[k] = pages[idx]; });
+    w.mrcAt(pages.length);
+    const res = new Float64Array(w.memory.buffer, this.outPtr, pages.length);
+    const out = new Array<number>(pages.length);
+    order.forEach((idx, k) => { out[idx] = res[k]; });
+    return out;
   }
 
   /** The current curve: [cacheMB, missRatio] points, cacheMB strictly increasing from 0, missRatio non-increasing. */
@@ -160,7 +189,7 @@ export class MrcBuilder {
     return curve;
   }
 
-  /** Accesses fed (for presampled input: the accesses they stand for are accesses / presampledRate). */
+  /** Accesses seen (for presampled input: the accesses the pages stand for). */
   get accesses(): number { return this.engine().mrcAccesses(); }
   /** Accesses that passed the sampling filter. */
   get sampledAccesses(): number { return this.engine().mrcSampledAccesses(); }

@@ -15,7 +15,8 @@ const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 export interface EstimatorExports {
   memory: WasmMemory;
   mrcInit(cap: number, threshold: number, inputWeight: number, halfLifeAccesses: number, inCap: number, curveCap: number): number;
-  mrcAdd(n: number): void;
+  mrcAdd(n: number, represented: number): void;
+  mrcAt(n: number): void;
   mrcReset(): void;
   mrcCurve(points: number, maxPages: number): number;
   mrcSpanPages(): number;
