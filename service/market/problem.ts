@@ -14,8 +14,14 @@ export interface Problem {
   weights: Float64Array;
   /** budget of each app in the market; prices are normalized so p_cache + p_bandwidth = 1 */
   budget: Float64Array;
+  /** the box each app's bundle must lie in (its limits, narrowed by a trust region in live control) */
   xmin: Float64Array; xmax: Float64Array; ymin: Float64Array; ymax: Float64Array;
-  /** reference bundle: the weighted equal split within the limits (the static policy's allocation) */
+  /**
+   * reservations: the apps' minimum limits. A reservation is granted outside the market: it is free, the
+   * market divides the rest, and bundles are compared (envy) net of reservations.
+   */
+  resX: Float64Array; resY: Float64Array;
+  /** reference bundle: reservation + weighted equal split of the rest within the caps (static policy) */
   refX: Float64Array; refY: Float64Array;
   /** allocation in force (NaN where the scenario gives none) */
   curX: Float64Array; curY: Float64Array;
@@ -31,7 +37,7 @@ export function buildProblem(s: Scenario): Problem {
   const f = () => new Float64Array(n);
   const p: Problem = {
     n, capacity: { ...cap }, ids: s.apps.map((a) => a.id),
-    weights: f(), budget: f(), xmin: f(), xmax: f(), ymin: f(), ymax: f(), refX: f(), refY: f(), curX: f(), curY: f(),
+    weights: f(), budget: f(), xmin: f(), xmax: f(), ymin: f(), ymax: f(), resX: f(), resY: f(), refX: f(), refY: f(), curX: f(), curY: f(),
     models: new Float64Array(s.apps.reduce((t, a) => t + encodedLength(a.model), 0)),
     modelOff: new Int32Array(n), classId: new Int32Array(n),
   };
@@ -51,11 +57,20 @@ export function buildProblem(s: Scenario): Problem {
     off = encodeModel(a.model, cap, p.models, off);
   });
   const beta = p.weights.map((w) => w / wsum);
-  p.refX.set(waterFill(beta, p.xmin, p.xmax));
-  p.refY.set(waterFill(beta, p.ymin, p.ymax));
-  // The reference bundle must be affordable at every price (p_c + p_b = 1): a budget of max(refX, refY)
-  // is exactly that. Without limits it is the weight share.
-  for (let i = 0; i < n; i++) p.budget[i] = Math.max(p.refX[i], p.refY[i]);
+  p.resX.set(p.xmin);
+  p.resY.set(p.ymin);
+  let freeX = 1;
+  let freeY = 1;
+  for (let i = 0; i < n; i++) { freeX -= p.resX[i]; freeY -= p.resY[i]; }
+  const shareX = waterFill(beta, p.xmax.map((v, i) => v - p.resX[i]), Math.max(0, freeX));
+  const shareY = waterFill(beta, p.ymax.map((v, i) => v - p.resY[i]), Math.max(0, freeY));
+  for (let i = 0; i < n; i++) {
+    p.refX[i] = p.resX[i] + shareX[i];
+    p.refY[i] = p.resY[i] + shareY[i];
+    // the app's share of the rest must be affordable at every price (p_c + p_b = 1): a budget of the larger
+    // of its two shares is exactly that. Without limits it is the weight share.
+    p.budget[i] = Math.max(shareX[i], shareY[i]);
+  }
   p.classId = computeClasses(p);
   return p;
 }
@@ -74,19 +89,45 @@ export function checkReferencePerf(p: Problem, refPerf: Float64Array): void {
 const round = (v: number): number => Math.round(v * 100) / 100;
 
 /**
- * Class of each app: apps with the same model, budget, weight and box of limits share a class, and the market
- * treats a class as one (so identical apps always get identical bundles). Call again after changing boxes.
+ * Class of each app: apps with the same model, budget, weight, box and reservation share a class, and the
+ * market treats a class as one (so identical apps always get identical bundles). Call again after changing
+ * boxes. Apps are bucketed by a hash of their numbers, then compared exactly.
  */
 export function computeClasses(p: Problem): Int32Array {
-  const keys = new Map<string, number>();
   const out = new Int32Array(p.n);
+  const buckets = new Map<number, number[]>(); // hash -> representative apps of the classes with that hash
+  const reps: number[] = [];
+  const header = (i: number): number[] =>
+    [p.weights[i], p.budget[i], p.xmin[i], p.xmax[i], p.ymin[i], p.ymax[i], p.resX[i], p.resY[i]];
+  const modelEnd = (i: number): number => (i + 1 < p.n ? p.modelOff[i + 1] : p.models.length);
+  const same = (a: number, b: number): boolean => {
+    const ha = header(a);
+    const hb = header(b);
+    for (let k = 0; k < ha.length; k++) if (ha[k] !== hb[k]) return false;
+    const la = modelEnd(a) - p.modelOff[a];
+    if (la !== modelEnd(b) - p.modelOff[b]) return false;
+    for (let k = 0; k < la; k++) if (p.models[p.modelOff[a] + k] !== p.models[p.modelOff[b] + k]) return false;
+    return true;
+  };
+  const bits = new Float64Array(1);
+  const words = new Uint32Array(bits.buffer);
+  const mix = (h: number, v: number): number => {
+    bits[0] = v;
+    h = Math.imul(h ^ words[0], 0x01000193);
+    return Math.imul(h ^ words[1], 0x01000193);
+  };
   for (let i = 0; i < p.n; i++) {
-    const end = i + 1 < p.n ? p.modelOff[i + 1] : p.models.length;
-    const parts: number[] = [p.weights[i], p.budget[i], p.xmin[i], p.xmax[i], p.ymin[i], p.ymax[i]];
-    for (let k = p.modelOff[i]; k < end; k++) parts.push(p.models[k]);
-    const key = parts.join(',');
-    let c = keys.get(key);
-    if (c === undefined) { c = keys.size; keys.set(key, c); }
+    let h = 0x811c9dc5;
+    for (const v of header(i)) h = mix(h, v);
+    for (let k = p.modelOff[i]; k < modelEnd(i); k++) h = mix(h, p.models[k]);
+    const list = buckets.get(h);
+    let c = -1;
+    if (list) for (const r of list) if (same(r, i)) { c = out[r]; break; }
+    if (c < 0) {
+      c = reps.length;
+      reps.push(i);
+      if (list) list.push(i); else buckets.set(h, [i]);
+    }
     out[i] = c;
   }
   return out;

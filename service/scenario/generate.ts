@@ -121,12 +121,16 @@ export function generateScenario(o: GenerateOptions): Scenario {
   return { name: `generated-${n}-${o.seed}`, capacity: { cacheMB, bandwidthMbps }, apps };
 }
 
-/** Limits an operator might set: a floor under the app's weighted share, a cap above it. */
+/**
+ * Limits an operator might set: a cap above the app's weighted share, and a small floor under it (a floor
+ * the app must pay for from its budget; a large one it would not choose can leave it envious, see
+ * docs/market.md).
+ */
 function randomLimits(rng: Rng, shareMB: number, shareMbps: number): Limits {
   const l: Limits = {};
-  if (rng.chance(0.5)) l.minCacheMB = round(shareMB * rng.range(0.1, 0.9));
+  if (rng.chance(0.3)) l.minCacheMB = round(shareMB * rng.range(0.05, 0.2));
   if (rng.chance(0.5)) l.maxCacheMB = round(shareMB * rng.range(1.1, 4));
-  if (rng.chance(0.4)) l.minBandwidthMbps = round(shareMbps * rng.range(0.1, 0.9));
-  if (rng.chance(0.4)) l.maxBandwidthMbps = round(shareMbps * rng.range(1.1, 4));
+  if (rng.chance(0.3)) l.minBandwidthMbps = round(shareMbps * rng.range(0.05, 0.2));
+  if (rng.chance(0.5)) l.maxBandwidthMbps = round(shareMbps * rng.range(1.1, 4));
   return l;
 }

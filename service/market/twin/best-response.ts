@@ -23,7 +23,7 @@ export interface Bundle { x: number; y: number; f: number; /** 1 when the app is
  * rather than chasing negligible gains; the market passes its unspent budget on to the others.
  */
 export function bestResponse(md: Float64Array, off: number, p: number, b: number,
-  xmin: number, xmax: number, ymin: number, ymax: number, satTarget: number, out: Bundle): Bundle {
+  xmin: number, xmax: number, ymin: number, ymax: number, satTarget: number, refF: number, out: Bundle): Bundle {
   const q = 1 - p;
   out.sat = 0;
   // cannot afford more than the minimum bundle: the limits force it
@@ -35,20 +35,20 @@ export function bestResponse(md: Float64Array, off: number, p: number, b: number
   if (xAtYmax >= xmax) {
     // the whole box is affordable
     out.x = xmax; out.y = ymax; out.f = throughput(md, off, xmax, ymax);
-    return cheapest(md, off, p, b, xmin, xmax, ymin, ymax, satTarget, out);
+    return cheapest(md, off, p, b, xmin, xmax, ymin, ymax, satTarget, refF, out);
   }
   const xa = xAtYmax > xmin ? xAtYmax : xmin;
   const xbRaw = (b - q * ymin) / p;
   const xb = xbRaw < xmax ? xbRaw : xmax;
   if (md[off] === KIND_MRC) {
-    mrcLineMax(md, off, p, q, b, xa, xb, ymin, ymax, out);
+    mrcLineMax(md, off, p, 1 / q, b, xa, xb, ymin, ymax, out);
     // a cheaper bundle as good exists only if the app is satiated, latency-bound with bandwidth to spare,
     // or on a flat piece of its curve (less cache, same miss ratio)
     if (out.f < satTarget && !mrcHasSlack(md, off, out.x, out.y, xmin, ymin)) return out;
   } else {
-    surfaceLineMax(md, off, p, q, b, xa, xb, ymin, ymax, out);
+    surfaceLineMax(md, off, p, q, 1 / q, b, xa, xb, ymin, ymax, out);
   }
-  return cheapest(md, off, p, b, xmin, xb, ymin, ymax, satTarget, out);
+  return cheapest(md, off, p, b, xmin, xb, ymin, ymax, satTarget, refF, out);
 }
 
 /** True when an mrc model at (x, y) keeps its throughput with less cache or less bandwidth. */
@@ -69,8 +69,9 @@ function mrcHasSlack(md: Float64Array, off: number, x: number, y: number, xmin: 
   return md[ms + j] === m;
 }
 
-const yOnLine = (p: number, q: number, b: number, x: number, ymin: number, ymax: number): number => {
-  const y = (b - p * x) / q;
+/** y on the budget line at x (iq = 1 / q), clamped to [ymin, ymax]. */
+const yOnLine = (p: number, iq: number, b: number, x: number, ymin: number, ymax: number): number => {
+  const y = (b - p * x) * iq;
   return y < ymin ? ymin : y > ymax ? ymax : y;
 };
 
@@ -95,59 +96,62 @@ function missAt(md: Float64Array, xs: number, ms: number, n: number, k: number, 
 }
 
 /** Best point of an mrc model on the budget line for x in [xa, xb]; writes out.x, out.y, out.f. */
-function mrcLineMax(md: Float64Array, off: number, p: number, q: number, b: number, xa: number, xb: number,
+function mrcLineMax(md: Float64Array, off: number, p: number, iq: number, b: number, xa: number, xb: number,
   ymin: number, ymax: number, out: Bundle): void {
   const n = md[off + 1];
   const xs = off + MRC_HEADER;
   const ms = xs + n;
+  const ls = md[off + 2];
+  const rs = md[off + 3];
+  const P = md[off + 4];
   let k = firstKnotAbove(md, xs, n, xa);
   let u = xa;
   let mu = missAt(md, xs, ms, n, k, xa);
+  // g < 0: latency-bound, g > 0: bandwidth-bound (on the unclamped line); carried from piece to piece
+  let gu = mu - P * ((b - p * u) * iq) * (ls + mu * rs);
   let bestX = xa;
-  let bestF = mrcThroughput(md, off, mu, yOnLine(p, q, b, xa, ymin, ymax));
+  let bestF = mrcThroughput(md, off, mu, yOnLine(p, iq, b, xa, ymin, ymax));
   for (;;) {
     // the piece [u, v]: up to the next knot or xb
     let v = xb;
     let mv: number;
     if (k < n && md[xs + k] < xb) { v = md[xs + k]; mv = md[ms + k]; } else mv = missAt(md, xs, ms, n, k, xb);
+    const gv = mv - P * ((b - p * v) * iq) * (ls + mv * rs);
     if (v > u) {
-      const fv = mrcThroughput(md, off, mv, yOnLine(p, q, b, v, ymin, ymax));
+      const fv = mrcThroughput(md, off, mv, yOnLine(p, iq, b, v, ymin, ymax));
       if (fv > bestF) { bestF = fv; bestX = v; }
-      const c = mrcCrossing(md, off, p, q, b, u, mu, v, mv);
-      if (c > u && c < v) {
-        const mc = mu + ((mv - mu) * (c - u)) / (v - u);
-        const fc = mrcThroughput(md, off, mc, yOnLine(p, q, b, c, ymin, ymax));
-        if (fc > bestF) { bestF = fc; bestX = c; }
+      if (gu < 0 && gv > 0) {
+        const c = mrcCrossing(p, iq, b, ls, rs, P, u, mu, v, mv);
+        if (c > u && c < v) {
+          const mc = mu + ((mv - mu) * (c - u)) / (v - u);
+          const fc = mrcThroughput(md, off, mc, yOnLine(p, iq, b, c, ymin, ymax));
+          if (fc > bestF) { bestF = fc; bestX = c; }
+        }
       }
     }
     if (v >= xb) break;
     u = v;
     mu = mv;
+    gu = gv;
     k++;
   }
   out.x = bestX;
-  out.y = yOnLine(p, q, b, bestX, ymin, ymax);
+  out.y = yOnLine(p, iq, b, bestX, ymin, ymax);
   out.f = bestF;
 }
 
 /**
- * On the piece [u, v] of the budget line (miss ratio linear from mu to mv), the point where the latency-bound
- * and bandwidth-bound terms cross, if throughput peaks there (latency-bound at u, bandwidth-bound at v);
- * else -1. g(x) = m - P y (ls + m rs) is negative when latency-bound; it is quadratic in x.
+ * On the piece [u, v] of the budget line (miss ratio linear from mu to mv), latency-bound at u and
+ * bandwidth-bound at v, the point where the two terms cross: the root of the quadratic
+ * g(x) = m - P y (ls + m rs), in closed form (bisection if rounding puts it outside [u, v]).
  */
-function mrcCrossing(md: Float64Array, off: number, p: number, q: number, b: number,
+function mrcCrossing(p: number, iq: number, b: number, ls: number, rs: number, P: number,
   u: number, mu: number, v: number, mv: number): number {
-  const ls = md[off + 2];
-  const rs = md[off + 3];
-  const P = md[off + 4];
-  const gu = mu - P * ((b - p * u) / q) * (ls + mu * rs);
-  const gv = mv - P * ((b - p * v) / q) * (ls + mv * rs);
-  if (!(gu < 0 && gv > 0)) return -1;
   // m(x) = al + s x, y(x) = ga + de x
   const s = (mv - mu) / (v - u);
   const al = mu - s * u;
-  const ga = b / q;
-  const de = -p / q;
+  const ga = b * iq;
+  const de = -p * iq;
   const a2 = -P * de * rs * s;
   const a1 = s - P * (ga * rs * s + de * ls + de * rs * al);
   const a0 = al - P * (ga * ls + ga * rs * al);
@@ -167,13 +171,12 @@ function mrcCrossing(md: Float64Array, off: number, p: number, q: number, b: num
     }
   }
   if (!(x >= u && x <= v)) {
-    // numerical trouble: fall back to bisection on g (one root lies in [u, v])
     let lo = u;
     let hi = v;
     for (let i = 0; i < 60; i++) {
       const mid = 0.5 * (lo + hi);
       const mm = mu + ((mv - mu) * (mid - u)) / (v - u);
-      const g = mm - P * ((b - p * mid) / q) * (ls + mm * rs);
+      const g = mm - P * ((b - p * mid) * iq) * (ls + mm * rs);
       if (g < 0) lo = mid; else hi = mid;
     }
     x = lo;
@@ -182,14 +185,14 @@ function mrcCrossing(md: Float64Array, off: number, p: number, q: number, b: num
 }
 
 /** Best point of a surface on the budget line for x in [xa, xb]: breakpoints and each cell's peak. */
-function surfaceLineMax(md: Float64Array, off: number, p: number, q: number, b: number, xa: number, xb: number,
-  ymin: number, ymax: number, out: Bundle): void {
+function surfaceLineMax(md: Float64Array, off: number, p: number, q: number, iq: number, b: number, xa: number,
+  xb: number, ymin: number, ymax: number, out: Bundle): void {
   const nx = md[off + 1];
   const ny = md[off + 2];
   const xs = off + SURFACE_HEADER;
   const ys = xs + nx;
   let bestX = xa;
-  let bestF = surfaceThroughput(md, off, xa, yOnLine(p, q, b, xa, ymin, ymax));
+  let bestF = surfaceThroughput(md, off, xa, yOnLine(p, iq, b, xa, ymin, ymax));
   // breakpoints in increasing x: grid x values (ascending i) merged with the x where the line crosses a grid
   // y value (y falls as x rises, so descending j)
   let i = 0;
@@ -205,21 +208,21 @@ function surfaceLineMax(md: Float64Array, off: number, p: number, q: number, b: 
     let v = nextGrid < nextCross ? nextGrid : nextCross;
     if (v > xb) v = xb;
     if (v > u) {
-      const fv = surfaceThroughput(md, off, v, yOnLine(p, q, b, v, ymin, ymax));
+      const fv = surfaceThroughput(md, off, v, yOnLine(p, iq, b, v, ymin, ymax));
       if (fv > bestF) { bestF = fv; bestX = v; }
       // along the line inside one cell f is quadratic in x: its peak from three samples
       const h = (v - u) * 0.25;
       const m0 = u + h;
       const m1 = u + 2 * h;
       const m2 = u + 3 * h;
-      const f0 = surfaceThroughput(md, off, m0, yOnLine(p, q, b, m0, ymin, ymax));
-      const f1 = surfaceThroughput(md, off, m1, yOnLine(p, q, b, m1, ymin, ymax));
-      const f2 = surfaceThroughput(md, off, m2, yOnLine(p, q, b, m2, ymin, ymax));
+      const f0 = surfaceThroughput(md, off, m0, yOnLine(p, iq, b, m0, ymin, ymax));
+      const f1 = surfaceThroughput(md, off, m1, yOnLine(p, iq, b, m1, ymin, ymax));
+      const f2 = surfaceThroughput(md, off, m2, yOnLine(p, iq, b, m2, ymin, ymax));
       const curv = f0 - 2 * f1 + f2;
       if (curv < 0) {
         const x = m1 + (h * (f0 - f2)) / (2 * curv);
         if (x > u && x < v) {
-          const fx = surfaceThroughput(md, off, x, yOnLine(p, q, b, x, ymin, ymax));
+          const fx = surfaceThroughput(md, off, x, yOnLine(p, iq, b, x, ymin, ymax));
           if (fx > bestF) { bestF = fx; bestX = x; }
         }
       }
@@ -228,20 +231,22 @@ function surfaceLineMax(md: Float64Array, off: number, p: number, q: number, b: 
     u = v;
   }
   out.x = bestX;
-  out.y = yOnLine(p, q, b, bestX, ymin, ymax);
+  out.y = yOnLine(p, iq, b, bestX, ymin, ymax);
   out.f = bestF;
 }
 
 /**
  * Given out = a best point (throughput fStar), replace it by the cheapest bundle with cache share in
- * [xmin, xHi] whose throughput is within SATIATION_TOL of fStar, or reaches satTarget when fStar does
- * (then out.sat = 1).
+ * [xmin, xHi] whose throughput is within SATIATION_TOL of fStar (but not under refF), or reaches satTarget
+ * when fStar does (then out.sat = 1).
  */
 function cheapest(md: Float64Array, off: number, p: number, b: number, xmin: number, xHi: number,
-  ymin: number, ymax: number, satTarget: number, out: Bundle): Bundle {
+  ymin: number, ymax: number, satTarget: number, refF: number, out: Bundle): Bundle {
   const q = 1 - p;
   const fStar = out.f;
   let target = fStar * (1 - SATIATION_TOL);
+  // the slack never takes an app below its reference throughput
+  if (target < refF && fStar >= refF) target = refF;
   if (fStar >= satTarget) { target = satTarget; out.sat = 1; }
   let cx = out.x;
   let cy = out.y;
@@ -256,6 +261,7 @@ function cheapest(md: Float64Array, off: number, p: number, b: number, xmin: num
     const P = md[off + 4];
     const mLat = rs > 0 ? (1 / target - ls) / rs : 2; // largest miss ratio whose latency bound reaches the target
     const mYmin = (P * ymin) / target; // miss ratio at which ymin alone carries the target
+    const tP = target / P; // bandwidth share needed per unit of miss ratio
     // candidates: xmin, xHi, the knots between, and on each piece the x where m crosses mLat or mYmin
     let k = firstKnotAbove(md, xs, n, xmin);
     let u = xmin;
@@ -263,7 +269,7 @@ function cheapest(md: Float64Array, off: number, p: number, b: number, xmin: num
     for (let guard = 0; guard <= n + 1; guard++) {
       // candidate at u
       if (mu <= mLat) {
-        let y = (target * mu) / P;
+        let y = tP * mu;
         if (y < ymin) y = ymin;
         if (y <= ymax) {
           const c = p * u + q * y;
@@ -279,7 +285,7 @@ function cheapest(md: Float64Array, off: number, p: number, b: number, xmin: num
           if ((mt < mu && mt > mv) || (mt > mu && mt < mv)) {
             const x = u + ((mu - mt) / (mu - mv)) * (v - u);
             if (mt <= mLat) {
-              let y = (target * mt) / P;
+              let y = tP * mt;
               if (y < ymin) y = ymin;
               if (y <= ymax) {
                 const c = p * x + q * y;

@@ -1,14 +1,14 @@
 // Surplus hand-out: capacity left idle after the market is given to the classes that gain most from it,
 // each gift as large as it can be without making anyone envy the receiver beyond the envy target (or beyond
-// the envy they already had). Gifts only add, so feasibility and the sharing incentive are kept.
-import { AMOUNT_STEPS, ENVY_TARGET, HANDOUT_ROUNDS, LARGE_N, LEFTOVER_TOL } from './limits.ts';
+// the envy that one already had). Gifts only add, so feasibility and the sharing incentive are kept.
+import { ENVY_TARGET, LEFTOVER_TOL, tuning } from './limits.ts';
 import type { Market } from './market.ts';
-
-const MAX_TRIES_LARGE = 16; // classes tried per resource and round when there are many apps
 
 export function handOut(m: Market, X: Float64Array, Y: Float64Array, F: Float64Array): void {
   const p = m.p;
-  for (let round = 0; round < HANDOUT_ROUNDS; round++) {
+  const t = tuning(m.n);
+  const before = new Float64Array(m.n);
+  for (let round = 0; round < t.handoutRounds; round++) {
     let progress = false;
     for (const onCache of [true, false]) {
       const R = onCache ? X : Y;
@@ -26,24 +26,24 @@ export function handOut(m: Market, X: Float64Array, Y: Float64Array, F: Float64A
         ranked.push({ c, gain: p.weights[i] * Math.log(fa / F[i]) * members.length });
       });
       ranked.sort((u, v) => v.gain - u.gain || u.c - v.c);
-      const tries = m.n > LARGE_N ? Math.min(ranked.length, MAX_TRIES_LARGE) : ranked.length;
-      for (let t = 0; t < tries && left > LEFTOVER_TOL; t++) {
-        const members = m.classMembers[ranked[t].c];
+      const tries = Math.min(ranked.length, t.handoutTries);
+      for (let r = 0; r < tries && left > LEFTOVER_TOL; r++) {
+        const members = m.classMembers[ranked[r].c];
         const i = members[0];
         const s = members.length;
         const room = Math.min(Rmax[i] - R[i], left / s);
         if (room <= 0) continue;
         const xi = X[i];
         const yi = Y[i];
-        const before = m.envyToward(i, xi, yi, X, Y, F);
-        const allowed = Math.max(ENVY_TARGET, before);
+        // nobody's envy of the receiver may rise above the target, or above what it already was
+        for (let k = 0; k < m.n; k++) before[k] = m.envyOf(k, i, xi, yi, F[k], X[k], Y[k]);
         const ok = (a: number): boolean =>
-          m.envyToward(i, onCache ? xi + a : xi, onCache ? yi : yi + a, X, Y, F) <= allowed;
+          giftOk(m, i, onCache ? xi + a : xi, onCache ? yi : yi + a, X, Y, F, before);
         let a = room;
         if (!ok(a)) {
           let lo = 0;
           let hi = room;
-          for (let k = 0; k < AMOUNT_STEPS; k++) {
+          for (let k = 0; k < t.handoutSteps; k++) {
             const mid = 0.5 * (lo + hi);
             if (ok(mid)) lo = mid; else hi = mid;
           }
@@ -61,4 +61,16 @@ export function handOut(m: Market, X: Float64Array, Y: Float64Array, F: Float64A
     }
     if (!progress) break;
   }
+}
+
+/** True when giving app j the bundle (x, y) keeps every other class's envy of j within its allowance. */
+function giftOk(m: Market, j: number, x: number, y: number, X: Float64Array, Y: Float64Array, F: Float64Array,
+  before: Float64Array): boolean {
+  const cj = m.p.classId[j];
+  for (let i = 0; i < m.n; i++) {
+    if (i === j || m.p.classId[i] === cj) continue;
+    const allowed = before[i] > ENVY_TARGET ? before[i] : ENVY_TARGET;
+    if (m.envyOf(i, j, x, y, F[i], X[i], Y[i]) > allowed) return false;
+  }
+  return true;
 }

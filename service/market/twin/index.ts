@@ -38,12 +38,15 @@ export class TwinEngine implements Engine {
     let envier = -1;
     let envied = -1;
     for (let i = 0; i < m.n; i++) {
+      m.rowBounds(i, f[i] * (1 + maxEnvy)); // prunes bundles that cannot make i envy more than maxEnvy
+      if (m.skipRow) continue;
       for (let j = 0; j < m.n; j++) {
         if (i === j) continue;
-        const e = m.envyOf(i, j, x[j], y[j], f[i]);
-        if (e > maxEnvy) { maxEnvy = e; envier = i; envied = j; }
+        const e = m.envyOf(i, j, x[j], y[j], f[i], x[i], y[i]);
+        if (e > maxEnvy) { maxEnvy = e; envier = i; envied = j; m.rowBounds(i, f[i] * (1 + maxEnvy)); }
       }
     }
+    m.clearBounds();
     return { f, refF: m.refF.slice(), maxEnvy, envier, envied };
   }
 

@@ -3,14 +3,21 @@
 /** Lowest and highest cache price tried (p_cache + p_bandwidth = 1): keeps budget lines finite. */
 export const PRICE_MIN = 1e-4;
 /** Prices probed in the scan for sign changes of excess demand; aggregate demand of many apps is smoother. */
-export const SCAN_POINTS_SMALL = 32;
+export const SCAN_POINTS_SMALL = 24;
 export const SCAN_POINTS_LARGE = 16;
-export const LARGE_N = 256;
+export const LARGE_N = 64;
 /** Bisection steps per bracket: 2^-26 of a scan step (~1e-9) is below any meaningful price difference. */
 export const BISECT_STEPS = 26;
+/**
+ * Of those, the first steps may be regula falsi (Illinois). Off: most brackets hold a demand jump, where
+ * it saves little, and it can settle on a different jump than bisection (measured worse on many-48).
+ */
+export const SECANT_STEPS = 0;
+/** Excess demand this close to zero is a root: demand clears at that price. */
+export const H_ROOT = 1e-9;
 /** Brackets (candidate equilibria) refined and resolved per solve. */
 export const MAX_BRACKETS_SMALL = 3;
-export const MAX_BRACKETS_LARGE = 2;
+export const MAX_BRACKETS_LARGE = 1;
 /** Switching classes enumerated exactly (2^k combinations); beyond, threshold combinations only. */
 export const MAX_ENUM_CLASSES = 8;
 /** Capacity overshoot tolerated as rounding (shares). */
@@ -39,6 +46,8 @@ export const SATIATION_TAU = 0.004;
 export const RECYCLE_ROUNDS = 3;
 /** Moves of the fairness repair per candidate. */
 export const FAIR_STEPS = 64;
+/** Times the same violation may be worked on before the repair gives up on it. */
+export const FAIR_REPEATS = 3;
 /** Unfair candidates of highest welfare that get a fairness repair. */
 export const FAIR_CANDIDATES = 6;
 /** Budget boosts: classes tried (by n), factors, the largest budget share, and the gain that qualifies. */
@@ -49,3 +58,45 @@ export const BOOST_FACTORS = [1.25, 1.5, 2, 3] as const;
 export const BOOST_TRIES = 2;
 export const BOOST_MAX_SHARE = 0.95;
 export const BOOST_MIN_GAIN = 1.2;
+/** Combinations of a jump that are repaired, handed out and kept as candidates. */
+export const MAX_COMBOS_EVAL = 4;
+/** Demand differing by more than this (shares) across a bracket marks a switching class. */
+export const SWITCH_EPS = 1e-7;
+/** Candidate allocations kept per solve (the best by welfare). */
+export const POOL_SLOTS = 32;
+/** Classes tried per resource and hand-out round when there are many apps. */
+export const HANDOUT_TRIES_LARGE = 8;
+/** Relative throughput an app may lose to the feasibility repair (half the envy target). */
+export const REPAIR_ENVY = 0.005;
+
+/**
+ * Effort of one solve by its size: small problems get the full search; beyond LARGE_N apps each round
+ * costs N best responses and each envy check N^2 evaluations, so large problems search less per round.
+ */
+export interface Tuning {
+  scanPoints: number;
+  maxBrackets: number;
+  recycleRounds: number;
+  combosEval: number;
+  handoutRounds: number;
+  handoutTries: number;
+  handoutSteps: number;
+  fairCandidates: number;
+  boostClasses: number;
+  selectChecks: number;
+}
+
+export function tuning(n: number): Tuning {
+  if (n <= LARGE_N) {
+    return {
+      scanPoints: SCAN_POINTS_SMALL, maxBrackets: MAX_BRACKETS_SMALL, recycleRounds: RECYCLE_ROUNDS, combosEval: MAX_COMBOS_EVAL,
+      handoutRounds: HANDOUT_ROUNDS, handoutTries: n, handoutSteps: AMOUNT_STEPS, fairCandidates: FAIR_CANDIDATES,
+      boostClasses: n <= BOOST_SMALL_N ? BOOST_CLASSES_SMALL : BOOST_CLASSES_LARGE, selectChecks: POOL_SLOTS,
+    };
+  }
+  return {
+    scanPoints: SCAN_POINTS_LARGE, maxBrackets: MAX_BRACKETS_LARGE, recycleRounds: 2, combosEval: 2,
+    handoutRounds: 2, handoutTries: HANDOUT_TRIES_LARGE, handoutSteps: 10, fairCandidates: 1,
+    boostClasses: 0, selectChecks: 3,
+  };
+}

@@ -1,11 +1,16 @@
 // Feasibility repair: when the chosen side of a demand jump over-uses a resource, take the excess back from
 // the classes that lose least per unit (log throughput), never pushing an app below its reference
-// throughput. Returns false if the excess cannot be removed that way (the candidate is then dropped).
-import { AMOUNT_STEPS, FEAS_TOL, REPAIR_STEPS, SI_MARGIN } from './limits.ts';
+// throughput nor more than REPAIR_ENVY below what it chose. Returns false if the excess cannot be removed
+// that way (the candidate is then dropped).
+import { AMOUNT_STEPS, FEAS_TOL, REPAIR_ENVY, REPAIR_STEPS, SI_MARGIN } from './limits.ts';
 import type { Market } from './market.ts';
 
 export function repair(m: Market, X: Float64Array, Y: Float64Array, F: Float64Array): boolean {
   const p = m.p;
+  // each app keeps its reference throughput and nearly what it chose at the market price (what it gives up
+  // stays under REPAIR_ENVY, so it hardly comes to envy bundles it could have bought)
+  const floorF = new Float64Array(m.n);
+  for (let i = 0; i < m.n; i++) floorF[i] = Math.max(m.refF[i] * (1 + SI_MARGIN), F[i] / (1 + REPAIR_ENVY));
   for (let step = 0; step < REPAIR_STEPS; step++) {
     let sx = 0;
     let sy = 0;
@@ -27,7 +32,7 @@ export function repair(m: Market, X: Float64Array, Y: Float64Array, F: Float64Ar
       const s = members.length;
       let a = Math.min(R[i] - Rmin[i], chunk / s);
       if (a <= 0) continue;
-      const floor = m.refF[i] * (1 + SI_MARGIN);
+      const floor = floorF[i];
       const after = (amt: number): number => (onCache ? m.perf(i, X[i] - amt, Y[i]) : m.perf(i, X[i], Y[i] - amt));
       let fa = after(a);
       if (fa < floor) {

@@ -1,31 +1,35 @@
-// The spirit policy in the TypeScript twin: CEEI price search, resolution of demand jumps (non-convex
-// preferences), feasibility repair, surplus hand-out, and the choice among candidate equilibria.
-// assembly/market/spirit.ts is the same algorithm; tests check that both give the same allocations.
+// The spirit policy in the TypeScript twin (of assembly/market/spirit.ts, kept line for line the same so the
+// differential tests can compare allocations):
+//  1. market rounds: scan prices for sign changes of excess demand, bisect each bracket, resolve demand
+//     jumps (each switching class takes its low- or high-price bundle), repair feasibility, hand out what is
+//     left; after each round, satiated apps keep their bundles and their unspent budgets pass to the
+//     others (at most RECYCLE_ROUNDS);
+//  2. budget boosts: a class whose best response jumps with a larger budget (a cliff it cannot afford at
+//     equal incomes) gets a market where it is richer;
+//  3. fairness repair of the best unfair candidates;
+//  4. the candidate of best welfare with the sharing incentive and envy under the target; static if none.
 import type { Problem } from '../problem.ts';
-import {
-  BISECT_STEPS, ENVY_TARGET, FEAS_TOL, LARGE_N, MAX_BRACKETS_LARGE, MAX_BRACKETS_SMALL, MAX_ENUM_CLASSES,
-  BOOST_CLASSES_LARGE, BOOST_CLASSES_SMALL, BOOST_FACTORS, BOOST_MAX_SHARE, BOOST_MIN_GAIN, BOOST_SMALL_N, BOOST_TRIES,
-  FAIR_CANDIDATES, PRICE_MIN, RECYCLE_ROUNDS, SCAN_POINTS_LARGE, SCAN_POINTS_SMALL,
-} from './limits.ts';
-import { Market } from './market.ts';
-import { handOut } from './handout.ts';
-import { repair } from './repair.ts';
 import { bestResponse, type Bundle } from './best-response.ts';
 import { fairRepair } from './fair-repair.ts';
+import { handOut } from './handout.ts';
+import {
+  BISECT_STEPS, BOOST_FACTORS, BOOST_MAX_SHARE, BOOST_MIN_GAIN, BOOST_TRIES, ENVY_LIMIT, ENVY_TARGET, FEAS_TOL,
+  H_ROOT, MAX_ENUM_CLASSES, PRICE_MIN, SECANT_STEPS, SWITCH_EPS, tuning,
+} from './limits.ts';
+import { Market } from './market.ts';
+import { Pool, type Candidate } from './pool.ts';
+import { repair } from './repair.ts';
 
 export interface SpiritOutput {
   x: Float64Array;
   y: Float64Array;
   priceCache: number;
   iterations: number;
-  /** true when the chosen allocation is a market equilibrium (not the static fallback) */
+  /** true when the chosen allocation came from the market (not the static fallback) */
   fromMarket: boolean;
 }
 
-const SWITCH_EPS = 1e-7;
-const MAX_COMBOS_EVAL = 4;
-
-interface Candidate { x: Float64Array; y: Float64Array; f: Float64Array; price: number; welfare: number; src?: string }
+interface Round { added: number; bestWelfare: number; bestPrice: number }
 
 export function solveSpirit(p: Problem): SpiritOutput {
   const m = new Market(p);
@@ -34,141 +38,145 @@ export function solveSpirit(p: Problem): SpiritOutput {
   const Y = new Float64Array(n);
   const F = new Float64Array(n);
   const it = { count: 0 };
+  const tune = tuning(n);
 
-  // the static allocation is always a candidate: feasible, sharing-incentive by definition
-  const staticCand: Candidate = { x: p.refX.slice(), y: p.refY.slice(), f: m.refF.slice(), price: 0.5, welfare: 0 };
-  handOut(m, staticCand.x, staticCand.y, staticCand.f);
-  staticCand.welfare = m.welfare(staticCand.f);
+  // the static allocation is always a candidate
+  const SX = p.refX.slice();
+  const SY = p.refY.slice();
+  const SF = m.refF.slice();
+  handOut(m, SX, SY, SF);
+  const staticWelfare = m.welfare(SF);
 
-  const cands: Candidate[] = [];
-  for (let round = 0; round < RECYCLE_ROUNDS; round++) {
-    const found = marketRound(m, it);
-    for (const c of found) c.src = 'round' + round;
-    cands.push(...found);
-    if (found.length === 0) break;
-    // pass satiated apps' unspent budget on to the others, in proportion to their budgets
-    let best = found[0];
-    for (const c of found) if (c.welfare > best.welfare) best = c;
-    m.demand(best.price, X, Y, F);
+  // all the money in the market (more than 1 when limits raise some apps' reference bundles)
+  let total = 0;
+  for (let i = 0; i < n; i++) total += p.budget[i];
+  const pool = new Pool();
+  for (let round = 0; round < tune.recycleRounds; round++) {
+    const r = marketRound(m, pool, round, it);
+    if (r.added === 0) break;
+    const price = r.bestPrice;
+    m.demand(price, X, Y, F);
     it.count++;
     let spendSat = 0;
     let baseFree = 0;
     for (let i = 0; i < n; i++) {
-      if (m.sat[i]) spendSat += best.price * X[i] + (1 - best.price) * Y[i];
+      if (m.sat[i] !== 0) spendSat += price * (X[i] - p.resX[i]) + (1 - price) * (Y[i] - p.resY[i]);
       else baseFree += p.budget[i];
     }
-    if (baseFree <= 0 || spendSat >= 1 - baseFree - 1e-9) break; // nobody satiated, or nothing unspent
-    const scale = (1 - spendSat) / baseFree;
+    if (baseFree <= 0 || spendSat >= total - baseFree - 1e-9) break;
+    // satiated apps keep the bundle that satiates them (pinned); the others share the rest with their
+    // budgets scaled up by the money the satiated ones did not spend
+    const scale = (total - spendSat) / baseFree;
     let change = 0;
     for (let i = 0; i < n; i++) {
-      const b = m.sat[i] ? p.budget[i] : p.budget[i] * scale;
-      change = Math.max(change, Math.abs(b - m.budget[i]));
+      const b = m.sat[i] !== 0 ? p.budget[i] : p.budget[i] * scale;
+      const d = Math.abs(b - m.budget[i]);
+      if (d > change) change = d;
       m.budget[i] = b;
+      if (m.sat[i] !== 0) { m.xlo[i] = m.xhi[i] = X[i]; m.ylo[i] = m.yhi[i] = Y[i]; }
     }
     if (change < 1e-9) break;
   }
+  m.resetBoxes();
 
-  // budget boosts: an app whose throughput would jump with a little more budget (a cliff it cannot
-  // afford at equal incomes) gets a richer market of its own; the fairness repair below then decides
-  // whether a fair allocation close to it exists
-  if (cands.length > 0) {
-    let base = cands[0];
-    for (const c of cands) if (c.welfare > base.welfare) base = c;
-    for (const [c, factor] of boostClasses(m, base.price)) {
-      setBoost(m, c, factor);
-      const found = marketRound(m, it);
-      for (const f of found) f.src = `boost${c}x${factor}`;
-      cands.push(...found);
+  // budget boosts for classes whose best response jumps with a larger budget
+  if (pool.slots.length > 0) {
+    let basePrice = pool.slots[0].price;
+    let baseW = pool.slots[0].welfare;
+    for (let s = 1; s < pool.slots.length; s++) {
+      if (pool.slots[s].welfare > baseW) { baseW = pool.slots[s].welfare; basePrice = pool.slots[s].price; }
     }
+    const boosts = boostClasses(m, basePrice, tune.boostClasses);
+    boosts.forEach(([c, factor], k) => {
+      setBoost(m, c, factor, total);
+      marketRound(m, pool, 100 + k, it);
+    });
   }
-  // the candidate of highest welfare whose envy stays under the target; static if none
-  cands.sort((u, v) => v.welfare - u.welfare);
-  // the best unfair candidates, repaired
-  const fairOk = (c: Candidate): boolean => {
-    for (let i = 0; i < n; i++) if (c.f[i] < m.refF[i] * (1 - 1e-9)) return false;
-    return m.maxEnvy(c.x, c.y, c.f) <= ENVY_TARGET;
-  };
+
+  // the best unfair candidates, repaired (kept aside, then added to the pool)
+  let order = pool.sorted();
   let repaired = 0;
-  for (const c of cands.slice(0, 3 * FAIR_CANDIDATES)) {
-    if (repaired >= FAIR_CANDIDATES || c.welfare <= staticCand.welfare) break;
-    if (fairOk(c)) continue;
-    const r: Candidate = { x: c.x.slice(), y: c.y.slice(), f: c.f.slice(), price: c.price, welfare: 0, src: c.src + '+fair' };
+  const kept: { x: Float64Array; y: Float64Array; f: Float64Array; price: number }[] = [];
+  const limit = Math.min(3 * tune.fairCandidates, order.length);
+  for (let k = 0; k < limit; k++) {
+    const c = order[k];
+    if (repaired >= tune.fairCandidates || c.welfare <= staticWelfare) break;
+    if (m.sharingIncentive(c.f) && m.maxEnvy(c.x, c.y, c.f) <= ENVY_TARGET) continue;
     repaired++;
+    const r = { x: c.x.slice(), y: c.y.slice(), f: c.f.slice(), price: c.price };
     if (!fairRepair(m, r.x, r.y, r.f)) continue;
     handOut(m, r.x, r.y, r.f);
-    r.welfare = m.welfare(r.f);
-    cands.push(r);
+    kept.push(r);
   }
-  cands.sort((u, v) => v.welfare - u.welfare);
-  if (process.env.SPIRIT_DEBUG) for (const c of cands.slice(0, 30)) console.error(c.welfare.toFixed(3), m.maxEnvy(c.x, c.y, c.f).toFixed(4), Array.from(c.f).map((f, i) => (f / m.refF[i]).toFixed(2) + '@' + c.x[i].toFixed(3) + '/' + c.y[i].toFixed(3)).join(' '));
-  let chosen = staticCand;
-  let fromMarket = false;
-  for (const c of cands) {
-    if (c.welfare < staticCand.welfare) break;
-    let si = true;
-    for (let i = 0; i < n && si; i++) if (c.f[i] < m.refF[i] * (1 - 1e-9)) si = false;
-    if (si && m.maxEnvy(c.x, c.y, c.f) <= ENVY_TARGET) { chosen = c; fromMarket = true; break; }
+  kept.forEach((r, k) => pool.add(r.x, r.y, r.f, r.price, m.welfare(r.f), 200 + k));
+
+  // the candidate of highest welfare with the sharing incentive and envy under the target; else the best
+  // with envy under ENVY_LIMIT; else static
+  order = pool.sorted();
+  let checks = 0;
+  let fallback: Candidate | null = null;
+  for (const c of order) {
+    if (c.welfare < staticWelfare || checks >= tune.selectChecks) break;
+    if (!m.sharingIncentive(c.f)) continue;
+    checks++;
+    const envy = m.maxEnvy(c.x, c.y, c.f);
+    if (envy <= ENVY_TARGET) return { x: c.x, y: c.y, priceCache: c.price, iterations: it.count, fromMarket: true };
+    if (envy <= ENVY_LIMIT && fallback === null) fallback = c;
   }
-  if (process.env.SPIRIT_SRC) console.error('winner', chosen.src ?? 'static', chosen.welfare.toFixed(3), 'cands', cands.length);
-  return { x: chosen.x, y: chosen.y, priceCache: chosen.price, iterations: it.count, fromMarket };
+  if (fallback) return { x: fallback.x, y: fallback.y, priceCache: fallback.price, iterations: it.count, fromMarket: true };
+  return { x: SX, y: SY, priceCache: 0.5, iterations: it.count, fromMarket: false };
 }
 
-/**
- * Classes whose best response at `price` jumps (by at least BOOST_MIN_GAIN) with a larger budget, with the
- * smallest of BOOST_FACTORS that makes the jump; the classes with the largest jumps first.
- */
-function boostClasses(m: Market, price: number): [number, number][] {
+/** Classes to boost with their factors: each qualifying class (best first) with BOOST_TRIES factors. */
+function boostClasses(m: Market, price: number, limit: number): [number, number][] {
   const p = m.p;
-  const limit = m.n <= BOOST_SMALL_N ? BOOST_CLASSES_SMALL : m.n <= LARGE_N ? BOOST_CLASSES_LARGE : 0;
   if (limit === 0) return [];
   const br: Bundle = { x: 0, y: 0, f: 0, sat: 0 };
-  const gains: { c: number; gain: number; factor: number }[] = [];
+  const gains: { c: number; gain: number; k: number }[] = [];
   for (let c = 0; c < m.classMembers.length; c++) {
     const i = m.classMembers[c][0];
-    const f1 = bestResponse(p.models, p.modelOff[i], price, p.budget[i], p.xmin[i], p.xmax[i], p.ymin[i], p.ymax[i], m.satF[i], br).f;
+    const reserved = price * p.resX[i] + (1 - price) * p.resY[i];
+    const f1 = bestResponse(p.models, p.modelOff[i], price, p.budget[i] + reserved, p.xmin[i], p.xmax[i], p.ymin[i], p.ymax[i], m.satF[i], m.refF[i], br).f;
     for (let k = 0; k < BOOST_FACTORS.length; k++) {
-      const factor = BOOST_FACTORS[k];
-      const f2 = bestResponse(p.models, p.modelOff[i], price, factor * p.budget[i], p.xmin[i], p.xmax[i], p.ymin[i], p.ymax[i], m.satF[i], br).f;
-      if (f2 >= BOOST_MIN_GAIN * f1) { gains.push({ c, gain: f2 / f1, factor: k }); break; }
+      const f2 = bestResponse(p.models, p.modelOff[i], price, BOOST_FACTORS[k] * p.budget[i] + reserved, p.xmin[i], p.xmax[i], p.ymin[i], p.ymax[i], m.satF[i], m.refF[i], br).f;
+      if (f2 >= BOOST_MIN_GAIN * f1) { gains.push({ c, gain: f2 / f1, k }); break; }
     }
   }
   gains.sort((a, b) => b.gain - a.gain || a.c - b.c);
-  // each chosen class: the smallest factor that makes the jump, and the next larger one
   const out: [number, number][] = [];
   for (const g of gains.slice(0, limit)) {
-    for (let k = g.factor; k < g.factor + BOOST_TRIES && k < BOOST_FACTORS.length; k++) out.push([g.c, BOOST_FACTORS[k]]);
+    for (let k = g.k; k < g.k + BOOST_TRIES && k < BOOST_FACTORS.length; k++) out.push([g.c, BOOST_FACTORS[k]]);
   }
   return out;
 }
 
-/** Budgets with class c's multiplied by factor and everyone else's scaled so they still add up to 1. */
-function setBoost(m: Market, c: number, factor: number): void {
+/** Budgets with class c's multiplied by factor and everyone else's scaled so they still add up to `total`. */
+function setBoost(m: Market, c: number, factor: number, total: number): void {
   const p = m.p;
   let boosted = 0;
   for (const i of m.classMembers[c]) boosted += p.budget[i];
-  const target = Math.min(BOOST_MAX_SHARE, boosted * factor);
-  const scaleOthers = boosted < 1 ? (1 - target) / (1 - boosted) : 1;
+  const target = Math.min(BOOST_MAX_SHARE * total, boosted * factor);
+  const scaleOthers = boosted < total ? (total - target) / (total - boosted) : 1;
   for (let i = 0; i < m.n; i++) m.budget[i] = p.budget[i] * (m.classIndex[i] === c ? target / boosted : scaleOthers);
 }
 
 /** One market at the current budgets: scan, bisect, resolve jumps, repair, hand out. */
-function marketRound(m: Market, it: { count: number }): Candidate[] {
+function marketRound(m: Market, pool: Pool, src: number, it: { count: number }): Round {
   const n = m.n;
-  const large = n > LARGE_N;
-  const G = large ? SCAN_POINTS_LARGE : SCAN_POINTS_SMALL;
+  const tune = tuning(n);
+  const G = tune.scanPoints;
   const X = new Float64Array(n);
   const Y = new Float64Array(n);
   const F = new Float64Array(n);
-  // 1. scan prices for sign changes of relative excess demand h = sum x - sum y
   const prices = new Float64Array(G + 1);
   const hs = new Float64Array(G + 1);
   const over = new Float64Array(G + 1);
   for (let k = 0; k <= G; k++) {
     prices[k] = PRICE_MIN + ((1 - 2 * PRICE_MIN) * k) / G;
     const [sx, sy] = m.demand(prices[k], X, Y, F);
+    it.count++;
     hs[k] = sx - sy;
     over[k] = Math.max(sx - 1, sy - 1, 0);
-    it.count++;
   }
   const brackets: [number, number, number][] = []; // [lo index, hi index, rank]
   for (let k = 0; k < G; k++) {
@@ -182,97 +190,106 @@ function marketRound(m: Market, it: { count: number }): Candidate[] {
     brackets.push([k, k, over[k]]);
   }
   brackets.sort((a, b) => a[2] - b[2] || a[0] - b[0]);
-  brackets.length = Math.min(brackets.length, large ? MAX_BRACKETS_LARGE : MAX_BRACKETS_SMALL);
+  brackets.length = Math.min(brackets.length, tune.maxBrackets);
 
-  const out: Candidate[] = [];
+  const round: Round = { added: 0, bestWelfare: -Infinity, bestPrice: 0.5 };
   const XL = new Float64Array(n), YL = new Float64Array(n), FL = new Float64Array(n);
   const XH = new Float64Array(n), YH = new Float64Array(n), FH = new Float64Array(n);
   for (const [a, b] of brackets) {
-    // 2. bisect the bracket to a tiny price interval
+    // refine the bracket: a few regula falsi (Illinois) steps find the root of a continuous h fast; then
+    // bisection localizes a jump
     let pl = prices[a];
     let ph = prices[b];
-    const hl = hs[a];
+    let hl = hs[a];
+    let hh = hs[b];
+    let side = 0;
     for (let s = 0; s < BISECT_STEPS && ph - pl > 1e-13; s++) {
-      const mid = 0.5 * (pl + ph);
+      let mid = 0.5 * (pl + ph);
+      if (s < SECANT_STEPS && hl !== hh) {
+        const w = ph - pl;
+        mid = ph - (hh * w) / (hh - hl);
+        if (!(mid > pl + 0.01 * w && mid < ph - 0.01 * w)) mid = 0.5 * (pl + ph);
+      }
       const [sx, sy] = m.demand(mid, X, Y, F);
       it.count++;
       const h = sx - sy;
-      if ((h > 0) === (hl > 0) && h !== 0) pl = mid; else ph = mid;
+      if (Math.abs(h) <= H_ROOT) { pl = mid; ph = mid; break; }
+      if ((h > 0) === (hl > 0)) {
+        pl = mid; hl = h;
+        if (side === -1) hh *= 0.5;
+        side = -1;
+      } else {
+        ph = mid; hh = h;
+        if (side === 1) hl *= 0.5;
+        side = 1;
+      }
     }
     m.demand(pl, XL, YL, FL);
     m.demand(ph, XH, YH, FH);
     it.count += 2;
-    // 3. resolve jumps: each switching class takes its low-price or high-price bundle
-    for (const c of resolve(m, XL, YL, FL, XH, YH, FH)) {
-      if (!repair(m, c.x, c.y, c.f)) continue;
-      handOut(m, c.x, c.y, c.f);
-      c.price = 0.5 * (pl + ph);
-      c.welfare = m.welfare(c.f);
-      out.push(c);
-    }
+    resolve(m, pool, 0.5 * (pl + ph), src, XL, YL, FL, XH, YH, FH, round);
   }
-  return out;
+  return round;
 }
 
-/** Candidate allocations from the demands just below (L) and above (H) a price where demand jumps. */
-function resolve(m: Market, XL: Float64Array, YL: Float64Array, FL: Float64Array,
-  XH: Float64Array, YH: Float64Array, FH: Float64Array): Candidate[] {
-  const n = m.n;
-  const switching: number[] = []; // class indexes whose demand differs across the bracket
+/** Candidates from the demands just below (L) and above (H) a price where demand jumps. */
+function resolve(m: Market, pool: Pool, price: number, src: number, XL: Float64Array, YL: Float64Array, FL: Float64Array,
+  XH: Float64Array, YH: Float64Array, FH: Float64Array, round: Round): void {
+  const p = m.p;
+  const switching: number[] = [];
   for (let c = 0; c < m.classMembers.length; c++) {
     const i = m.classMembers[c][0];
     if (Math.abs(XL[i] - XH[i]) + Math.abs(YL[i] - YH[i]) > SWITCH_EPS) switching.push(c);
   }
-  // base: every app at its high-price demand
-  const base = (): Candidate => ({ x: XH.slice(), y: YH.slice(), f: FH.slice(), price: 0, welfare: 0 });
-  const masks: number[][] = [];
-  if (switching.length <= MAX_ENUM_CLASSES) {
-    for (let mask = 0; mask < 1 << switching.length; mask++) {
-      const set: number[] = [];
-      for (let k = 0; k < switching.length; k++) if (mask & (1 << k)) set.push(switching[k]);
-      masks.push(set);
-    }
-  } else {
-    // too many to enumerate: switch classes to their low-price side in order of their cache jump
-    const order = switching.slice().sort((a, b) => {
+  const enumerated = switching.length <= MAX_ENUM_CLASSES;
+  if (!enumerated) {
+    // switch classes to their low-price side in order of their cache jump, largest first
+    switching.sort((a, b) => {
       const i = m.classMembers[a][0];
       const j = m.classMembers[b][0];
       return (XL[j] - XH[j]) - (XL[i] - XH[i]) || a - b;
     });
-    for (let t = 0; t <= order.length; t++) masks.push(order.slice(0, t));
   }
-  const scored: { set: number[]; overshoot: number; welfare: number }[] = [];
-  for (const set of masks) {
+  const pos = new Int32Array(m.classMembers.length).fill(-1);
+  switching.forEach((c, k) => { pos[c] = k; });
+  const inCombo = (key: number, k: number): boolean => (enumerated ? ((key >> k) & 1) !== 0 : k < key);
+  const combos = enumerated ? 1 << switching.length : switching.length + 1;
+  const scored: { key: number; over: number; welfare: number }[] = [];
+  for (let t = 0; t < combos; t++) {
     let sx = 0;
     let sy = 0;
     let w = 0;
-    const inSet = new Set(set);
     for (let c = 0; c < m.classMembers.length; c++) {
-      const lo = inSet.has(c);
+      const lo = pos[c] >= 0 && inCombo(t, pos[c]);
       for (const i of m.classMembers[c]) {
         sx += lo ? XL[i] : XH[i];
         sy += lo ? YL[i] : YH[i];
-        w += m.p.weights[i] * Math.log((lo ? FL[i] : FH[i]) / m.refF[i]);
+        w += p.weights[i] * Math.log((lo ? FL[i] : FH[i]) / m.refF[i]);
       }
     }
-    scored.push({ set, overshoot: Math.max(sx - 1, sy - 1, 0), welfare: w });
+    scored.push({ key: t, over: Math.max(sx - 1, sy - 1, 0), welfare: w });
   }
   // feasible combinations first (by welfare), then the least infeasible ones
   scored.sort((a, b) => {
-    const fa = a.overshoot <= FEAS_TOL ? 0 : 1;
-    const fb = b.overshoot <= FEAS_TOL ? 0 : 1;
+    const fa = a.over <= FEAS_TOL ? 0 : 1;
+    const fb = b.over <= FEAS_TOL ? 0 : 1;
     if (fa !== fb) return fa - fb;
     if (fa === 0) return b.welfare - a.welfare;
-    return a.overshoot - b.overshoot || b.welfare - a.welfare;
+    return a.over - b.over || b.welfare - a.welfare;
   });
-  const out: Candidate[] = [];
-  for (const s of scored.slice(0, MAX_COMBOS_EVAL)) {
-    const c = base();
-    for (const cls of s.set) {
-      for (const i of m.classMembers[cls]) { c.x[i] = XL[i]; c.y[i] = YL[i]; c.f[i] = FL[i]; }
-    }
-    out.push(c);
+  for (const s of scored.slice(0, tuning(m.n).combosEval)) {
+    const CX = XH.slice();
+    const CY = YH.slice();
+    const CF = FH.slice();
+    switching.forEach((c, k) => {
+      if (!inCombo(s.key, k)) return;
+      for (const i of m.classMembers[c]) { CX[i] = XL[i]; CY[i] = YL[i]; CF[i] = FL[i]; }
+    });
+    if (!repair(m, CX, CY, CF)) continue;
+    handOut(m, CX, CY, CF);
+    const w = m.welfare(CF);
+    pool.add(CX, CY, CF, price, w, src);
+    if (w > round.bestWelfare) { round.bestWelfare = w; round.bestPrice = price; }
+    round.added++;
   }
-  void n;
-  return out;
 }
