@@ -6,3 +6,4 @@ export { startMemNode, type MemNode, type MemNodeOptions, type MemNodeStats } fr
 export { attachControl, listRegions, removeStale, type ControlHandle, type RegionListing } from './lib/control.ts';
 export { type RegionStats, type RegionCounters, type LatencySummary, histPercentile } from './lib/stats.ts';
 export { nativeLimits, type NativeLimits } from './lib/limits.ts';
+export { CgroupEnforcer, detectCgroupVersion, detectSwapDevice, cgroupPaths, type CgroupEnforcerOptions, type CgroupPaths, type CacheResult, type ShrinkStep, type CgroupVersion } from './lib/cgroup.ts';
