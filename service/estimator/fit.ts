@@ -30,8 +30,9 @@ export interface FitOptions {
   /** width of the prior in log space (3 = a factor of 20). Default 3. */
   priorSigma?: number;
   /**
-   * which miss ratio explains each sample's throughput: the one measured in the sample (default: robust to
-   * an inexact curve, and a sample taken while the cache still filled stays consistent), or the curve's m(c).
+   * which miss ratio explains each sample's throughput: the curve's m(c) (default: the miss ratio the model
+   * will predict with, and smooth, so noise in measured miss ratios does not blur remoteNs; a sample taken
+   * while the cache still filled is then an outlier the robust fit rejects), or the one measured in the sample.
    */
   missRatio?: 'measured' | 'curve';
   /** which kernel: the WASM one (default) or its TypeScript twin */
@@ -177,7 +178,7 @@ export function fitModel(samples: FitSample[], mrc: [number, number][], opts: Fi
   if (opts.missRatio !== undefined && opts.missRatio !== 'measured' && opts.missRatio !== 'curve') {
     throw new InputError('missRatio', `must be 'measured' or 'curve', got ${describe(opts.missRatio)}`);
   }
-  const cols = columnsOf(used, halfLifeMs, opts.missRatio === 'curve' ? curve : null);
+  const cols = columnsOf(used, halfLifeMs, opts.missRatio === 'measured' ? null : curve);
   const kernel = opts.engine === 'ts' ? fitKernelTs : fitKernelWasm;
   const k = kernel(cols, used.length, prior, NS_PER_S);
   const model: MrcModel = { type: 'mrc', mrc: curve, pageBytes: Math.exp(k.p), localNs: Math.exp(k.a), remoteNs: Math.exp(k.c) };

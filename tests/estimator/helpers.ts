@@ -90,8 +90,8 @@ const example = JSON.parse(readFileSync(new URL('../../examples/stream-vs-kvs.js
 export const SCAN_MODEL: MrcModel = example.apps.find((a) => a.id.startsWith('stream'))!.model;
 /** A key-value store with a skewed working set. */
 export const KV_MODEL: MrcModel = example.apps.find((a) => a.id.startsWith('kvs'))!.model;
-/** A third shape: a smooth curve, small local time, 8 KiB pages. */
+/** A third shape: a smooth curve, 8 KiB pages, a slower remote tier. */
 export const MIXED_MODEL: MrcModel = {
-  type: 'mrc', pageBytes: 8192, localNs: 120, remoteNs: 9000,
-  mrc: [[0, 1], [256, 0.7], [512, 0.5], [1024, 0.3], [2048, 0.15], [3072, 0.08], [4096, 0.05]],
+  type: 'mrc', pageBytes: 8192, localNs: 250, remoteNs: 9000,
+  mrc: [[0, 1], [256, 0.7], [512, 0.5], [1024, 0.3], [2048, 0.12], [3072, 0.05], [4096, 0.02]],
 };

@@ -1,0 +1,28 @@
+// `spirit bench mrc --json --quick` runs end to end and reports every figure it promises (speed is measured,
+// never asserted: tests check correctness only).
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const BIN = new URL('../../bin/spirit.js', import.meta.url).pathname;
+
+describe('spirit bench mrc', () => {
+  it('prints one JSON document with WASM and TypeScript rates, their ratios, accuracy and fit speed', () => {
+    const r = spawnSync(process.execPath, [BIN, 'bench', 'mrc', '--json', '--quick'], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const f = JSON.parse(r.stdout);
+    for (const key of ['exact', 'sampled']) {
+      const s = f[key];
+      expect(s.wasmAccessesPerSec).toBeGreaterThan(0);
+      expect(s.tsAccessesPerSec).toBeGreaterThan(0);
+      expect(s.ratio).toBeCloseTo(s.wasmAccessesPerSec / s.tsAccessesPerSec, 9);
+      expect(typeof s.met).toBe('boolean');
+    }
+    expect(f.sampled.rate).toBe(0.01);
+    expect(f.trace.accesses).toBe(1_000_000);
+    expect(f.trace.distinctPages).toBeGreaterThan(100_000);
+    expect(f.accuracy.maeAt1Percent).toBeGreaterThanOrEqual(0);
+    expect(f.accuracy.maeAt1Percent).toBeLessThan(0.05);
+    expect(f.fit.wasmFitsPerSec).toBeGreaterThan(0);
+    expect(f.fit.tsFitsPerSec).toBeGreaterThan(0);
+  });
+});
