@@ -1,0 +1,245 @@
+// `spirit bench farmem [--json] [--quick]`: the far-memory data plane against floors measured in the same
+// run, every trial in a fresh process, floors and the real thing interleaved so both see the same machine.
+//  - fault-to-data latency p50/p99 of a far-memory fault over loopback, against its floor: a bare
+//    userfaultfd fault served from local memory plus one raw TCP loopback round trip carrying a page
+//    (targets: p50 <= 2x the floor, moonshot 1.3x);
+//  - sequential and random throughput through a region 8x its cache, against raw TCP loopback throughput in
+//    page-sized messages and against memcpy (target: sequential >= 50% of raw TCP);
+//  - bandwidth-limit accuracy over 2 s windows at 100, 500 and 2000 Mbps;
+//  - the integrity check's error count (random reads/writes over a region 10x its cache).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpus, loadavg, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { attachControl } from '../native/index.ts';
+import { log } from '../service/cli/output.ts';
+import { mbpsFromBytesPerSec, mibFromBytes, secFromMs, secFromNs, usFromNs } from '../service/units.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..');
+const TRIAL = join(HERE, 'farmem', 'trial.ts');
+const SCAN = join(HERE, 'farmem', 'scan.ts');
+
+const TARGET_LATENCY_RATIO = 2;
+const MOONSHOT_LATENCY_RATIO = 1.3;
+const TARGET_SEQ_VS_TCP = 0.5;
+const BANDWIDTH_LIMITS_MBPS = [100, 500, 2000];
+const WINDOW_MS = 2000;
+const SETTLE_MS = 1000;
+const TRIAL_TIMEOUT_MS = 300_000;
+
+interface Plan {
+  repeats: number;
+  latencySamples: number;
+  regionMiB: number;
+  cacheMiB: number;
+  randomOps: number;
+  streamMiB: number;
+  windowsPerLimit: number;
+  integrityMiB: number;
+  integrityOps: number;
+}
+
+const FULL: Plan = { repeats: 3, latencySamples: 5000, regionMiB: 256, cacheMiB: 32, randomOps: 40_000, streamMiB: 1024, windowsPerLimit: 2, integrityMiB: 32, integrityOps: 200_000 };
+const QUICK: Plan = { repeats: 1, latencySamples: 1000, regionMiB: 64, cacheMiB: 8, randomOps: 5000, streamMiB: 256, windowsPerLimit: 1, integrityMiB: 8, integrityOps: 20_000 };
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s[Math.floor((s.length - 1) / 2)];
+};
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+const round = (x: number, digits = 2): number => Number(x.toFixed(digits));
+
+function runTrial(params: Record<string, unknown>): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', TRIAL, JSON.stringify(params)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), TRIAL_TIMEOUT_MS);
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !last) return reject(new Error(`trial ${String(params.kind)} failed (${code ?? signal}): ${err.slice(-2000)}`));
+      resolve(JSON.parse(last) as Record<string, unknown>);
+    });
+  });
+}
+
+function startMemNode(): Promise<{ address: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [join(ROOT, 'bin', 'spirit.js'), 'memnode', '--port', '0', '--capacity-mb', '2048'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`memnode did not start: ${err}`)), 30_000);
+    proc.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on (\S+:\d+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ address: m[1], proc });
+      }
+    });
+    proc.once('exit', (c) => reject(new Error(`memnode exited (${c}): ${err}`)));
+  });
+}
+
+interface LatencyFigures {
+  p50Us: number;
+  p99Us: number;
+  samples: number;
+}
+
+function latency(trials: Record<string, unknown>[]): LatencyFigures & { trialsP50Us: number[] } {
+  // the trial with the median p50 represents the run; all p50s are listed
+  const perTrial = trials.map((t) => {
+    const lat = t.latNs as number[];
+    return { p50Us: usFromNs(quantile(lat, 0.5)), p99Us: usFromNs(quantile(lat, 0.99)), samples: lat.length };
+  });
+  const mid = [...perTrial].sort((a, b) => a.p50Us - b.p50Us)[Math.floor((perTrial.length - 1) / 2)];
+  return { p50Us: round(mid.p50Us), p99Us: round(mid.p99Us), samples: mid.samples, trialsP50Us: perTrial.map((t) => round(t.p50Us)) };
+}
+
+function throughputMiBps(trials: Record<string, unknown>[]): { miBps: number; trialsMiBps: number[] } {
+  const each = trials.map((t) => mibFromBytes(t.bytes as number) / secFromNs(t.elapsedNs as number));
+  return { miBps: round(median(each), 1), trialsMiBps: each.map((x) => round(x, 1)) };
+}
+
+async function bandwidthAccuracy(memnode: string, plan: Plan): Promise<Record<string, unknown>[]> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SCAN, memnode, '128', '16'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      child.stdout!.once('data', (d: Buffer) => resolve(d.toString()));
+      child.once('exit', (c) => reject(new Error(`bandwidth workload exited (${c})`)));
+    });
+    const control = attachControl(JSON.parse(line).controlPath);
+    const out: Record<string, unknown>[] = [];
+    for (const limitMbps of BANDWIDTH_LIMITS_MBPS) {
+      control.setLimits({ bandwidthMbps: limitMbps });
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      const measured: number[] = [];
+      for (let w = 0; w < plan.windowsPerLimit; w++) {
+        const a = control.read();
+        const t0 = performance.now();
+        await new Promise((r) => setTimeout(r, WINDOW_MS));
+        const b = control.read();
+        const sec = secFromMs(performance.now() - t0);
+        measured.push(round(mbpsFromBytesPerSec((b.bytesIn + b.bytesOut - a.bytesIn - a.bytesOut) / sec), 1));
+      }
+      const worst = Math.max(...measured.map((m) => Math.abs(m - limitMbps) / limitMbps));
+      out.push({ limitMbps, windowMs: WINDOW_MS, measuredMbps: measured, maxErrorPct: round(100 * worst), within5Pct: worst <= 0.05 });
+    }
+    control.close();
+    return out;
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+export async function run(opts: { quick: boolean }): Promise<Record<string, unknown>> {
+  const plan = opts.quick ? QUICK : FULL;
+  const mn = await startMemNode();
+  try {
+    const t: Record<string, Record<string, unknown>[]> = { bare: [], rtt: [], fault: [], seq: [], rand: [], stream: [], memcpy: [] };
+    for (let r = 0; r < plan.repeats; r++) {
+      log(`bench farmem: round ${r + 1}/${plan.repeats}`);
+      const seed = 101 + r;
+      t.bare.push(await runTrial({ kind: 'bare-fault', samples: plan.latencySamples, seed }));
+      t.rtt.push(await runTrial({ kind: 'tcp-rtt', samples: plan.latencySamples }));
+      t.fault.push(await runTrial({ kind: 'fault-latency', memnode: mn.address, samples: plan.latencySamples, regionMiB: plan.regionMiB, seed }));
+      t.stream.push(await runTrial({ kind: 'tcp-stream', streamMiB: plan.streamMiB }));
+      t.seq.push(await runTrial({ kind: 'seq', memnode: mn.address, regionMiB: plan.regionMiB, cacheMiB: plan.cacheMiB }));
+      t.rand.push(await runTrial({ kind: 'rand', memnode: mn.address, regionMiB: plan.regionMiB, cacheMiB: plan.cacheMiB, ops: plan.randomOps, seed }));
+      t.memcpy.push(await runTrial({ kind: 'memcpy', streamMiB: Math.min(plan.streamMiB, 512) }));
+    }
+    log('bench farmem: bandwidth limit accuracy');
+    const bandwidth = await bandwidthAccuracy(mn.address, plan);
+    log('bench farmem: integrity');
+    const integ = await runTrial({ kind: 'integrity', memnode: mn.address, regionMiB: plan.integrityMiB, ops: plan.integrityOps, seed: 5 });
+
+    const bare = latency(t.bare);
+    const rtt = latency(t.rtt);
+    const fault = latency(t.fault);
+    const floorP50Us = round(bare.p50Us + rtt.p50Us);
+    const floorP99Us = round(bare.p99Us + rtt.p99Us);
+    const latencyRatio = round(fault.p50Us / floorP50Us);
+    const tcp = throughputMiBps(t.stream);
+    const memcpy = throughputMiBps(t.memcpy);
+    const seq = throughputMiBps(t.seq);
+    const rand = throughputMiBps(t.rand);
+    const seqVsTcp = round(seq.miBps / tcp.miBps);
+    return {
+      bench: 'farmem',
+      quick: opts.quick,
+      machine: { cpus: cpus().length, kernel: release(), node: process.version, loadAvg1m: round(loadavg()[0]) },
+      plan,
+      floors: {
+        bareFaultUs: bare,
+        tcpRoundTripUs: rtt,
+        floorP50Us,
+        floorP99Us,
+        tcpStreamMiBps: tcp.miBps,
+        memcpyMiBps: memcpy.miBps,
+      },
+      faultLatency: {
+        ...fault,
+        ratioP50ToFloor: latencyRatio,
+        ratioP99ToFloor: round(fault.p99Us / floorP99Us),
+        targetRatio: TARGET_LATENCY_RATIO,
+        moonshotRatio: MOONSHOT_LATENCY_RATIO,
+        targetMet: latencyRatio <= TARGET_LATENCY_RATIO,
+        moonshotMet: latencyRatio <= MOONSHOT_LATENCY_RATIO,
+      },
+      throughput: {
+        regionMiB: plan.regionMiB,
+        cacheMiB: plan.cacheMiB,
+        sequentialMiBps: seq.miBps,
+        sequentialTrialsMiBps: seq.trialsMiBps,
+        randomMiBps: rand.miBps,
+        randomTrialsMiBps: rand.trialsMiBps,
+        sequentialVsTcp: seqVsTcp,
+        randomVsTcp: round(rand.miBps / tcp.miBps, 3),
+        sequentialVsMemcpy: round(seq.miBps / memcpy.miBps, 3),
+        targetSequentialVsTcp: TARGET_SEQ_VS_TCP,
+        targetMet: seqVsTcp >= TARGET_SEQ_VS_TCP,
+      },
+      bandwidthLimit: bandwidth,
+      integrity: integ,
+    };
+  } finally {
+    mn.proc.kill('SIGTERM');
+  }
+}
+
+export function format(f: Record<string, unknown>): string {
+  const fl = f.floors as Record<string, Record<string, number> & number>;
+  const fa = f.faultLatency as Record<string, number | boolean>;
+  const th = f.throughput as Record<string, number | boolean>;
+  const bw = f.bandwidthLimit as { limitMbps: number; measuredMbps: number[]; maxErrorPct: number }[];
+  const ig = f.integrity as { ops: number; errors: number };
+  const lines = [
+    `far memory (${f.quick ? 'quick' : 'full'} run; load ${(f.machine as Record<string, number>).loadAvg1m})`,
+    '',
+    'fault-to-data latency (us)        p50      p99',
+    `  bare userfaultfd fault      ${String(fl.bareFaultUs.p50Us).padStart(8)} ${String(fl.bareFaultUs.p99Us).padStart(8)}`,
+    `  TCP loopback round trip     ${String(fl.tcpRoundTripUs.p50Us).padStart(8)} ${String(fl.tcpRoundTripUs.p99Us).padStart(8)}`,
+    `  floor (sum)                 ${String(fl.floorP50Us).padStart(8)} ${String(fl.floorP99Us).padStart(8)}`,
+    `  far-memory fault            ${String(fa.p50Us).padStart(8)} ${String(fa.p99Us).padStart(8)}`,
+    `  ratio p50 to floor: ${fa.ratioP50ToFloor} (target <= ${fa.targetRatio}: ${fa.targetMet ? 'met' : 'NOT met'}; moonshot <= ${fa.moonshotRatio}: ${fa.moonshotMet ? 'met' : 'not met'})`,
+    '',
+    'throughput (MiB/s)',
+    `  raw TCP loopback, 4 KiB     ${fl.tcpStreamMiBps}`,
+    `  memcpy, 4 KiB               ${fl.memcpyMiBps}`,
+    `  sequential through region   ${th.sequentialMiBps}  (${th.sequentialVsTcp}x TCP; target >= ${th.targetSequentialVsTcp}: ${th.targetMet ? 'met' : 'NOT met'})`,
+    `  random through region       ${th.randomMiBps}  (${th.randomVsTcp}x TCP)`,
+    '',
+    'bandwidth limit (2 s windows)',
+    ...bw.map((b) => `  ${String(b.limitMbps).padStart(5)} Mbps: measured ${b.measuredMbps.join(', ')} Mbps (max error ${b.maxErrorPct}%)`),
+    '',
+    `integrity: ${ig.errors} errors in ${ig.ops} random operations`,
+  ];
+  return lines.join('\n');
+}

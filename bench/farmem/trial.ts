@@ -1,0 +1,163 @@
+// One benchmark trial of `spirit bench farmem`, run in a fresh process: `node --import tsx trial.ts JSON`.
+// Prints one JSON line with the trial's figures. Kinds:
+//   bare-fault      userfaultfd faults served from local memory (the floor's first half), timed from JS
+//   tcp-rtt         raw TCP loopback round trips carrying a page (the floor's second half)
+//   fault-latency   far-memory faults on pages held by the memory node, timed from JS like bare-fault
+//   seq / rand      throughput through a region 8x its cache: sequential scan, uniform random pages
+//   tcp-stream      raw TCP loopback throughput in page-sized sends and receives
+//   memcpy          copying page-sized blocks between buffers larger than the caches
+//   integrity       random reads and writes over a region 10x its cache, checked against a local model
+import { openRegion } from '../../native/index.ts';
+import { nativeBinding } from '../../native/lib/errors.ts';
+import { bytesFromMiB } from '../../service/units.ts';
+
+interface Params {
+  kind: string;
+  memnode?: string;
+  samples?: number;
+  regionMiB?: number;
+  cacheMiB?: number;
+  streamMiB?: number;
+  ops?: number;
+  seed?: number;
+}
+
+const PAGE = 4096;
+const WORDS = PAGE / 4;
+const WARMUP = 200;            // first faults pay for JIT and first-touch of page tables
+const UNLIMITED_MBPS = 400000; // the addon's bandwidth maximum: the token bucket never binds
+const TOKEN = 'bench-farmem-token';
+
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+function shuffled(n: number, seed: number): Uint32Array {
+  const next = rng(seed);
+  const a = new Uint32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = next() % (i + 1);
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+  return a;
+}
+
+/** Times a single-word read of each listed page of mem, in ns, skipping the warm-up. */
+function timeTouches(mem: Uint32Array, pages: Uint32Array, count: number): { latNs: number[]; sum: number } {
+  const latNs: number[] = [];
+  let sum = 0;
+  for (let i = 0; i < count; i++) {
+    const t0 = process.hrtime.bigint();
+    sum += mem[pages[i] * WORDS];
+    const t1 = process.hrtime.bigint();
+    if (i >= WARMUP) latNs.push(Number(t1 - t0));
+  }
+  return { latNs, sum };
+}
+
+async function populatedRegion(p: Params, cacheBytes: number) {
+  const region = await openRegion({ memnode: p.memnode!, sizeBytes: bytesFromMiB(p.regionMiB!), cacheBytes, bandwidthMbps: UNLIMITED_MBPS, token: TOKEN, sampleRate: 0 });
+  const mem = new Uint32Array(region.buffer);
+  const pages = region.sizeBytes / PAGE;
+  for (let q = 0; q < pages; q++) mem[q * WORDS] = q + 1;  // every page now has data on the memory node
+  await region.flush();
+  // empty the cache, so the measurement starts with every page remote
+  region.setLimits({ cacheBytes: 16 * PAGE });
+  for (let i = 0; i < 500 && region.stats().residentPages > 16; i++) await new Promise((r) => setTimeout(r, 10));
+  region.setLimits({ cacheBytes });
+  return { region, mem, pages };
+}
+
+async function trial(p: Params): Promise<Record<string, unknown>> {
+  const b = nativeBinding();
+  switch (p.kind) {
+    case 'bare-fault': {
+      const n = p.samples! + WARMUP;
+      const bare = new b.floors.BareFaultRegion(n * PAGE);
+      const r = timeTouches(new Uint32Array(bare.buffer()), shuffled(n, p.seed ?? 1), n);
+      bare.close();
+      return { latNs: r.latNs };
+    }
+    case 'tcp-rtt':
+      return { latNs: Array.from(b.floors.tcpRoundTrips(p.samples! + WARMUP, PAGE)).slice(WARMUP) };
+    case 'fault-latency': {
+      // pages are touched once each in random order: every touch is a fetch (no readahead, no reuse)
+      const { region, mem, pages } = await populatedRegion(p, bytesFromMiB(1));
+      const order = shuffled(pages, p.seed ?? 7);
+      const n = Math.min(pages, p.samples! + WARMUP);
+      const s0 = region.stats();
+      const r = timeTouches(mem, order, n);
+      const s1 = region.stats();
+      await region.close();
+      return { latNs: r.latNs, fetchedPages: s1.fetchedPages - s0.fetchedPages, faults: s1.faults - s0.faults, nativeP50Ns: s1.faultLatency.p50Ns };
+    }
+    case 'seq':
+    case 'rand': {
+      const { region, mem, pages } = await populatedRegion(p, bytesFromMiB(p.cacheMiB!));
+      let sum = 0;
+      const s0 = region.stats();
+      const t0 = process.hrtime.bigint();
+      let touched = 0;
+      if (p.kind === 'seq') {
+        for (let q = 0; q < pages; q++) sum += mem[q * WORDS];
+        touched = pages;
+      } else {
+        const next = rng(p.seed ?? 3);
+        for (let i = 0; i < p.ops!; i++) sum += mem[(next() % pages) * WORDS];
+        touched = p.ops!;
+      }
+      const elapsedNs = Number(process.hrtime.bigint() - t0);
+      const s1 = region.stats();
+      await region.close();
+      return { bytes: touched * PAGE, elapsedNs, fetchedPages: s1.fetchedPages - s0.fetchedPages, faults: s1.faults - s0.faults, sum };
+    }
+    case 'tcp-stream': {
+      const bytes = bytesFromMiB(p.streamMiB!);
+      return { bytes, elapsedNs: b.floors.tcpStream(bytes, PAGE) };
+    }
+    case 'memcpy': {
+      const bytes = bytesFromMiB(p.streamMiB!);
+      return { bytes, elapsedNs: b.floors.memcpyThroughput(bytes, PAGE) };
+    }
+    case 'integrity': {
+      const sizeBytes = bytesFromMiB(p.regionMiB!);
+      const region = await openRegion({ memnode: p.memnode!, sizeBytes, cacheBytes: Math.floor(sizeBytes / PAGE / 10) * PAGE, bandwidthMbps: UNLIMITED_MBPS, token: TOKEN, sampleRate: 0.01 });
+      const mem = new Uint32Array(region.buffer);
+      const model = new Uint32Array(sizeBytes / 4);
+      const next = rng(p.seed ?? 11);
+      const pages = sizeBytes / PAGE;
+      let errors = 0;
+      for (let i = 0; i < p.ops!; i++) {
+        const w = (next() % pages) * WORDS + (next() % WORDS);
+        if (next() & 1) {
+          const v = next();
+          mem[w] = v;
+          model[w] = v;
+        } else if (mem[w] !== model[w]) {
+          errors++;
+        }
+      }
+      for (let w = 0; w < model.length; w++) if (mem[w] !== model[w]) errors++;
+      const s = region.stats();
+      await region.close();
+      return { ops: p.ops, errors, evictions: s.evictions, writebackPages: s.writebackPages, fetchedPages: s.fetchedPages };
+    }
+    default:
+      throw new Error(`unknown trial kind '${p.kind}'`);
+  }
+}
+
+const params = JSON.parse(process.argv[2] ?? '{}') as Params;
+process.stdout.write(JSON.stringify(await trial(params)) + '\n');
+process.exit(0);
