@@ -108,7 +108,7 @@ async function trial(p: Params): Promise<Record<string, unknown>> {
       let sum = 0;
       const s0 = region.stats();
       const t0 = process.hrtime.bigint();
-      let touched = 0;
+      let touched: number;
       if (p.kind === 'seq') {
         for (let q = 0; q < pages; q++) sum += mem[q * WORDS];
         touched = pages;
