@@ -1,8 +1,9 @@
 // One benchmark trial of `spirit bench farmem`, run in a fresh process: `node --import tsx trial.ts JSON`.
 // Prints one JSON line with the trial's figures. Kinds:
-//   bare-fault      userfaultfd faults served from local memory (the floor's first half), timed from JS
-//   tcp-rtt         raw TCP loopback round trips carrying a page (the floor's second half)
-//   fault-latency   far-memory faults on pages held by the memory node, timed from JS like bare-fault
+//   latency         interleaved, one at a time so all three see the same CPU state: a bare userfaultfd
+//                   fault served from local memory (timed from JS), a raw TCP loopback round trip carrying
+//                   a page (timed natively), and a far-memory fault on a page held by the memory node
+//                   (timed from JS like the bare fault)
 //   seq / rand      throughput through a region 8x its cache: sequential scan, uniform random pages
 //   tcp-stream      raw TCP loopback throughput in page-sized sends and receives
 //   memcpy          copying page-sized blocks between buffers larger than the caches
@@ -53,19 +54,6 @@ function shuffled(n: number, seed: number): Uint32Array {
   return a;
 }
 
-/** Times a single-word read of each listed page of mem, in ns, skipping the warm-up. */
-function timeTouches(mem: Uint32Array, pages: Uint32Array, count: number): { latNs: number[]; sum: number } {
-  const latNs: number[] = [];
-  let sum = 0;
-  for (let i = 0; i < count; i++) {
-    const t0 = process.hrtime.bigint();
-    sum += mem[pages[i] * WORDS];
-    const t1 = process.hrtime.bigint();
-    if (i >= WARMUP) latNs.push(Number(t1 - t0));
-  }
-  return { latNs, sum };
-}
-
 async function populatedRegion(p: Params, cacheBytes: number) {
   const region = await openRegion({ memnode: p.memnode!, sizeBytes: bytesFromMiB(p.regionMiB!), cacheBytes, bandwidthMbps: UNLIMITED_MBPS, token: TOKEN, sampleRate: 0 });
   const mem = new Uint32Array(region.buffer);
@@ -82,25 +70,38 @@ async function populatedRegion(p: Params, cacheBytes: number) {
 async function trial(p: Params): Promise<Record<string, unknown>> {
   const b = nativeBinding();
   switch (p.kind) {
-    case 'bare-fault': {
-      const n = p.samples! + WARMUP;
-      const bare = new b.floors.BareFaultRegion(n * PAGE);
-      const r = timeTouches(new Uint32Array(bare.buffer()), shuffled(n, p.seed ?? 1), n);
-      bare.close();
-      return { latNs: r.latNs };
-    }
-    case 'tcp-rtt':
-      return { latNs: Array.from(b.floors.tcpRoundTrips(p.samples! + WARMUP, PAGE)).slice(WARMUP) };
-    case 'fault-latency': {
-      // pages are touched once each in random order: every touch is a fetch (no readahead, no reuse)
+    case 'latency': {
+      // pages are touched once each in random order: every far touch is a fetch (no readahead, no reuse)
       const { region, mem, pages } = await populatedRegion(p, bytesFromMiB(1));
-      const order = shuffled(pages, p.seed ?? 7);
       const n = Math.min(pages, p.samples! + WARMUP);
+      const bare = new b.floors.BareFaultRegion(n * PAGE);
+      const bareMem = new Uint32Array(bare.buffer());
+      const rtt = new b.floors.TcpRttPair(PAGE);
+      const farOrder = shuffled(pages, p.seed ?? 7);
+      const bareOrder = shuffled(n, (p.seed ?? 7) + 1);
+      const bareNs: number[] = [];
+      const rttNs: number[] = [];
+      const farNs: number[] = [];
       const s0 = region.stats();
-      const r = timeTouches(mem, order, n);
+      let sum = 0;
+      for (let i = 0; i < n; i++) {
+        let t0 = process.hrtime.bigint();
+        sum += bareMem[bareOrder[i] * WORDS];
+        const bareT = Number(process.hrtime.bigint() - t0);
+        const rttT = rtt.once();
+        t0 = process.hrtime.bigint();
+        sum += mem[farOrder[i] * WORDS];
+        const farT = Number(process.hrtime.bigint() - t0);
+        if (i < WARMUP) continue;
+        bareNs.push(bareT);
+        rttNs.push(rttT);
+        farNs.push(farT);
+      }
       const s1 = region.stats();
+      rtt.close();
+      bare.close();
       await region.close();
-      return { latNs: r.latNs, fetchedPages: s1.fetchedPages - s0.fetchedPages, faults: s1.faults - s0.faults, nativeP50Ns: s1.faultLatency.p50Ns };
+      return { bareNs, rttNs, farNs, fetchedPages: s1.fetchedPages - s0.fetchedPages, faults: s1.faults - s0.faults, sum };
     }
     case 'seq':
     case 'rand': {

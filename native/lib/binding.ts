@@ -120,6 +120,7 @@ export interface Binding {
   NativeControl: new (path: string) => NativeControl;
   floors: {
     BareFaultRegion: new (sizeBytes: number) => NativeBareFaultRegion;
+    TcpRttPair: new (pageBytes: number) => { once(): number; close(): void };
     tcpRoundTrips(iterations: number, pageBytes: number): Float64Array;
     tcpStream(totalBytes: number, pageBytes: number): number;
     memcpyThroughput(totalBytes: number, pageBytes: number): number;

@@ -99,6 +99,48 @@ bool loopbackPair(int& server, int& client, std::string& err) {
 }
 }  // namespace
 
+TcpRttPair::~TcpRttPair() { stop(); }
+
+bool TcpRttPair::start(uint32_t pageBytes, std::string& err) {
+  if (!loopbackPair(server_, client_, err)) return false;
+  pageBytes_ = pageBytes;
+  in_.resize(pageBytes);
+  int s = server_;
+  thread_ = std::thread([s, pageBytes] {
+    std::vector<uint8_t> page(pageBytes, 0x5A);
+    uint8_t req[kReqBytes];
+    std::string e;
+    // serves until the client closes (recv fails); each wait is bounded by a long deadline
+    for (;;) {
+      uint64_t d = nowNs() + 3600 * kNsPerS;
+      if (!net::recvAll(s, req, kReqBytes, d, e) || !net::sendAll(s, page.data(), pageBytes, d, e)) return;
+    }
+  });
+  return true;
+}
+
+int64_t TcpRttPair::once() {
+  if (client_ < 0) return -1;
+  uint8_t req[kReqBytes] = {1};
+  std::string err;
+  uint64_t t0 = nowNs();
+  uint64_t d = t0 + kIoTimeoutMs * kNsPerMs;
+  if (!net::sendAll(client_, req, kReqBytes, d, err) || !net::recvAll(client_, in_.data(), pageBytes_, d, err)) return -1;
+  return int64_t(nowNs() - t0);
+}
+
+void TcpRttPair::stop() {
+  if (client_ >= 0) {
+    shutdown(client_, SHUT_RDWR);
+    close(client_);
+    client_ = -1;
+  }
+  if (server_ >= 0) shutdown(server_, SHUT_RDWR);
+  if (thread_.joinable()) thread_.join();
+  if (server_ >= 0) close(server_);
+  server_ = -1;
+}
+
 bool tcpRoundTrips(uint32_t iterations, uint32_t pageBytes, std::vector<double>& latNs, std::string& err) {
   int s = -1, c = -1;
   if (!loopbackPair(s, c, err)) return false;

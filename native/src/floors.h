@@ -32,6 +32,23 @@ class BareFaultRegion {
   std::thread thread_;
 };
 
+// A persistent loopback connection with a server thread answering each 16-byte request with one page, so
+// single round trips can be interleaved with other measurements.
+class TcpRttPair {
+ public:
+  ~TcpRttPair();
+  bool start(uint32_t pageBytes, std::string& err);
+  // One round trip; ns, or -1 on failure.
+  int64_t once();
+  void stop();
+
+ private:
+  int server_ = -1, client_ = -1;
+  uint32_t pageBytes_ = 0;
+  std::vector<uint8_t> in_;
+  std::thread thread_;
+};
+
 // Latencies in ns of `iterations` round trips; false with err on a socket failure.
 bool tcpRoundTrips(uint32_t iterations, uint32_t pageBytes, std::vector<double>& latNs, std::string& err);
 bool tcpStream(uint64_t totalBytes, uint32_t pageBytes, uint64_t& elapsedNs, std::string& err);

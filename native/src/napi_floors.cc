@@ -42,10 +42,35 @@ class BareRegionWrap : public Napi::ObjectWrap<BareRegionWrap> {
   Napi::Reference<Napi::ArrayBuffer> buf_;
 };
 
+class RttPairWrap : public Napi::ObjectWrap<RttPairWrap> {
+ public:
+  static Napi::Function define(Napi::Env env) {
+    return DefineClass(env, "TcpRttPair", {InstanceMethod("once", &RttPairWrap::once), InstanceMethod("close", &RttPairWrap::close)});
+  }
+  explicit RttPairWrap(const Napi::CallbackInfo& info);
+
+ private:
+  Napi::Value once(const Napi::CallbackInfo& info) {
+    int64_t ns = p_.once();
+    if (ns < 0) throwFar(info.Env(), Reason::kSystem, "loopback round trip failed");
+    return Napi::Number::New(info.Env(), double(ns));
+  }
+  Napi::Value close(const Napi::CallbackInfo& info) {
+    p_.stop();
+    return info.Env().Undefined();
+  }
+  floors::TcpRttPair p_;
+};
+
 uint32_t pageArg(const Napi::CallbackInfo& info, size_t i) {
   double v = info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : 4096;
   if (!(v >= 64 && v <= 1 << 20)) throwFar(info.Env(), Reason::kBadArgument, "pageBytes: 64..1048576");
   return uint32_t(v);
+}
+
+RttPairWrap::RttPairWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RttPairWrap>(info) {
+  std::string err;
+  if (!p_.start(pageArg(info, 0), err)) throwFar(info.Env(), Reason::kSystem, err);
 }
 
 Napi::Value tcpRoundTrips(const Napi::CallbackInfo& info) {
@@ -79,6 +104,7 @@ Napi::Value memcpyThroughput(const Napi::CallbackInfo& info) {
 Napi::Object defineFloors(Napi::Env env) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("BareFaultRegion", BareRegionWrap::define(env));
+  o.Set("TcpRttPair", RttPairWrap::define(env));
   o.Set("tcpRoundTrips", Napi::Function::New(env, tcpRoundTrips));
   o.Set("tcpStream", Napi::Function::New(env, tcpStream));
   o.Set("memcpyThroughput", Napi::Function::New(env, memcpyThroughput));
