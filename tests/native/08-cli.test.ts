@@ -1,0 +1,82 @@
+// The command line: `spirit memnode` (logs the port it picked, serves, stops on SIGTERM, refuses bad
+// flags with exit 2) and `spirit bench farmem --quick --json` (one JSON document with the figures, floors,
+// ratios, bandwidth windows and the integrity error count; speed itself is not asserted here).
+import { spawn, spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { Op, WireClient } from '../../native/lib/wire.ts';
+import { ROOT, SPIRIT, startMemNodeProc } from './helpers.ts';
+
+function spirit(args: string[], timeoutMs = 30_000): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [SPIRIT, ...args], { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('spirit memnode', () => {
+  it('listens on the port it logs, serves the protocol, and stops cleanly on SIGTERM', async () => {
+    const node = await startMemNodeProc(['--capacity-mb', '16', '--threads', '1']);
+    expect(node.stderr()).toMatch(/memnode: listening on 127\.0\.0\.1:\d+ \(capacity 16 MiB, 1 threads/);
+    const c = await WireClient.connect(node.address);
+    expect((await c.call({ op: Op.ping })).statusName).toBe('ok');
+    const stats = (await c.call({ op: Op.stats })).body;
+    expect(Number(stats.readBigUInt64LE(0))).toBe(16 * 1024 * 1024);
+    c.close();
+    const exit = new Promise<number | null>((r) => node.proc.once('exit', (code) => r(code)));
+    node.proc.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(node.stderr()).toMatch(/SIGTERM, stopping/);
+  });
+
+  it('refuses bad flags with exit code 2 and says which flag', () => {
+    const cases: [string[], RegExp][] = [
+      [['--port', 'abc'], /--port: 'abc' is not a whole number/],
+      [['--port', '70000'], /--port: must be between 0 and 65535/],
+      [['--capacity-mb', '0'], /--capacity-mb: must be between 1/],
+      [['--threads', '99'], /--threads: must be between 1 and 16/],
+      [['--tokens-file', '/nonexistent/tokens'], /--tokens-file: cannot read/],
+      [['--host', ' '], /--host: must not be empty/],
+    ];
+    for (const [args, message] of cases) {
+      const r = spirit(['memnode', ...args]);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^spirit: bad input: /m);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+
+  it('reports a port already in use as a failure, not a hang', async () => {
+    const node = await startMemNodeProc(['--capacity-mb', '16']);
+    try {
+      const r = spirit(['memnode', '--port', String(node.port), '--capacity-mb', '16']);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/bind\/listen on 127\.0\.0\.1:\d+: Address already in use/);
+    } finally {
+      await node.kill();
+    }
+  });
+});
+
+describe('spirit bench farmem', () => {
+  it('prints one JSON document with figures, floors, ratios, bandwidth windows and integrity', async () => {
+    const child = spawn(process.execPath, [SPIRIT, 'bench', 'farmem', '--quick', '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    expect(code, err).toBe(0);
+    const f = JSON.parse(out) as Record<string, Record<string, unknown>> & { bandwidthLimit: Record<string, unknown>[] };
+    const positive = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0;
+    for (const k of ['p50Us', 'p99Us']) {
+      expect(positive((f.floors.bareFaultUs as Record<string, unknown>)[k])).toBe(true);
+      expect(positive((f.floors.tcpRoundTripUs as Record<string, unknown>)[k])).toBe(true);
+      expect(positive(f.faultLatency[k])).toBe(true);
+    }
+    expect(f.faultLatency.ratioP50ToFloor).toBeCloseTo((f.faultLatency.p50Us as number) / (f.floors.floorP50Us as number), 1);
+    expect(positive(f.throughput.sequentialMiBps) && positive(f.throughput.randomMiBps) && positive(f.floors.tcpStreamMiBps)).toBe(true);
+    expect(f.throughput.sequentialVsTcp).toBeCloseTo((f.throughput.sequentialMiBps as number) / (f.floors.tcpStreamMiBps as number), 1);
+    expect(f.bandwidthLimit.map((b) => b.limitMbps)).toEqual([100, 500, 2000]);
+    expect(f.bandwidthLimit.every((b) => (b.measuredMbps as number[]).length >= 1)).toBe(true);
+    expect(f.integrity.errors).toBe(0);
+    expect(f.integrity.evictions as number).toBeGreaterThan(0);
+  }, 300_000);
+});
