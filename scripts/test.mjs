@@ -26,8 +26,8 @@ if (!step('build', process.execPath, [join(root, 'scripts', 'build.mjs')])) {
   process.exit(1);
 }
 if (extra.length === 0) {
-  step('typecheck (tsc)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']) ? passed++ : failed++;
-  step('lint (eslint)', bin('eslint'), ['--max-warnings', '0', '.']) ? passed++ : failed++;
+  if (step('typecheck (tsc)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json'])) passed++; else failed++;
+  if (step('lint (eslint)', bin('eslint'), ['--max-warnings', '0', '.'])) passed++; else failed++;
 }
 
 const reportDir = join(root, '.tmp');

@@ -9,6 +9,7 @@ import {
 } from './state';
 import { SKIP_ROW, clearBounds, envyOf, perf, rowBounds } from './market';
 import { AMOUNT_STEPS, ENVY_TARGET, FAIR_REPEATS, FAIR_STEPS, REPAIR_ENVY, SI_MARGIN } from './limits';
+import { ln } from './ln';
 
 const SI_SLACK: f64 = 1e-12;
 
@@ -82,8 +83,8 @@ function bestMove(X: usize, Y: usize, F: usize, from: i32, to: i32, envied: i32,
       d = hi;
     }
     fixed(X, Y, from, to, envied, share, siMode, d, onCache);
-    const loss = ldf(WEIGHT, from) * <f64>giverSize * Math.log(ldf(F, from) / fixFFrom)
-      - ldf(WEIGHT, to) * <f64>takerSize * Math.log(fixFTo / ldf(F, to));
+    const loss = ldf(WEIGHT, from) * <f64>giverSize * ln(ldf(F, from) / fixFFrom)
+      - ldf(WEIGHT, to) * <f64>takerSize * ln(fixFTo / ldf(F, to));
     if ((okAtMax && !mvOk) || (okAtMax == mvOk && loss < bestLoss)) {
       mvOk = okAtMax; bestLoss = loss; mvR = r; mvD = d;
     }
@@ -107,7 +108,7 @@ function cheapestDonor(X: usize, Y: usize, F: usize, to: i32, envied: i32, onCac
     const f1 = ldf(REFF, j) * (1 + SI_MARGIN);
     const f2 = ldf(F, j) / (1 + REPAIR_ENVY);
     if (fa < (f1 > f2 ? f1 : f2)) continue;
-    const rate = (ldf(WEIGHT, j) * Math.log(ldf(F, j) / fa)) / a;
+    const rate = (ldf(WEIGHT, j) * ln(ldf(F, j) / fa)) / a;
     if (rate < bestRate) { bestRate = rate; best = j; }
   }
   return best;

@@ -5,6 +5,7 @@ import { ldf, ldi, stf, sti } from './mem';
 import { BEFORE, CLASS, CLASSES, CLS_A, CLS_F, N, WEIGHT, XMAX, YMAX, classMember, classRep, classSize } from './state';
 import { envyOf, perf } from './market';
 import { ENVY_TARGET, LEFTOVER_TOL, T_HANDOUT_ROUNDS, T_HANDOUT_STEPS, T_HANDOUT_TRIES } from './limits';
+import { ln } from './ln';
 
 /** True when giving app j the bundle (x, y) keeps every other class's envy of j within its allowance. */
 function giftOk(j: i32, x: f64, y: f64, X: usize, Y: usize, F: usize): bool {
@@ -72,7 +73,7 @@ export function handOut(X: usize, Y: usize, F: usize): void {
         if (a <= 0) continue;
         const fa = onCache ? perf(i, ldf(X, i) + a, ldf(Y, i)) : perf(i, ldf(X, i), ldf(Y, i) + a);
         sti(CLS_A, count, c);
-        stf(CLS_F, count, ldf(WEIGHT, i) * Math.log(fa / ldf(F, i)) * s);
+        stf(CLS_F, count, ldf(WEIGHT, i) * ln(fa / ldf(F, i)) * s);
         count++;
       }
       const tries = count < T_HANDOUT_TRIES ? count : T_HANDOUT_TRIES;

@@ -5,6 +5,7 @@ import { ldf, stf } from './mem';
 import { F, N, OUT_X, OUT_Y, REFF, WEIGHT, X, XMAX, XMIN, Y, YMAX, YMIN } from './state';
 import { maxEnvy, perf } from './market';
 import { IDEAL_REFINE_LEVELS } from './limits';
+import { ln } from './ln';
 
 const SI_TOL: f64 = 1e-9;
 const coord = new StaticArray<f64>(4);
@@ -37,7 +38,7 @@ function score(k: i32): void {
     const f = perf(i, ldf(X, i), ldf(Y, i));
     stf(F, i, f);
     if (f < ldf(REFF, i) * (1 - SI_TOL)) return;
-    w += ldf(WEIGHT, i) * Math.log(f / ldf(REFF, i));
+    w += ldf(WEIGHT, i) * ln(f / ldf(REFF, i));
   }
   if (w <= best) return;
   if (maxEnvy(X, Y, F) > envyLimit) return;

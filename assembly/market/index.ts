@@ -2,11 +2,12 @@
 // the input buffers through the ptr* pointers, calls init(), then spirit(), certify() or idealSearch(), and
 // reads the outputs. Hot data never crosses the boundary by copy: only numbers and pointers do.
 import * as S from './state';
-import { perf } from './market';
+import { demand, perf } from './market';
 import { OUT_FROM_MARKET, OUT_ITERATIONS, OUT_PRICE, solveSpirit } from './spirit';
 import { CERT_ENVIED, CERT_ENVIER, CERT_MAX_ENVY, certify as certifyImpl } from './certificate';
 import { IDEAL_EVALUATED, idealSearch } from './ideal';
 import { ldf } from './mem';
+import { poolCount, poolOrder, slotPrice, slotSrc, slotWelfare } from './pool';
 
 export function prepare(n: i32, modelLen: i32): void { S.prepare(n, modelLen); }
 export function init(classCount: i32): void { S.init(classCount); }
@@ -46,3 +47,20 @@ export function certEnvied(): i32 { return CERT_ENVIED; }
 
 export function ideal(gridSteps: i32, envyMax: f64): i32 { return idealSearch(gridSteps, envyMax); }
 export function idealEvaluated(): i32 { return IDEAL_EVALUATED; }
+
+/** Demand of every app at one cache price with the initial budgets (conformance tests): into OUT_X/OUT_Y/OUT_F. */
+export function demandAt(price: f64): void {
+  S.resetBoxes();
+  demand(price, S.OUT_X, S.OUT_Y, S.OUT_F);
+}
+
+/** The candidates of the last solve, best first (diagnostics): count, and welfare, price, source of the k-th. */
+export function candidates(): i32 { return poolCount(); }
+export function candidateWelfare(k: i32): f64 { return slotWelfare(poolOrder(k)); }
+export function candidatePrice(k: i32): f64 { return slotPrice(poolOrder(k)); }
+export function candidateSource(k: i32): i32 { return slotSrc(poolOrder(k)); }
+
+export { setTrace } from './trace';
+import { TRACE_BUF, TRACE_LEN } from './trace';
+export function traceLength(): i32 { return TRACE_LEN; }
+export function traceBuffer(): usize { return TRACE_BUF; }

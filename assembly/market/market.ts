@@ -8,6 +8,7 @@ import {
 import { BR_F, BR_SAT, BR_X, BR_Y, bestResponse } from './best-response';
 import { KIND_MRC, MRC_HEADER, throughput } from './model';
 import { ENVY_CAP } from './limits';
+import { ln } from './ln';
 
 // set by rowBounds(): a bundle can beat the threshold only with cache > XNEED and bandwidth > YNEED
 export let SKIP_ROW = false;
@@ -144,7 +145,7 @@ export function maxEnvy(X: usize, Y: usize, F: usize): f64 {
 /** Weighted Nash welfare: sum of w_i log(normalized performance). */
 export function welfare(F: usize): f64 {
   let s: f64 = 0;
-  for (let i = 0; i < N; i++) s += ldf(WEIGHT, i) * Math.log(ldf(F, i) / ldf(REFF, i));
+  for (let i = 0; i < N; i++) s += ldf(WEIGHT, i) * ln(ldf(F, i) / ldf(REFF, i));
   return s;
 }
 

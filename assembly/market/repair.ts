@@ -5,6 +5,7 @@ import { ldf, stf } from './mem';
 import { CLASSES, FLOOR, N, REFF, WEIGHT, XMIN, YMIN, classMember, classRep, classSize } from './state';
 import { perf } from './market';
 import { AMOUNT_STEPS, FEAS_TOL, REPAIR_ENVY, REPAIR_STEPS, SI_MARGIN } from './limits';
+import { ln } from './ln';
 
 // @ts-ignore: decorator
 @inline function after(i: i32, onCache: bool, X: usize, Y: usize, amt: f64): f64 {
@@ -53,7 +54,7 @@ export function repair(X: usize, Y: usize, F: usize): bool {
         if (a <= 0) continue;
         fa = after(i, onCache, X, Y, a);
       }
-      const cost = (ldf(WEIGHT, i) * Math.log(ldf(F, i) / fa)) / a;
+      const cost = (ldf(WEIGHT, i) * ln(ldf(F, i) / fa)) / a;
       if (cost < bestCost) { bestCost = cost; bestC = c; bestAmount = a; bestF = fa; }
     }
     if (bestC < 0) return false;

@@ -4,12 +4,13 @@
 import { copyF, ldf, ldi, stf, sti } from './mem';
 import {
   BUDGET, BUDGET0, BXHI, BXLO, BYHI, BYLO, CF, CLASS, CLASSES, CLS_A, CLS_B, CLS_F, CX, CY, F, FH, FL, N, OUT_X, OUT_Y,
-  REFF, REFX, REFY, RESX, RESY, FAIRBUF, SAT, SATF, SCAN_H, SCAN_O, SCAN_P, SF, SX, SY, WEIGHT, X, XH, XL, XMAX, XMIN,
+  REFF, REFX, REFY, RESX, RESY, SWITCHING, FAIRBUF, SAT, SATF, SCAN_H, SCAN_O, SCAN_P, SF, SX, SY, WEIGHT, X, XH, XL, XMAX, XMIN,
   Y, YH, YL, YMAX, YMIN, MODEL_OFF, classMember, classRep, classSize, resetBoxes,
 } from './state';
 import { DEMAND_CALLS, SUM_X, SUM_Y, demand, maxEnvy, sharingIncentive, welfare } from './market';
 import { BR_F, bestResponse } from './best-response';
 import { handOut } from './handout';
+import { trace } from './trace';
 import { repair } from './repair';
 import { fairRepair } from './fair-repair';
 import { poolAdd, poolCount, poolOrder, poolReset, poolSort, slotF, slotPrice, slotWelfare, slotX, slotY } from './pool';
@@ -19,6 +20,7 @@ import {
   T_BOOST, T_BRACKETS,
   T_COMBOS, T_FAIR, T_RECYCLE, T_SCAN, T_SELECT, boostFactor, setTuning,
 } from './limits';
+import { ln } from './ln';
 
 export let OUT_PRICE: f64 = 0.5;
 export let OUT_ITERATIONS: i32 = 0;
@@ -312,13 +314,14 @@ function insertBracket(count: i32, lo: i32, hi: i32, rank: f64): void {
 /** Candidates from the demands just below (L) and above (H) a jump; returns how many joined the pool. */
 function resolve(price: f64, src: i32): i32 {
   const n = N;
-  // switching classes, in class order (CLS_A); position of each class among them (CLS_B, -1 if none)
+  // switching classes, in class order (SWITCHING: its own buffer, as repair and hand-out use the class
+  // scratch); position of each class among them (CLS_B, -1 if none)
   let k = 0;
   for (let c = 0; c < CLASSES; c++) {
     const i = classRep(c);
     sti(CLS_B, c, -1);
     if (Math.abs(ldf(XL, i) - ldf(XH, i)) + Math.abs(ldf(YL, i) - ldf(YH, i)) > SWITCH_EPS) {
-      sti(CLS_A, k, c);
+      sti(SWITCHING, k, c);
       k++;
     }
   }
@@ -326,20 +329,22 @@ function resolve(price: f64, src: i32): i32 {
   if (!enumerated) {
     // order by cache jump, largest first (ties: class order)
     for (let a = 1; a < k; a++) {
-      const c = ldi(CLS_A, a);
+      const c = ldi(SWITCHING, a);
       const jc = ldf(XL, classRep(c)) - ldf(XH, classRep(c));
       let b = a - 1;
       while (b >= 0) {
-        const d = ldi(CLS_A, b);
+        const d = ldi(SWITCHING, b);
         const jd = ldf(XL, classRep(d)) - ldf(XH, classRep(d));
         if (jd > jc || (jd == jc && d < c)) break;
-        sti(CLS_A, b + 1, d);
+        sti(SWITCHING, b + 1, d);
         b--;
       }
-      sti(CLS_A, b + 1, c);
+      sti(SWITCHING, b + 1, c);
     }
   }
-  for (let a = 0; a < k; a++) sti(CLS_B, ldi(CLS_A, a), a);
+  for (let a = 0; a < k; a++) sti(CLS_B, ldi(SWITCHING, a), a);
+  trace(10, <f64>k);
+  for (let a = 0; a < k; a++) trace(11, <f64>ldi(SWITCHING, a));
   const combos = enumerated ? 1 << k : k + 1;
   for (let t = 0; t < combos; t++) {
     let sx: f64 = 0;
@@ -353,7 +358,7 @@ function resolve(price: f64, src: i32): i32 {
         const i = classMember(c, m);
         sx += lo ? ldf(XL, i) : ldf(XH, i);
         sy += lo ? ldf(YL, i) : ldf(YH, i);
-        w += ldf(WEIGHT, i) * Math.log((lo ? ldf(FL, i) : ldf(FH, i)) / ldf(REFF, i));
+        w += ldf(WEIGHT, i) * ln((lo ? ldf(FL, i) : ldf(FH, i)) / ldf(REFF, i));
       }
     }
     let o = sx - 1;
@@ -389,16 +394,20 @@ function resolve(price: f64, src: i32): i32 {
     copyF(CF, FH, n);
     for (let a = 0; a < k; a++) {
       if (!inCombo(enumerated, key, a)) continue;
-      const c = ldi(CLS_A, a);
+      const c = ldi(SWITCHING, a);
       const size = classSize(c);
       for (let m = 0; m < size; m++) {
         const i = classMember(c, m);
         stf(CX, i, ldf(XL, i)); stf(CY, i, ldf(YL, i)); stf(CF, i, ldf(FL, i));
       }
     }
+    trace(1, <f64>key);
+    trace(2, unchecked(comboOver[unchecked(comboIdx[e])]));
     if (!repair(CX, CY, CF)) continue;
+    trace(3, welfare(CF));
     handOut(CX, CY, CF);
     const w = welfare(CF);
+    trace(4, w);
     poolAdd(CX, CY, CF, price, w, src);
     if (w > roundBestWelfare) { roundBestWelfare = w; roundBestPrice = price; }
     added++;

@@ -68,6 +68,6 @@ export function register(program: Command): void {
       if (result.sampleRate < asked * 0.999) {
         log(`spirit mrc: the sampled pages outgrew --max-sample-pages; the rate dropped from ${asked} to ${result.sampleRate.toPrecision(4)}`);
       }
-      printJson({ ...result, pageBytes: opts.pageBytes ?? 4096 });
+      printJson(result);
     });
 }

@@ -6,6 +6,7 @@
 // Returns true when the result has the sharing incentive and envy within the target.
 import { AMOUNT_STEPS, ENVY_TARGET, FAIR_REPEATS, FAIR_STEPS, REPAIR_ENVY, SI_MARGIN } from './limits.ts';
 import type { Market } from './market.ts';
+import { ln } from './ln.ts';
 
 /** Below the reference by more than this (relative) counts as a violation to repair. */
 const SI_SLACK = 1e-12;
@@ -174,7 +175,7 @@ function bestMove(m: Market, X: Float64Array, Y: Float64Array, F: Float64Array, 
       d = hi;
     }
     const r = fixed(m, X, Y, from, to, envied, share, siMode, d, onCache);
-    const loss = p.weights[from] * giverSize * Math.log(F[from] / r.fFrom) - p.weights[to] * takerSize * Math.log(r.fTo / F[to]);
+    const loss = p.weights[from] * giverSize * ln(F[from] / r.fFrom) - p.weights[to] * takerSize * ln(r.fTo / F[to]);
     // prefer a move that fixes the violation; among those, the least welfare lost
     if ((okAtMax && !bestOk) || (okAtMax === bestOk && loss < bestLoss)) {
       bestOk = okAtMax; bestLoss = loss; bestR = onCache ? 0 : 1; bestD = d;
@@ -205,7 +206,7 @@ function cheapestDonor(m: Market, X: Float64Array, Y: Float64Array, F: Float64Ar
     const fa = onCache ? m.perf(j, X[j] - a, Y[j]) : m.perf(j, X[j], Y[j] - a);
     const floor = Math.max(m.refF[j] * (1 + SI_MARGIN), F[j] / (1 + REPAIR_ENVY));
     if (fa < floor) continue;
-    const rate = (p.weights[j] * Math.log(F[j] / fa)) / a;
+    const rate = (p.weights[j] * ln(F[j] / fa)) / a;
     if (rate < bestRate) { bestRate = rate; best = j; }
   }
   return best;

@@ -3,6 +3,7 @@
 // the envy that one already had). Gifts only add, so feasibility and the sharing incentive are kept.
 import { ENVY_TARGET, LEFTOVER_TOL, tuning } from './limits.ts';
 import type { Market } from './market.ts';
+import { ln } from './ln.ts';
 
 export function handOut(m: Market, X: Float64Array, Y: Float64Array, F: Float64Array): void {
   const p = m.p;
@@ -23,7 +24,7 @@ export function handOut(m: Market, X: Float64Array, Y: Float64Array, F: Float64A
         const a = Math.min(Rmax[i] - R[i], left / members.length);
         if (a <= 0) return;
         const fa = onCache ? m.perf(i, X[i] + a, Y[i]) : m.perf(i, X[i], Y[i] + a);
-        ranked.push({ c, gain: p.weights[i] * Math.log(fa / F[i]) * members.length });
+        ranked.push({ c, gain: p.weights[i] * ln(fa / F[i]) * members.length });
       });
       ranked.sort((u, v) => v.gain - u.gain || u.c - v.c);
       const tries = Math.min(ranked.length, t.handoutTries);

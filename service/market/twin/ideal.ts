@@ -3,6 +3,7 @@
 // at most envyMax.
 import { assert } from '../../errors.ts';
 import type { Market } from './market.ts';
+import { ln } from './ln.ts';
 
 export const IDEAL_MAX_APPS = 3;
 const REFINE_LEVELS = 8; // each halves the step: 2^-8 of the coarse grid
@@ -38,7 +39,7 @@ export function idealSearch(m: Market, gridSteps: number, envyMax: number):
     for (let i = 0; i < n; i++) {
       F[i] = m.perf(i, X[i], Y[i]);
       if (F[i] < m.refF[i] * (1 - SI_TOL)) return;
-      w += p.weights[i] * Math.log(F[i] / m.refF[i]);
+      w += p.weights[i] * ln(F[i] / m.refF[i]);
     }
     if (w <= best) return;
     if (m.maxEnvy(X, Y, F) > envyMax) return;

@@ -5,6 +5,7 @@ import { bestResponse, type Bundle } from './best-response.ts';
 import { KIND_MRC, MRC_HEADER } from '../encoding.ts';
 import { ENVY_CAP, SATIATION_TAU } from './limits.ts';
 import { throughput } from './model.ts';
+import { ln } from './ln.ts';
 
 export class Market {
   readonly n: number;
@@ -204,7 +205,7 @@ export class Market {
   /** Weighted Nash welfare: sum of w_i * log(normalized performance). */
   welfare(F: Float64Array): number {
     let s = 0;
-    for (let i = 0; i < this.n; i++) s += this.p.weights[i] * Math.log(F[i] / this.refF[i]);
+    for (let i = 0; i < this.n; i++) s += this.p.weights[i] * ln(F[i] / this.refF[i]);
     return s;
   }
 }

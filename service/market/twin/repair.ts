@@ -4,6 +4,7 @@
 // that way (the candidate is then dropped).
 import { AMOUNT_STEPS, FEAS_TOL, REPAIR_ENVY, REPAIR_STEPS, SI_MARGIN } from './limits.ts';
 import type { Market } from './market.ts';
+import { ln } from './ln.ts';
 
 export function repair(m: Market, X: Float64Array, Y: Float64Array, F: Float64Array): boolean {
   const p = m.p;
@@ -47,7 +48,7 @@ export function repair(m: Market, X: Float64Array, Y: Float64Array, F: Float64Ar
         if (a <= 0) continue;
         fa = after(a);
       }
-      const cost = (p.weights[i] * Math.log(F[i] / fa)) / a; // welfare lost per unit share, per member
+      const cost = (p.weights[i] * ln(F[i] / fa)) / a; // welfare lost per unit share, per member
       if (cost < bestCost) { bestCost = cost; best = i; bestAmount = a; bestF = fa; }
     }
     if (best < 0) return false;

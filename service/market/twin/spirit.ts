@@ -19,6 +19,8 @@ import {
 import { Market } from './market.ts';
 import { Pool, type Candidate } from './pool.ts';
 import { repair } from './repair.ts';
+import { trace } from './trace.ts';
+import { ln } from './ln.ts';
 
 export interface SpiritOutput {
   x: Float64Array;
@@ -250,6 +252,8 @@ function resolve(m: Market, pool: Pool, price: number, src: number, XL: Float64A
       return (XL[j] - XH[j]) - (XL[i] - XH[i]) || a - b;
     });
   }
+  trace(10, switching.length);
+  for (const c of switching) trace(11, c);
   const pos = new Int32Array(m.classMembers.length).fill(-1);
   switching.forEach((c, k) => { pos[c] = k; });
   const inCombo = (key: number, k: number): boolean => (enumerated ? ((key >> k) & 1) !== 0 : k < key);
@@ -264,7 +268,7 @@ function resolve(m: Market, pool: Pool, price: number, src: number, XL: Float64A
       for (const i of m.classMembers[c]) {
         sx += lo ? XL[i] : XH[i];
         sy += lo ? YL[i] : YH[i];
-        w += p.weights[i] * Math.log((lo ? FL[i] : FH[i]) / m.refF[i]);
+        w += p.weights[i] * ln((lo ? FL[i] : FH[i]) / m.refF[i]);
       }
     }
     scored.push({ key: t, over: Math.max(sx - 1, sy - 1, 0), welfare: w });
@@ -285,9 +289,13 @@ function resolve(m: Market, pool: Pool, price: number, src: number, XL: Float64A
       if (!inCombo(s.key, k)) return;
       for (const i of m.classMembers[c]) { CX[i] = XL[i]; CY[i] = YL[i]; CF[i] = FL[i]; }
     });
+    trace(1, s.key);
+    trace(2, s.over);
     if (!repair(m, CX, CY, CF)) continue;
+    trace(3, m.welfare(CF));
     handOut(m, CX, CY, CF);
     const w = m.welfare(CF);
+    trace(4, w);
     pool.add(CX, CY, CF, price, w, src);
     if (w > round.bestWelfare) { round.bestWelfare = w; round.bestPrice = price; }
     round.added++;
