@@ -142,3 +142,38 @@ describe('control blocks (daemon side)', () => {
     }
   });
 });
+
+describe('telemetry from control-block windows', () => {
+  it('turns two snapshots into a TelemetryRecord with traffic, misses and samples', async () => {
+    const { telemetryFromWindow } = await import('../../native/index.ts');
+    const region = await openRegion({ memnode: node.address, sizeBytes: 8 * MiB, cacheBytes: 1 * MiB, bandwidthMbps: 10000,
+      token: 'telemetry-test-token', controlDir: tmp.dir, sampleRate: 0.5 });
+    try {
+      const h = attachControl(region.controlPath);
+      const mem = new Uint8Array(region.buffer);
+      const pages = (8 * MiB) / PAGE;
+      for (let p = 0; p < pages; p++) mem[p * PAGE] = 1;  // first pass: zero fills, write-backs
+      const before = h.read();
+      const t0 = Date.now();
+      for (let p = 0; p < pages; p++) mem[p * PAGE] += 1;  // second pass: every page is fetched back
+      await sleep(20);
+      const after = h.read();
+      const sampled = h.drainSamples().pages;
+      const rec = telemetryFromWindow({ app: 'a1', node: 'n1', before, after, beforeMs: t0, afterMs: Date.now(), throughputOpsPerSec: 123, accesses: pages * 2, sampledPages: sampled });
+      expect(rec.app).toBe('a1');
+      expect(rec.cacheMB).toBe(1);
+      expect(rec.bandwidthMbps).toBe(10000);
+      expect(rec.throughputOpsPerSec).toBe(123);
+      expect(rec.pageTrafficBytesPerSec).toBeGreaterThan(0);
+      expect(rec.missRatio).toBeGreaterThan(0);
+      expect(rec.missRatio).toBeLessThanOrEqual(1);
+      expect(rec.residentBytes).toBeLessThanOrEqual(1 * MiB);
+      expect(rec.sampleRate).toBe(0.5);
+      expect(sampled.length).toBeGreaterThan(0);
+      expect(() => telemetryFromWindow({ app: 'a', node: 'n', before, after, beforeMs: 5, afterMs: 5, throughputOpsPerSec: 1 })).toThrow(InputError);
+      h.close();
+    } finally {
+      await region.close();
+    }
+  });
+});
