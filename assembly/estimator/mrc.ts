@@ -28,6 +28,8 @@ export const NBINS: i32 = 1 << 15;
 const MIN_TABLE_BITS: i32 = 10;
 /** Times per table slot: with the table at most half full, compaction comes after >= 3/4 of the times. */
 const TIME_PER_SLOT: i32 = 2;
+/** The table grows 4x at a time: fewer copies, and freed smaller blocks waste at most 1/3 of the heap. */
+const GROW_BITS: i32 = 2;
 const SAMPLE_SPACE: f64 = 16777216.0; // 2^24 sampling values
 /** Decay rescales all weights when the growing scale passes 2^64 (far from f64 overflow). */
 const RESCALE_AT: f64 = 18446744073709551616.0;
@@ -56,7 +58,7 @@ let fenP: usize = 0; // i32 Fenwick tree over word popcounts, 1-based, nWords + 
 let nWords: i32 = 0;
 let committed: i32 = 0; // words [0, committed) are in the Fenwick tree; invariant committed == now >>> 6
 let slotP: usize = 0; // u32 table slot of the page whose last access is time t
-let stampP: usize = 0; // u32 tick of that access (for staleness; survives renumbering)
+let stampP: usize = 0; // u32 tick of that access (staleness, so decay only; survives renumbering)
 let heapHP: usize = 0; // u32 hashes, max-heap by (hash >>> 8)
 let heapKP: usize = 0; // u64 pages, parallel to heapHP
 let heapN: i32 = 0;
@@ -128,7 +130,7 @@ function allocTables(bits: i32): void {
   nWords = timeCap >> 6;
   tableP = zalloc(<usize>1 << <usize>(bits + 4));
   slotP = heap.alloc(<usize>timeCap << 2);
-  stampP = heap.alloc(<usize>timeCap << 2);
+  stampP = halfLife > 0 ? heap.alloc(<usize>timeCap << 2) : 0;
   bitsP = zalloc(<usize>nWords << 3);
   fenP = zalloc(<usize>(nWords + 1) << 2);
   heapHP = heap.alloc(<usize>1 << <usize>(bits - 1 + 2)); // half the slots: > capPages
@@ -138,7 +140,7 @@ function allocTables(bits: i32): void {
 function freeTables(): void {
   heap.free(tableP);
   heap.free(slotP);
-  heap.free(stampP);
+  if (stampP != 0) heap.free(stampP);
   heap.free(bitsP);
   heap.free(fenP);
   heap.free(heapHP);
@@ -202,7 +204,7 @@ export function mrcReset(): void {
 @inline function stampNow(i: u32): void {
   store<u32>(entryAt(i), <u32>now + 1, 8);
   store<u32>(slotP + (<usize>now << 2), i);
-  if (halfLife > 0) store<u32>(stampP + (<usize>now << 2), tick); // stamps only matter for staleness
+  if (stampP != 0) store<u32>(stampP + (<usize>now << 2), tick); // stamps only matter for staleness
   const p = bitsP + (<usize>(now >>> 6) << 3);
   store<u64>(p, load<u64>(p) | (<u64>1 << <u64>(now & 63)));
   now++;
@@ -250,12 +252,21 @@ function siftDown(i: i32): void {
 }
 
 // ---- page table ----
-/** Removes the page (present in the table) with backward-shift deletion, keeping probe chains intact. */
+/** Removes the page (present in the table). */
 function removePage(key: u64, h: u32): void {
   const mask: u32 = (1 << tableBits) - 1;
   let j = homeOf(h);
   while (load<u64>(entryAt(j)) != key || load<u32>(entryAt(j), 8) == 0) j = (j + 1) & mask; // present: ends
   clearTime(<i32>load<u32>(entryAt(j), 8) - 1);
+  removeSlot(j);
+}
+
+/**
+ * Empties table slot j with backward-shift deletion, keeping probe chains intact; a moved entry's time
+ * points at its new slot (whatever numbering its time is in, see compact()).
+ */
+function removeSlot(j: u32): void {
+  const mask: u32 = (1 << tableBits) - 1;
   live--;
   let k = j;
   for (;;) { // bounded: the table is at most half full, so an empty slot comes
@@ -315,8 +326,8 @@ function rebuild(bits: i32): void {
     while (word != 0) { // one round per live page
       const t = (wi << 6) + <i32>ctz<u64>(word);
       word &= word - 1;
-      const st = load<u32>(oStamp + (<usize>t << 2));
-      if (<f64>(tick - st) > staleTicks) continue;
+      const st = oStamp != 0 ? load<u32>(oStamp + (<usize>t << 2)) : 0;
+      if (oStamp != 0 && <f64>(tick - st) > staleTicks) continue;
       const src = oTable + (<usize>load<u32>(oSlot + (<usize>t << 2)) << 4);
       const key = load<u64>(src);
       const h = load<u32>(src, 12);
@@ -327,14 +338,14 @@ function rebuild(bits: i32): void {
       store<u32>(e, <u32>k + 1, 8);
       store<u32>(e, h, 12);
       store<u32>(slotP + (<usize>k << 2), j);
-      store<u32>(stampP + (<usize>k << 2), st);
+      if (stampP != 0) store<u32>(stampP + (<usize>k << 2), st);
       const bp = bitsP + (<usize>(k >>> 6) << 3);
       store<u64>(bp, load<u64>(bp) | (<u64>1 << <u64>(k & 63)));
       heapSet(k, h, key);
       k++;
     }
   }
-  heap.free(oTable); heap.free(oSlot); heap.free(oStamp); heap.free(oBits); heap.free(oFen); heap.free(oHeapH); heap.free(oHeapK);
+  heap.free(oTable); heap.free(oSlot); if (oStamp != 0) heap.free(oStamp); heap.free(oBits); heap.free(oFen); heap.free(oHeapH); heap.free(oHeapK);
   live = k; now = k; heapN = k;
   committed = k >>> 6;
   buildFenwick();
@@ -342,20 +353,27 @@ function rebuild(bits: i32): void {
 }
 
 /**
- * Renumbers the live pages' times 0..live-1 in place (same table, same heap): the common case, when times
- * run out without decay. O(times / 64 + live).
+ * Renumbers the live pages' times 0..live-1 in place (same table), dropping pages untouched for
+ * STALE_HALF_LIVES half-lives when decay is on: O(times / 64 + live), no allocation, so memory stays flat.
+ * Times already renumbered (k) and times not yet read (t > k) never collide in the slot array.
  */
 function compact(): void {
+  const staleTicks: f64 = stampP != 0 ? STALE_HALF_LIVES * halfLife * rate : 4294967296.0;
   let k: i32 = 0;
+  let dropped = false;
   const words = (now + 63) >>> 6;
   for (let wi = 0; wi < words; wi++) {
     let word = load<u64>(bitsP + (<usize>wi << 3));
-    while (word != 0) { // one round per live page; k <= t, so the in-place moves never overwrite unread times
+    while (word != 0) { // one round per live page
       const t = (wi << 6) + <i32>ctz<u64>(word);
       word &= word - 1;
       const slot = load<u32>(slotP + (<usize>t << 2));
+      if (stampP != 0) {
+        const st = load<u32>(stampP + (<usize>t << 2));
+        if (<f64>(tick - st) > staleTicks) { removeSlot(slot); dropped = true; continue; }
+        store<u32>(stampP + (<usize>k << 2), st);
+      }
       store<u32>(slotP + (<usize>k << 2), slot);
-      store<u32>(stampP + (<usize>k << 2), load<u32>(stampP + (<usize>t << 2)));
       store<u32>(entryAt(slot), <u32>k + 1, 8);
       k++;
     }
@@ -366,6 +384,18 @@ function compact(): void {
   now = k;
   committed = k >>> 6;
   buildFenwick();
+  if (dropped) rebuildHeap();
+}
+
+/** The heap of all pages in the table, from scratch (after pages left other than through it). */
+function rebuildHeap(): void {
+  heapN = 0;
+  const slots: u32 = 1 << tableBits;
+  for (let j: u32 = 0; j < slots; j++) {
+    const e = entryAt(j);
+    if (load<u32>(e, 8) != 0) { heapSet(heapN, load<u32>(e, 12), load<u64>(e)); heapN++; }
+  }
+  for (let i = (heapN >> 1) - 1; i >= 0; i--) siftDown(i);
 }
 
 /** Linear-time Fenwick build over the committed words. */
@@ -407,10 +437,7 @@ function touch(key: u64, h: u32): void {
   if ((h >>> SAMPLE_SHIFT) >= threshold) return;
   sampledAccesses += 1.0;
   tick++;
-  if (now == timeCap) {
-    if (halfLife > 0) rebuild(tableBits); // drops stale pages too
-    else compact();
-  }
+  if (now == timeCap) compact();
   const w = wScale * invRate; // one sampled access stands for 1 / rate accesses
   sampledW += w;
   const mask: u32 = (1 << tableBits) - 1;
@@ -430,7 +457,7 @@ function touch(key: u64, h: u32): void {
   }
   // a page not in the sample set: a cold miss (weight stays out of the histogram)
   if (live + 1 > (1 << (tableBits - 1)) && tableBits < maxTableBits) {
-    rebuild(tableBits + 1);
+    rebuild(tableBits + GROW_BITS < maxTableBits ? tableBits + GROW_BITS : maxTableBits);
     i = homeOf(h);
     const m2: u32 = (1 << tableBits) - 1;
     while (load<u32>(entryAt(i), 8) != 0) i = (i + 1) & m2;

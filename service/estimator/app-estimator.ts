@@ -14,6 +14,7 @@ import { measuredMrc } from './measured-mrc.ts';
 import { MrcBuilder, type MrcBuilderOptions } from './mrc.ts';
 import { throughputOf, type MrcModel } from './model.ts';
 import { checkMrc, checkNumber, describe, optNumber } from './validate.ts';
+import { secFromMs } from '../units.ts';
 
 export interface AppEstimatorOptions {
   /** fit options (EWMA half-life, prior, engine) */
@@ -109,6 +110,7 @@ export class AppEstimator {
   ingest(record: TelemetryRecord): void {
     this.check(record);
     const r = record;
+    const periodMs = this.lastTimeMs === null ? 0 : r.timeMs - this.lastTimeMs;
     this.lastTimeMs = r.timeMs;
     this.held.push({
       epoch: this.epoch,
@@ -119,7 +121,11 @@ export class AppEstimator {
     });
     if (this.held.length > this.opts.maxSamples) this.held.splice(0, this.held.length - this.opts.maxSamples);
     if (r.mrc) this.telemetryCurve = r.mrc.map(([c, m]) => [c, m]);
-    if (r.sampledPages && r.sampledPages.length > 0) this.feedPages(r.sampledPages, r.sampleRate ?? 1);
+    if (r.sampledPages && r.sampledPages.length > 0) {
+      // the accesses the sample stands for: throughput over the period since the previous record, when known
+      const counted = r.throughputOpsPerSec * secFromMs(periodMs);
+      this.feedPages(r.sampledPages, r.sampleRate ?? 1, counted >= r.sampledPages.length && (r.sampleRate ?? 1) < 1 ? counted : undefined);
+    }
   }
 
   private check(r: TelemetryRecord): void {
@@ -142,14 +148,14 @@ export class AppEstimator {
     }
   }
 
-  private feedPages(pages: number[], rate: number): void {
+  private feedPages(pages: number[], rate: number, accesses: number | undefined): void {
     if (!this.builder || this.builderRate !== rate) { // a new rate means a new sample: start over
       this.builder?.dispose();
       this.builder = new MrcBuilder({ ...this.opts.mrc, presampledRate: rate });
       this.builderRate = rate;
       this.epochPages = [];
     }
-    this.builder.addPages(pages);
+    this.builder.addPages(pages, { accesses });
     let mine = this.epochPages.find((e) => e.epoch === this.epoch);
     if (!mine) {
       mine = { epoch: this.epoch, rate, pages: [] };

@@ -9,6 +9,7 @@ import { INPUT_CHUNK_PAGES } from './limits.ts';
 export const NBINS = 1 << 15;
 const MIN_TABLE_BITS = 10;
 const TIME_PER_SLOT = 2;
+const GROW_BITS = 2;
 const RESCALE_AT = 18446744073709551616;
 const STALE_HALF_LIVES = 8;
 const HLL_BITS = 18;
@@ -199,6 +200,12 @@ export class MrcTwin {
     let j = this.home(h);
     while (t[4 * j + 2] === 0 || t[4 * j] !== lo || t[4 * j + 1] !== hi) j = (j + 1) & mask;
     this.clearTime(t[4 * j + 2] - 1);
+    this.removeSlot(j);
+  }
+
+  private removeSlot(j: number): void {
+    const t = this.table;
+    const mask = this.slots - 1;
     this.live--;
     let k = j;
     for (;;) {
@@ -283,7 +290,10 @@ export class MrcTwin {
   }
 
   private compact(): void {
+    const stamps = this.halfLife > 0;
+    const staleTicks = stamps ? STALE_HALF_LIVES * this.halfLife * this.rate : 4294967296;
     let k = 0;
+    let dropped = false;
     const words = (this.now + 31) >>> 5;
     for (let wi = 0; wi < words; wi++) {
       let word = this.bits[wi];
@@ -291,8 +301,12 @@ export class MrcTwin {
         const t = wi * 32 + (31 - Math.clz32(word & -word));
         word &= word - 1;
         const slot = this.slot[t];
+        if (stamps) {
+          const st = this.stamp[t];
+          if (((this.tick - st) >>> 0) > staleTicks) { this.removeSlot(slot); dropped = true; continue; }
+          this.stamp[k] = st;
+        }
         this.slot[k] = slot;
-        this.stamp[k] = this.stamp[t];
         this.table[4 * slot + 2] = k + 1;
         k++;
       }
@@ -303,6 +317,18 @@ export class MrcTwin {
     this.now = k;
     this.committed = k >>> 5;
     this.buildFenwick();
+    if (dropped) this.rebuildHeap();
+  }
+
+  private rebuildHeap(): void {
+    this.heapN = 0;
+    for (let j = 0; j < this.slots; j++) {
+      if (this.table[4 * j + 2] !== 0) {
+        this.heapSet(this.heapN, this.table[4 * j + 3], this.table[4 * j], this.table[4 * j + 1]);
+        this.heapN++;
+      }
+    }
+    for (let i = (this.heapN >> 1) - 1; i >= 0; i--) this.siftDown(i);
   }
 
   private buildFenwick(): void {
@@ -332,10 +358,7 @@ export class MrcTwin {
     if (h >>> SAMPLE_SHIFT >= this.threshold) return;
     this.sampledAccesses += 1;
     this.tick = (this.tick + 1) >>> 0;
-    if (this.now === this.timeCap) {
-      if (this.halfLife > 0) this.rebuild(this.tableBits);
-      else this.compact();
-    }
+    if (this.now === this.timeCap) this.compact();
     const w = this.wScale * this.invRate;
     this.sampledW += w;
     let t = this.table;
@@ -354,7 +377,7 @@ export class MrcTwin {
       i = (i + 1) & mask;
     }
     if (this.live + 1 > this.slots >>> 1 && this.tableBits < this.maxTableBits) {
-      this.rebuild(this.tableBits + 1);
+      this.rebuild(Math.min(this.tableBits + GROW_BITS, this.maxTableBits));
       t = this.table;
       mask = this.slots - 1;
       i = this.home(h);

@@ -218,6 +218,7 @@ export interface TraceCurve {
   sampledAccesses: number;
   /** the final sampling rate (lower than asked if the sampled pages outgrew maxSamplePages) */
   sampleRate: number;
+  pageBytes: number;
 }
 
 /** The curve of a whole trace given in chunks (e.g. read from a file). Exact up to 2^22 distinct pages by default. */
@@ -226,7 +227,7 @@ export function mrcOfChunks(chunks: Iterable<BigUint64Array | ArrayLike<number>>
   try {
     for (const c of chunks) b.addPages(c);
     if (b.accesses === 0) throw new InputError('pages', 'the trace is empty (no accesses)');
-    return { points: b.curve(opts), accesses: b.accesses, sampledAccesses: b.sampledAccesses, sampleRate: b.sampleRate };
+    return { points: b.curve(opts), accesses: b.accesses, sampledAccesses: b.sampledAccesses, sampleRate: b.sampleRate, pageBytes: b.pageBytes };
   } finally {
     b.dispose();
   }

@@ -106,9 +106,9 @@ describe('AppEstimator data sufficiency and curve sources', () => {
     const model: MrcModel = { ...KV_MODEL, mrc: [[0, 1], [300, 1], [400, 0.01], [4096, 0.01]] };
     const trace = Array.from(generateTrace({ kind: 'loop', pages: 90_000 }, 3_000_000, 3), Number); // ~352 MiB loop
     const recs = syntheticTelemetry(model, randomAllocations(30, RANGE, 3), { seed: 3, app: 'a' });
-    recs.forEach((r, i) => {
+    recs.forEach((r, i) => { // 100k accesses per 1 s record: the estimator counts them from the throughput
       const pages = trace.slice(i * 100_000, (i + 1) * 100_000).filter((p) => isSampledPage(p, 0.02));
-      est.ingest({ ...r, sampledPages: pages, sampleRate: 0.02 } as TelemetryRecord);
+      est.ingest({ ...r, throughputOpsPerSec: 100_000, sampledPages: pages, sampleRate: 0.02 } as TelemetryRecord);
     });
     est.endEpoch();
     const c = est.current();
