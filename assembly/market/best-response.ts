@@ -235,6 +235,7 @@ function cheapest(off: i32, p: f64, b: f64, xmin: f64, xHi: f64, ymin: f64, ymax
           if (c <= budget && (c < cost - 1e-15 || (c <= cost + 1e-15 && u < cx))) { cost = c; cx = u; cy = y; }
         }
       }
+      if (mu <= mYmin) break;
       let v = xHi;
       let mv: f64;
       if (k < n && ldf(MD, xs + k) < xHi) { v = ldf(MD, xs + k); mv = ldf(MD, ms + k); } else mv = missAt(xs, ms, n, k, xHi);

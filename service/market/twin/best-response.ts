@@ -276,6 +276,8 @@ function cheapest(md: Float64Array, off: number, p: number, b: number, xmin: num
           if (c <= budget && (c < cost - 1e-15 || (c <= cost + 1e-15 && u < cx))) { cost = c; cx = u; cy = y; }
         }
       }
+      // from here on the minimum bandwidth carries the target, and more cache only costs more
+      if (mu <= mYmin) break;
       let v = xHi;
       let mv: number;
       if (k < n && md[xs + k] < xHi) { v = md[xs + k]; mv = md[ms + k]; } else mv = missAt(md, xs, ms, n, k, xHi);
