@@ -79,4 +79,17 @@ describe('spirit solve (CLI)', () => {
     expect(j.results).toHaveLength(5);
     expect(j.skipped[0].policy).toBe('ideal');
   });
+
+  it('generate prints a valid seeded scenario (same seed, same scenario) and rejects bad options', () => {
+    const a = run('generate', '--apps', '12', '--seed', '5', '--limits', '0.3', '--weighted', '0.3');
+    expect(a.status, a.stderr).toBe(0);
+    const s = JSON.parse(a.stdout);
+    expect(s.apps).toHaveLength(12);
+    expect(run('generate', '--apps', '12', '--seed', '5', '--limits', '0.3', '--weighted', '0.3').stdout).toBe(a.stdout);
+    expect(run('generate', '--apps', '12', '--seed', '6').stdout).not.toBe(a.stdout);
+    const bad = run('generate', '--apps', '-3');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--apps: must be an integer/);
+    expect(run('generate', '--apps', '3', '--mix', 'stream,nope').stderr).toMatch(/unknown archetype 'nope'/);
+  });
 });
