@@ -91,6 +91,7 @@ describe('spirit policy promises', () => {
       }), { numRuns: RANDOM_SCENARIOS, seed: 20251124 });
     expect(runs).toBe(RANDOM_SCENARIOS);
     expect(identicalChecked).toBeGreaterThan(RANDOM_SCENARIOS / 2);
+    console.info(`spirit envy above 0.01 on ${envious} of ${runs} random scenarios`);
     expect(envious / runs).toBeLessThanOrEqual(0.01);
   }, 600_000);
 });
