@@ -34,6 +34,7 @@ class Conn {
   bool readPaused() const { return out_.size() - outHead_ > limits::kOutbufBytesMax; }
   int fd() const { return fd_; }
   uint64_t lastActiveMs() const { return lastActiveMs_; }
+  uint32_t epollMask = 0;  // interest registered with epoll (owned by the server thread)
 
  private:
   bool process();                    // consume buffered input frame by frame

@@ -53,9 +53,13 @@ ServerStats Server::stats() {
 
 // Epoll interest follows the connection: stop reading while its replies back up, ask for writability
 // only while replies are queued.
+// (only when the interest changes: a syscall per request would be pure overhead on the hot path)
 static void rearm(int ep, Conn& c) {
+  uint32_t want = (c.readPaused() ? 0u : uint32_t(EPOLLIN)) | (c.wantsWrite() ? uint32_t(EPOLLOUT) : 0u) | EPOLLRDHUP;
+  if (want == c.epollMask) return;
+  c.epollMask = want;
   epoll_event ev{};
-  ev.events = (c.readPaused() ? 0u : uint32_t(EPOLLIN)) | (c.wantsWrite() ? uint32_t(EPOLLOUT) : 0u) | EPOLLRDHUP;
+  ev.events = want;
   ev.data.fd = c.fd();
   epoll_ctl(ep, EPOLL_CTL_MOD, c.fd(), &ev);
 }
@@ -91,6 +95,7 @@ void Server::run(int index) {
         cev.events = EPOLLIN | EPOLLRDHUP;
         cev.data.fd = cfd;
         epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &cev);
+        c->epollMask = cev.events;
         conns[cfd] = std::move(c);
         continue;
       }

@@ -45,11 +45,15 @@ void Region::loop() {
       if (!failed_.load()) {
         retryDeferred(now);
         issueTraffic(now);
-        backgroundEvict();
-        stepFlush();
-        sampleTick(now);
-        flushShadowFrees();
-        issueTraffic(now);
+        // housekeeping waits while a fault waits on a fetch: its reply must not queue behind a batch of
+        // evictions (unless the cache is over its limit, after a shrink)
+        if (waitStartNs_.empty() || pt_.used() + incoming_ > cachePages_) {
+          backgroundEvict();
+          stepFlush();
+          sampleTick(now);
+          flushShadowFrees();
+          issueTraffic(now);
+        }
         checkTimeouts(now);
       }
     }
