@@ -64,8 +64,9 @@ class Replica {
   bool connected() const { return fd_ >= 0; }
   int fd() const { return fd_; }
   size_t outstanding() const { return q_.size(); }
-  // Send time of the oldest request awaiting a reply, 0 if none.
-  uint64_t oldestSentNs() const { return q_.empty() || sendIdx_ == 0 ? 0 : q_.front().sentNs; }
+  // Queue time of the oldest request awaiting a reply (sent or not: a peer that stops reading must time
+  // out too), 0 if none.
+  uint64_t oldestSentNs() const { return q_.empty() ? 0 : q_.front().sentNs; }
   const std::string& address() const { return address_; }
   uint64_t regionId() const { return regionId_; }
 

@@ -120,6 +120,29 @@ describe('errors and failures', () => {
     await region.close();
   });
 
+  it('fails a region whose memory node freezes (SIGSTOP) instead of waiting forever', async () => {
+    const frozen = await startMemNodeProc(['--capacity-mb', '32']);
+    const region = await openRegion({ ...base(), memnode: frozen.address, timeoutMs: 300, connectTimeoutMs: 200, retries: 1 });
+    try {
+      const mem = new Uint32Array(region.buffer);
+      const pages = (4 * MiB) / PAGE;
+      for (let p = 0; p < pages; p++) mem[p * 1024] = p + 1;
+      frozen.proc.kill('SIGSTOP');
+      const t0 = Date.now();
+      let sum = 0;
+      for (let p = 0; p < pages; p++) sum += mem[p * 1024];
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(sum).toBeGreaterThanOrEqual(0);
+      expect(await waitFor(() => region.failure !== null, 3000)).toBe(true);
+      expect(region.failure!.reason).toBe('unreachable');
+      expect(region.stats().requestTimeouts).toBeGreaterThanOrEqual(1);
+    } finally {
+      await region.close();
+      frozen.proc.kill('SIGCONT');
+      await frozen.kill();
+    }
+  });
+
   it('reports region_lost when the memory node comes back without the region', async () => {
     const first = await startMemNodeProc(['--capacity-mb', '32']);
     // enough retries (about 7 s of backoff) to outlast the restart below
