@@ -2,7 +2,7 @@
 // name the field; an unreachable memory node, a rejected token and a full memory node are FarMemoryErrors;
 // a memory node lost mid-run fails the region after bounded retries (faults complete, the 'failed' event
 // says why); a closed region's buffer is detached.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FarMemoryError, openRegion, type RegionOptions } from '../../native/index.ts';
@@ -76,6 +76,8 @@ describe('errors and failures', () => {
     expect((err as FarMemoryError).reason).toBe('unreachable');
     expect((err as Error).message).toMatch(/127\.0\.0\.1/);
     expect(Date.now() - t0).toBeLessThan(5000);
+    // a failed open leaves nothing behind: no control block in the directory
+    expect(readdirSync(tmp.dir).filter((f) => f.endsWith('.ctl'))).toEqual([]);
   });
 
   it('reports a rejected token and a full memory node by reason', async () => {
