@@ -30,6 +30,8 @@ const MIN_TABLE_BITS: i32 = 10;
 const TIME_PER_SLOT: i32 = 2;
 /** The table grows 4x at a time: fewer copies, and freed smaller blocks waste at most 1/3 of the heap. */
 const GROW_BITS: i32 = 2;
+/** Times per Fenwick block: 512 = 8 words = one cache line, counted with hardware popcount. */
+const BLOCK_SHIFT: i32 = 9;
 const SAMPLE_SPACE: f64 = 16777216.0; // 2^24 sampling values
 /** Decay rescales all weights when the growing scale passes 2^64 (far from f64 overflow). */
 const RESCALE_AT: f64 = 18446744073709551616.0;
@@ -40,8 +42,8 @@ const HLL_BITS: u32 = 18;
 const HLL_M: i32 = 1 << 18;
 /** Below this many sampled pages kappa is too noisy to correct anything. */
 const KAPPA_MIN_PAGES: i32 = 32;
-/** How many kept accesses ahead the table slot is loaded: enough misses in flight, few wasted loads. */
-const PREFETCH_AHEAD: i32 = 16;
+/** Kept accesses whose table slots are loaded together, one group ahead: that many misses in flight. */
+const PREFETCH_GROUP: i32 = 16;
 /** Accesses filtered, then applied, at a time: input and kept list (16 KiB each) stay in L1. */
 const BLOCK: i32 = 2048;
 
@@ -54,9 +56,10 @@ let capPages: i32 = 0;
 let timeCap: i32 = 0; // TIME_PER_SLOT x table slots: compaction every >= 3/4 timeCap sampled accesses
 let now: i32 = 0;
 let bitsP: usize = 0; // u64 words, timeCap / 64 of them
-let fenP: usize = 0; // i32 Fenwick tree over word popcounts, 1-based, nWords + 1 entries
+let fenP: usize = 0; // i32 Fenwick tree over block popcounts, 1-based, nBlocks + 1 entries
 let nWords: i32 = 0;
-let committed: i32 = 0; // words [0, committed) are in the Fenwick tree; invariant committed == now >>> 6
+let nBlocks: i32 = 0; // blocks of BLOCK_WORDS words (one cache line): the Fenwick tree stays in L1
+let committed: i32 = 0; // blocks [0, committed) are in the Fenwick tree; invariant committed == now >>> BLOCK_SHIFT
 let slotP: usize = 0; // u32 table slot of the page whose last access is time t
 let stampP: usize = 0; // u32 tick of that access (staleness, so decay only; survives renumbering)
 let heapHP: usize = 0; // u32 hashes, max-heap by (hash >>> 8)
@@ -128,11 +131,12 @@ function allocTables(bits: i32): void {
   tableBits = bits;
   timeCap = TIME_PER_SLOT << bits;
   nWords = timeCap >> 6;
+  nBlocks = timeCap >> BLOCK_SHIFT;
   tableP = zalloc(<usize>1 << <usize>(bits + 4));
   slotP = heap.alloc(<usize>timeCap << 2);
   stampP = halfLife > 0 ? heap.alloc(<usize>timeCap << 2) : 0;
   bitsP = zalloc(<usize>nWords << 3);
-  fenP = zalloc(<usize>(nWords + 1) << 2);
+  fenP = zalloc(<usize>(nBlocks + 1) << 2);
   heapHP = heap.alloc(<usize>1 << <usize>(bits - 1 + 2)); // half the slots: > capPages
   heapKP = heap.alloc(<usize>1 << <usize>(bits - 1 + 3));
 }
@@ -151,7 +155,7 @@ function freeTables(): void {
 export function mrcReset(): void {
   memory.fill(tableP, 0, <usize>1 << <usize>(tableBits + 4));
   memory.fill(bitsP, 0, <usize>nWords << 3);
-  memory.fill(fenP, 0, <usize>(nWords + 1) << 2);
+  memory.fill(fenP, 0, <usize>(nBlocks + 1) << 2);
   memory.fill(histP, 0, <usize>NBINS << 3);
   live = 0; now = 0; committed = 0; heapN = 0; tick = 0;
   binWidth = 1.0;
@@ -166,11 +170,11 @@ export function mrcReset(): void {
   hllSeeded = <f64>threshold < SAMPLE_SPACE;
 }
 
-// ---- Fenwick tree over word popcounts ----
+// ---- Fenwick tree over block popcounts; inside a block, hardware popcount ----
 // @ts-ignore: decorator
-@inline function fenAdd(word: i32, delta: i32): void {
-  let j = word + 1;
-  while (j <= nWords) {
+@inline function fenAdd(block: i32, delta: i32): void {
+  let j = block + 1;
+  while (j <= nBlocks) {
     const p = fenP + (<usize>j << 2);
     store<i32>(p, load<i32>(p) + delta);
     j += j & -j;
@@ -180,23 +184,32 @@ export function mrcReset(): void {
 /** Live times <= t. */
 // @ts-ignore: decorator
 @inline function prefixIncl(t: i32): i32 {
-  const wi = t >>> 6;
+  const block = t >>> BLOCK_SHIFT;
   let s: i32 = 0;
-  let j = wi;
+  let j = block;
   while (j > 0) {
     s += load<i32>(fenP + (<usize>j << 2));
     j &= j - 1;
   }
+  const wi = t >>> 6;
+  for (let w = block << (BLOCK_SHIFT - 6); w < wi; w++) s += <i32>popcnt<u64>(load<u64>(bitsP + (<usize>w << 3)));
   const word = load<u64>(bitsP + (<usize>wi << 3));
   return s + <i32>popcnt<u64>(word & (<u64>-1 >>> <u64>(63 - (t & 63))));
 }
 
 // @ts-ignore: decorator
 @inline function clearTime(t: i32): void {
-  const wi = t >>> 6;
-  const p = bitsP + (<usize>wi << 3);
+  const p = bitsP + (<usize>(t >>> 6) << 3);
   store<u64>(p, load<u64>(p) & ~(<u64>1 << <u64>(t & 63)));
-  if (wi < committed) fenAdd(wi, -1);
+  if ((t >>> BLOCK_SHIFT) < committed) fenAdd(t >>> BLOCK_SHIFT, -1);
+}
+
+/** Live times in block b. */
+function blockCount(b: i32): i32 {
+  let s: i32 = 0;
+  const w0 = b << (BLOCK_SHIFT - 6);
+  for (let w = w0; w < w0 + (1 << (BLOCK_SHIFT - 6)); w++) s += <i32>popcnt<u64>(load<u64>(bitsP + (<usize>w << 3)));
+  return s;
 }
 
 /** Gives the page in slot i the time `now`. */
@@ -208,8 +221,8 @@ export function mrcReset(): void {
   const p = bitsP + (<usize>(now >>> 6) << 3);
   store<u64>(p, load<u64>(p) | (<u64>1 << <u64>(now & 63)));
   now++;
-  if ((now & 63) == 0) {
-    fenAdd(committed, <i32>popcnt<u64>(load<u64>(bitsP + (<usize>committed << 3))));
+  if ((now & ((1 << BLOCK_SHIFT) - 1)) == 0) {
+    fenAdd(committed, blockCount(committed));
     committed++;
   }
 }
@@ -347,7 +360,7 @@ function rebuild(bits: i32): void {
   }
   heap.free(oTable); heap.free(oSlot); if (oStamp != 0) heap.free(oStamp); heap.free(oBits); heap.free(oFen); heap.free(oHeapH); heap.free(oHeapK);
   live = k; now = k; heapN = k;
-  committed = k >>> 6;
+  committed = k >>> BLOCK_SHIFT;
   buildFenwick();
   for (let i = (heapN >> 1) - 1; i >= 0; i--) siftDown(i);
 }
@@ -382,7 +395,7 @@ function compact(): void {
   memory.fill(bitsP, 0xff, <usize>(k >>> 6) << 3);
   if ((k & 63) != 0) store<u64>(bitsP + (<usize>(k >>> 6) << 3), (<u64>1 << <u64>(k & 63)) - 1);
   now = k;
-  committed = k >>> 6;
+  committed = k >>> BLOCK_SHIFT;
   buildFenwick();
   if (dropped) rebuildHeap();
 }
@@ -398,14 +411,14 @@ function rebuildHeap(): void {
   for (let i = (heapN >> 1) - 1; i >= 0; i--) siftDown(i);
 }
 
-/** Linear-time Fenwick build over the committed words. */
+/** Linear-time Fenwick build over the committed blocks. */
 function buildFenwick(): void {
-  memory.fill(fenP, 0, <usize>(nWords + 1) << 2);
-  for (let j = 1; j <= nWords; j++) {
+  memory.fill(fenP, 0, <usize>(nBlocks + 1) << 2);
+  for (let j = 1; j <= nBlocks; j++) {
     const p = fenP + (<usize>j << 2);
-    if (j - 1 < committed) store<i32>(p, load<i32>(p) + <i32>popcnt<u64>(load<u64>(bitsP + (<usize>(j - 1) << 3))));
+    if (j - 1 < committed) store<i32>(p, load<i32>(p) + blockCount(j - 1));
     const parent = j + (j & -j);
-    if (parent <= nWords) store<i32>(fenP + (<usize>parent << 2), load<i32>(fenP + (<usize>parent << 2)) + load<i32>(p));
+    if (parent <= nBlocks) store<i32>(fenP + (<usize>parent << 2), load<i32>(fenP + (<usize>parent << 2)) + load<i32>(p));
   }
 }
 
@@ -509,7 +522,7 @@ function hllRotate(represented: f64): void {
  * Processes n pages from the input buffer (n <= inputCap), which stand for `represented` accesses (n, or
  * n / rate for presampled input, or what the sender counted) in two passes: the sampling filter (SIMD, four
  * hashes at a time, feeding the HyperLogLog sketch) collects the kept accesses; then each kept access is
- * applied while the table slot of the one PREFETCH_AHEAD later is loaded, so that cache misses overlap
+ * applied while the table slots of the next PREFETCH_GROUP are loaded, so that cache misses overlap
  * (WASM has no prefetch instruction; a load whose value is kept does the same).
  */
 export function mrcAdd(n: i32, represented: f64): void {
@@ -519,17 +532,31 @@ export function mrcAdd(n: i32, represented: f64): void {
     const to = from + BLOCK < n ? from + BLOCK : n;
     const sketched = hllOn && hllSeeded;
     const kept = filter(from, to, sketched);
-    for (let j = 0; j < kept; j++) {
-      const ahead = j + PREFETCH_AHEAD;
-      if (ahead < kept) prefetchSink += load<u32>(entryAt(homeOf(load<u32>(keptP + (<usize>ahead << 3), 4))), 8);
-      const i = load<u32>(keptP + (<usize>j << 3));
-      const h = load<u32>(keptP + (<usize>j << 3), 4);
-      touch(load<u64>(inputP + (<usize>i << 3)), h);
-      if (hllSeeded && !sketched) hllAdd(h); // seeded within this block (at rate 1 every access was kept)
+    prefetchGroup(0, kept);
+    for (let g = 0; g < kept; g += PREFETCH_GROUP) {
+      prefetchGroup(g + PREFETCH_GROUP, kept); // the next group's slots load while this group is applied
+      const end = g + PREFETCH_GROUP < kept ? g + PREFETCH_GROUP : kept;
+      for (let j = g; j < end; j++) {
+        const i = load<u32>(keptP + (<usize>j << 3));
+        const h = load<u32>(keptP + (<usize>j << 3), 4);
+        touch(load<u64>(inputP + (<usize>i << 3)), h);
+        if (hllSeeded && !sketched) hllAdd(h); // seeded within this block (at rate 1 every access was kept)
+      }
     }
   }
   applyDecay(represented);
   hllRotate(represented);
+}
+
+/**
+ * Loads the table slots of kept accesses [from, from + PREFETCH_GROUP) back to back, so that their cache
+ * misses are in flight together (a load whose value is kept stands in for a prefetch instruction).
+ */
+function prefetchGroup(from: i32, kept: i32): void {
+  const end = from + PREFETCH_GROUP < kept ? from + PREFETCH_GROUP : kept;
+  let sink: u32 = 0;
+  for (let a = from; a < end; a++) sink += load<u32>(entryAt(homeOf(load<u32>(keptP + (<usize>a << 3), 4))), 8);
+  prefetchSink += sink;
 }
 
 /** Writes (index, hash) of the accesses that pass the sampling filter to keptP; returns how many. */
