@@ -165,9 +165,9 @@ export class RedisBus implements Bus {
 
   async appendTelemetry(node: string, records: string[]): Promise<void> {
     const key = keys.telemetry(node);
+    // one script call per batch: client-side cost per command dominates otherwise (redis/append-telemetry-1.lua)
     for (let i = 0; i < records.length; i += TELEMETRY_APPEND_BATCH) {
-      const batch = records.slice(i, i + TELEMETRY_APPEND_BATCH);
-      await this.exec(this.cmd.pipeline(batch.map((r) => ['xadd', key, 'MAXLEN', '~', String(TELEMETRY_STREAM_MAXLEN), '*', 'r', r])));
+      await this.cmd.appendTelemetry(key, TELEMETRY_STREAM_MAXLEN, ...records.slice(i, i + TELEMETRY_APPEND_BATCH));
     }
   }
 

@@ -33,9 +33,10 @@ export interface ScriptCommands {
   releaseLease(lease: string, holder: string): Promise<number>;
   heartbeat(replicas: string, replica: string, expiresMs: number, nowMs: number, maxReplicas: number): Promise<string[] | number>;
   deadLetter(stream: string, dead: string, group: string, id: string, data: string, reason: string, maxlen: number): Promise<string>;
+  appendTelemetry(stream: string, maxlen: number, ...records: string[]): Promise<number>;
 }
 
-const REQUIRED: (keyof ScriptCommands)[] = ['publishAllocation', 'renewLease', 'releaseLease', 'heartbeat', 'deadLetter'];
+const REQUIRED: (keyof ScriptCommands)[] = ['publishAllocation', 'renewLease', 'releaseLease', 'heartbeat', 'deadLetter', 'appendTelemetry'];
 
 export function defineScripts(redis: Redis, scripts = readScripts()): Redis & ScriptCommands {
   for (const s of scripts) redis.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: s.lua });

@@ -21,6 +21,8 @@ export const DEFAULT_TRUST_REGION_SHARE = 0.15;
 export const DEFAULT_HYSTERESIS_SHARE = 0.01;
 /** Records ingested per node per poll; a node with more waits for the next poll (others are not starved). */
 export const INGEST_BATCH = 1000;
+/** Nodes read at once by the ingest loop: overlaps round trips; bounds records in memory to 16 x INGEST_BATCH. */
+export const INGEST_PARALLEL_NODES = 16;
 /** Pause of the ingest loop when no node had new records (bounds idle load on Redis). */
 export const INGEST_IDLE_MIN_MS = 5;
 export const INGEST_IDLE_MAX_MS = 200;

@@ -13,7 +13,7 @@ import { ingestNode } from './ingest.ts';
 import { LeaseKeeper } from './leases.ts';
 import {
   DEFAULT_HYSTERESIS_SHARE, DEFAULT_INTERVAL_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_SILENT_AFTER_ROUNDS, DEFAULT_TRUST_REGION_SHARE,
-  INGEST_BATCH, INGEST_IDLE_MAX_MS, INGEST_IDLE_MIN_MS, LEASE_TICK_MAX_MS, LEASE_TICKS_PER_TTL, MAX_ERROR_TEXT, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
+  INGEST_BATCH, INGEST_IDLE_MAX_MS, INGEST_PARALLEL_NODES, INGEST_IDLE_MIN_MS, LEASE_TICK_MAX_MS, LEASE_TICKS_PER_TTL, MAX_ERROR_TEXT, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
   RECLAIM_IDLE_MS,
 } from './limits.ts';
 import { Metrics } from './metrics.ts';
@@ -247,7 +247,12 @@ export class SpiritService {
     while (this.running) {
       let took = 0;
       try {
-        for (const node of this.leases.held) took += await ingestNode(deps, node, (n, r) => this.appsOf(n, r));
+        // several nodes at once: their Redis round trips overlap (the CPU work interleaves on this thread)
+        const held = [...this.leases.held];
+        for (let i = 0; i < held.length; i += INGEST_PARALLEL_NODES) {
+          const counts = await Promise.all(held.slice(i, i + INGEST_PARALLEL_NODES).map((node) => ingestNode(deps, node, (n, r) => this.appsOf(n, r))));
+          took += counts.reduce((a, b) => a + b, 0);
+        }
         idleMs = took > 0 ? INGEST_IDLE_MIN_MS : Math.min(INGEST_IDLE_MAX_MS, idleMs * 2);
       } catch (err) {
         this.metrics.errors.inc({ kind: 'bus' });

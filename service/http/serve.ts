@@ -57,7 +57,8 @@ export async function startServe(o: ServeOptions, log: Logger): Promise<{ servic
   await service.start();
   const app = createHttpApp({ service, token: o.token, wasmLoaded, solveCache: o.solveCache });
   const server = await listen(app, o.port, o.host);
-  log.info({ url: server.url, dashboard: `${server.url}/`, openapi: `${server.url}/openapi.json`, bus: bus.kind, auth: Boolean(o.token) }, 'listening');
+  // the address is announced whatever the log level (scripts and tests read it)
+  log.child({}, { level: 'info' }).info({ url: server.url, dashboard: `${server.url}/`, openapi: `${server.url}/openapi.json`, bus: bus.kind, auth: Boolean(o.token) }, 'listening');
   return {
     service, server,
     async stop() {

@@ -319,3 +319,42 @@ describe('SolveCache', () => {
     expect(c.size).toBe(2);
   });
 });
+
+describe('the daemon client over HTTP', () => {
+  it('sends telemetry and follows its node with increasing epochs only', async () => {
+    const s = example('stream-vs-kvs');
+    await put('/v1/nodes/d1', { capacity: s.capacity });
+    for (const a of s.apps) await put(`/v1/apps/d1.${a.id}`, { node: 'd1' });
+    const server = await listen(app, 0, '127.0.0.1');
+    const { httpNodeClient } = await import('../../service/bus/http-client.ts');
+    const client = httpNodeClient(server.url, { token: TOKEN });
+    const seen: number[] = [];
+    const stop = await client.watchAllocation('d1', (d) => seen.push(d.epoch), { pollMs: 5000 });
+    try {
+      const before = await counter('spirit_telemetry_records_total');
+      const records = new FakeDaemon('d1', s).records();
+      await client.appendTelemetry(records);
+      await waitFor('records ingested', async () => (await counter('spirit_telemetry_records_total')) >= before + records.length);
+      await waitFor('several epochs over the event stream', () => seen.length >= 4);
+      for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1]);
+      await expect(client.appendTelemetry({ ...records[0], missRatio: -1 })).rejects.toThrow(/records\[0\]\.missRatio/);
+      const noToken = httpNodeClient(server.url);
+      await expect(noToken.appendTelemetry(records)).rejects.toThrow(/401/);
+    } finally {
+      await stop();
+      await server.close();
+    }
+    expect(() => httpNodeClient('not a url')).toThrow(/service: 'not a url' is not a URL/);
+  });
+
+  it('parses server-sent events split anywhere, with comments and CRLF', async () => {
+    const { SseParser } = await import('../../service/bus/http-client.ts');
+    const text = ': keep-alive\r\n\r\nevent: allocation\r\nid: n:1\r\ndata: {"a":1}\r\n\r\nevent: hello\ndata: x\ndata: y\n\n';
+    for (const step of [1, 3, 7, text.length]) {
+      const got: [string, string][] = [];
+      const p = new SseParser((e, d) => got.push([e, d]));
+      for (let i = 0; i < text.length; i += step) p.push(text.slice(i, i + step));
+      expect(got).toEqual([['allocation', '{"a":1}'], ['hello', 'x\ny']]);
+    }
+  });
+});

@@ -1,0 +1,180 @@
+// `spirit bench service`: the allocation service under load, each figure next to a baseline measured in the
+// same run.
+//  - HTTP: POST /v1/solve of the 6-app paper-mix example at 64 concurrent clients (autocannon, its own
+//    process) against `spirit serve` (a real process, in-process bus): every request solved (cache off), and
+//    with the result cache on (identical requests); the ceiling is a bare Hono route on @hono/node-server that
+//    returns a constant. Targets: >= 50% of the ceiling, p99 <= 20 ms.
+//  - Telemetry: records appended by a daemon process through the node client to Redis streams and ingested by
+//    `spirit serve --redis` (validated, fed to estimators, acknowledged), per second, against redis-benchmark
+//    XADD of a record of the same size on the same redis-server. Target: >= 50k records/s.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { autocannon, redisBenchmarkXadd, ROOT, startRedisServer, startWithUrl, type Child, type LoadResult } from './service/procs.ts';
+import { spawn } from 'node:child_process';
+
+const CONNECTIONS = 64;
+const TARGET_RATIO = 0.5;
+const TARGET_P99_MS = 20;
+const TARGET_INGEST_PER_S = 50_000;
+const SPIRIT = join(ROOT, 'bin', 'spirit.js');
+
+interface HttpFigures { ceiling: LoadResult; solve: LoadResult; solveCached: LoadResult }
+
+async function measureHttp(durationS: number, warmS: number): Promise<HttpFigures> {
+  const body = readFileSync(join(ROOT, 'examples', 'paper-mix.json'), 'utf8');
+  const load = async (args: string[], path: string, node = false): Promise<LoadResult> => {
+    const child = node
+      ? await startWithUrl(process.execPath, ['--import', 'tsx', ...args])
+      : await startWithUrl(process.execPath, [SPIRIT, 'serve', '--port', '0', '--log-level', 'warn', ...args], { REDIS_URL: '', PORT: '', SPIRIT_TOKEN: '' });
+    try {
+      autocannon(child.url + path, body, CONNECTIONS, warmS); // warm-up: JIT, connection set-up
+      return autocannon(child.url + path, body, CONNECTIONS, durationS);
+    } finally {
+      await child.stop();
+    }
+  };
+  const ceiling = await load([join(ROOT, 'bench', 'service', 'ceiling.ts')], '/v1/solve', true);
+  const solve = await load(['--no-solve-cache'], '/v1/solve?policy=spirit');
+  const solveCached = await load([], '/v1/solve?policy=spirit');
+  return { ceiling, solve, solveCached };
+}
+
+interface IngestFigures {
+  records: number; nodes: number; apps: number; recordBytes: number;
+  /** producer and service running together: records/s from the first ingested to the last */
+  ingestLivePerSec: number;
+  /** a backlog left while no replica ran, drained by a replica that starts */
+  ingestBacklogPerSec: number;
+  appendPerSec: number;
+  redisBenchmarkXaddPerSec: number;
+  ingestedAll: boolean;
+}
+
+async function metricValue(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
+
+const NODES = 4;
+const APPS_PER_NODE = 16;
+
+/** Runs the daemon stand-in (bench/service/producer.ts) to completion: records appended per second. */
+async function produce(redisUrl: string, records: number): Promise<number> {
+  const producer = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'service', 'producer.ts'), redisUrl, String(NODES), String(APPS_PER_NODE), String(records)],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  producer.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  const code = await new Promise<number | null>((resolve) => producer.once('exit', resolve));
+  if (code !== 0) throw new Error(`telemetry producer exited with ${code}`);
+  const { appended, elapsedMs } = JSON.parse(out) as { appended: number; elapsedMs: number };
+  return appended / (elapsedMs / 1000);
+}
+
+/** Ingest rate seen on a replica's /metrics while `records` more records arrive: from the first to the last. */
+async function watchIngest(url: string, records: number): Promise<{ perSec: number; all: boolean }> {
+  const base = await metricValue(url, 'spirit_telemetry_records_total');
+  let first = -1;
+  let t0 = 0;
+  const end = Date.now() + 300_000;
+  while (Date.now() < end) {
+    const n = (await metricValue(url, 'spirit_telemetry_records_total')) - base;
+    const now = performance.now();
+    if (first < 0 && n > 0) { first = n; t0 = now; }
+    if (n >= records) return { perSec: now > t0 ? (records - first) / ((now - t0) / 1000) : 0, all: true };
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { perSec: 0, all: false };
+}
+
+async function startReplica(redisUrl: string): Promise<Child> {
+  const serve = await startWithUrl(process.execPath, [SPIRIT, 'serve', '--port', '0', '--redis', redisUrl, '--log-level', 'warn'], { PORT: '', SPIRIT_TOKEN: '' });
+  // the replica must hold every node before the clock can start
+  const deadline = Date.now() + 30_000;
+  while ((await metricValue(serve.url, 'spirit_nodes_leased')) < NODES && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return serve;
+}
+
+async function measureIngest(records: number): Promise<IngestFigures> {
+  const redis = await startRedisServer();
+  try {
+    const sample = JSON.stringify({ app: 'n0.a1', node: 'n0', timeMs: 1700000000001, cacheMB: 288, bandwidthMbps: 600, throughputOpsPerSec: 500000,
+      missRatio: 0.06, pageTrafficBytesPerSec: 8192000, residentBytes: 268435456 });
+    const xadd = redisBenchmarkXadd(redis.port, sample, Math.max(100_000, records), 16, 50);
+    let serve = await startWithUrl(process.execPath, [SPIRIT, 'serve', '--port', '0', '--redis', redis.url, '--log-level', 'warn'], { PORT: '', SPIRIT_TOKEN: '' });
+    const put = async (path: string, body: unknown): Promise<void> => {
+      const r = await fetch(serve.url + path, { method: 'PUT', body: JSON.stringify(body) });
+      if (!r.ok) throw new Error(`PUT ${path}: ${r.status} ${await r.text()}`);
+    };
+    for (let n = 0; n < NODES; n++) {
+      await put(`/v1/nodes/n${n}`, { capacity: { cacheMB: 16384, bandwidthMbps: 10000 } });
+      for (let a = 0; a < APPS_PER_NODE; a++) await put(`/v1/apps/n${n}.a${a}`, { node: `n${n}` });
+    }
+    await serve.stop();
+    try {
+      // live: the daemon appends while the replica ingests
+      serve = await startReplica(redis.url);
+      const [live, append1] = await Promise.all([watchIngest(serve.url, records), produce(redis.url, records)]);
+      await serve.stop();
+      // backlog: appended while no replica runs, then drained by one that starts
+      const append2 = await produce(redis.url, records);
+      serve = await startReplica(redis.url);
+      const backlog = await watchIngest(serve.url, records);
+      return {
+        records, nodes: NODES, apps: NODES * APPS_PER_NODE, recordBytes: sample.length,
+        ingestLivePerSec: live.perSec, ingestBacklogPerSec: backlog.perSec, appendPerSec: (append1 + append2) / 2,
+        redisBenchmarkXaddPerSec: xadd.requestsPerSec, ingestedAll: live.all && backlog.all,
+      };
+    } finally {
+      await serve.stop();
+    }
+  } finally {
+    await redis.stop();
+  }
+}
+
+const r2 = (v: number): number => Math.round(v * 100) / 100;
+
+export async function run(opts: { quick: boolean }): Promise<Record<string, unknown>> {
+  const http = await measureHttp(opts.quick ? 3 : 10, opts.quick ? 1 : 3);
+  const ingest = await measureIngest(opts.quick ? 60_000 : 300_000);
+  const ratio = http.solve.requestsPerSec / http.ceiling.requestsPerSec;
+  const ratioCached = http.solveCached.requestsPerSec / http.ceiling.requestsPerSec;
+  const ingestPerSec = Math.min(ingest.ingestLivePerSec, ingest.ingestBacklogPerSec);
+  const ingestRatio = ingestPerSec / ingest.redisBenchmarkXaddPerSec;
+  return {
+    benchmark: 'service',
+    quick: opts.quick,
+    connections: CONNECTIONS,
+    http: {
+      ceiling: http.ceiling, solve: http.solve, solveCached: http.solveCached,
+      solveVsCeiling: r2(ratio), solveCachedVsCeiling: r2(ratioCached),
+    },
+    ingest: { ...ingest, ingestPerSec, ingestVsRedisBenchmarkXadd: r2(ingestRatio) },
+    targets: {
+      solveAtLeastHalfOfCeiling: { target: TARGET_RATIO, uncached: r2(ratio), cached: r2(ratioCached), metUncached: ratio >= TARGET_RATIO, metCached: ratioCached >= TARGET_RATIO },
+      p99AtMost20Ms: { targetMs: TARGET_P99_MS, uncachedMs: http.solve.p99Ms, cachedMs: http.solveCached.p99Ms, metUncached: http.solve.p99Ms <= TARGET_P99_MS, metCached: http.solveCached.p99Ms <= TARGET_P99_MS },
+      ingestAtLeast50kPerSec: { target: TARGET_INGEST_PER_S, measured: Math.round(ingestPerSec), met: ingestPerSec >= TARGET_INGEST_PER_S },
+    },
+  };
+}
+
+export function format(f: Record<string, unknown>): string {
+  const h = f.http as { ceiling: LoadResult; solve: LoadResult; solveCached: LoadResult; solveVsCeiling: number; solveCachedVsCeiling: number };
+  const i = f.ingest as IngestFigures & { ingestPerSec: number; ingestVsRedisBenchmarkXadd: number };
+  const row = (name: string, r: LoadResult, ratio: string): string =>
+    `${name.padEnd(34)} ${r.requestsPerSec.toFixed(0).padStart(8)} ${r.p50Ms.toFixed(1).padStart(7)} ${r.p99Ms.toFixed(1).padStart(7)} ${ratio.padStart(8)}`;
+  return [
+    `POST /v1/solve, paper-mix (6 apps), ${f.connections} concurrent clients (autocannon, separate process)`,
+    `${'server'.padEnd(34)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'vs ceil'.padStart(8)}`,
+    row('bare hono route (ceiling)', h.ceiling, '1.00'),
+    row('spirit serve, every request solved', h.solve, h.solveVsCeiling.toFixed(2)),
+    row('spirit serve, result cache', h.solveCached, h.solveCachedVsCeiling.toFixed(2)),
+    '',
+    `telemetry through Redis: ${i.records} records, ${i.nodes} nodes, ${i.apps} apps, ${i.recordBytes}-byte records`,
+    `  ingested, daemon appending   ${i.ingestLivePerSec.toFixed(0).padStart(9)} records/s${i.ingestedAll ? '' : ' (NOT all ingested)'}`,
+    `  ingested, draining a backlog ${i.ingestBacklogPerSec.toFixed(0).padStart(9)} records/s`,
+    `  appended by the daemon client${i.appendPerSec.toFixed(0).padStart(9)} records/s`,
+    `  redis-benchmark XADD (-P 16) ${i.redisBenchmarkXaddPerSec.toFixed(0).padStart(9)} requests/s   ingest (lower of the two)/XADD = ${i.ingestVsRedisBenchmarkXadd.toFixed(2)}`,
+  ].join('\n');
+}
