@@ -50,13 +50,16 @@ export function createHttpApp(d: HttpDeps, opts: { sseHeartbeatMs?: number } = {
     await next();
     metrics.http.inc({ method: c.req.method, status: String(c.res.status) });
   });
-  app.use('*', async function limitBody(c, next) {
-    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'DELETE') return next();
-    const maxSize = limitFor(c.req.path);
-    return bodyLimit({
-      maxSize,
-      onError: (cc) => cc.json({ code: 'too_large', message: `request body is over the limit of ${maxSize} bytes` }, 413),
-    })(c, next);
+  // Bodies with a Content-Length are checked against the limit before they are read (validate.ts bodyText),
+  // which keeps @hono/node-server's fast body path; only chunked bodies (no length) are counted while they
+  // stream in, by hono's body-limit middleware (it materializes a web Request, which is slower).
+  const limiters = new Map([MAX_SOLVE_BODY_BYTES, MAX_TELEMETRY_BODY_BYTES, MAX_REGISTRY_BODY_BYTES].map((maxSize) => [maxSize, bodyLimit({
+    maxSize,
+    onError: (c) => c.json({ code: 'too_large', message: `request body is over the limit of ${maxSize} bytes` }, 413),
+  })]));
+  app.use('*', async function limitChunkedBody(c, next) {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.header('content-length') !== undefined) return next();
+    return limiters.get(limitFor(c.req.path))!(c, next);
   });
   app.use('*', bearerAuth({ token: d.token }));
   app.get('/', (c) => c.html(DASHBOARD_HTML));

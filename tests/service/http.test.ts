@@ -158,6 +158,16 @@ describe('registry', () => {
     const res = await app.request('/v1/apps/h2.big', { method: 'PUT', body: big, headers: json(null).headers });
     expect(res.status).toBe(413);
     expect(((await res.json()) as { code: string }).code).toBe('too_large');
+    // a chunked body (no Content-Length) is counted while it streams in
+    const chunks = new ReadableStream<Uint8Array>({
+      start(ctl) {
+        const piece = new TextEncoder().encode('x'.repeat(1 << 20));
+        for (let i = 0; i < 6; i++) ctl.enqueue(piece);
+        ctl.close();
+      },
+    });
+    const streamed = await app.request('/v1/apps/h2.big', { method: 'PUT', body: chunks, headers: json(null).headers, duplex: 'half' } as RequestInit);
+    expect(streamed.status).toBe(413);
   });
 
   it('never answers bad input with a 500', async () => {
