@@ -1,30 +1,36 @@
 // Miss-ratio curve of an LRU cache from a stream of page accesses, one engine per WASM instance.
 //
 // Exact LRU stack distances: a page table (open addressing, linear probing) maps page -> time of its last
-// access; a bitset over times marks the live "last access" times, and a Fenwick tree over 64-bit words of the
-// bitset counts them, so the stack depth of a re-referenced page (1 + live pages touched after it) costs
-// O(log(times / 64)). Times are renumbered (compacted) when they run out, so all state is bounded.
+// access; a bitset over times marks the live "last access" times, and a Fenwick tree over 512-time blocks of
+// the bitset (inside a block: hardware popcount) counts them, so the stack depth of a re-referenced page
+// (1 + live pages touched after it) costs O(log(times / 512)). Times are renumbered in place when they run
+// out, so all state is bounded.
 //
 // Sampling (SHARDS, Waldspurger et al., FAST'15): a page is kept iff (hash >>> 8) < threshold; depths are
 // scaled by 1/rate, weights are 1/rate, and the surplus or deficit of sampled weight against the accesses
 // really seen goes to distance 0 (SHARDS_adj). Fixed memory: when more than capPages pages are sampled, the
-// threshold drops to the largest hash value in the set and those pages leave (a max-heap by hash).
+// threshold drops to the largest sampling value in the set and those pages leave (maxheap.ts).
 //
 // Rate correction: the sampled page set is itself a random draw (1500 pages at 1% of 150k pages is off by
-// ~2.6% either way), which scales every distance. A HyperLogLog sketch over all pages (2^16 registers,
-// ~0.4% error) estimates the distinct pages n, and kappa = sampled pages / (rate * n) corrects distances
-// and weights at curve time (kappa = 1 when exact or when the input was presampled elsewhere).
+// ~2.6% either way), which scales every distance. A HyperLogLog sketch over all pages (hll.ts) estimates the
+// distinct pages n, and kappa = sampled pages / (rate * n) corrects distances and weights at curve time
+// (kappa = 1 when exact or when the input was presampled elsewhere).
 //
 // Decay (optional): the weight of new accesses grows by 2^(n / halfLife), which ages old ones out; pages not
 // touched for STALE_HALF_LIVES half-lives are dropped at compaction so dead phases do not hold the sample set.
 //
-// Layout of a table entry (16 bytes): page u64 @0, time+1 u32 @8 (0 = empty slot), hash u32 @12.
-// service/estimator/mrc-twin.ts is the TypeScript twin of this file: same algorithm, same results.
-import { SAMPLE_SHIFT, SLOT_MUL, mix32, mix32x4, pageHash, HI_SEED, HLL_SEED } from './hash';
+// Distances go to a histogram (hist.ts). Layout of a table entry (16 bytes): page u64 @0, time+1 u32 @8
+// (0 = empty slot), hash u32 @12. service/estimator/mrc-twin.ts is the TypeScript twin of these files: same
+// algorithm, same results.
+import { SAMPLE_SHIFT, SLOT_MUL, mix32x4, pageHash, HI_SEED } from './hash';
+import { hllAdd, hllAlloc, hllClear, hllEstimate, hllRotate, hllWindowStart } from './hll';
+import {
+  maxheapAlloc, maxheapAppend, maxheapClear, maxheapify, maxheapPop, maxheapPush, maxheapSize, maxheapTopHash,
+  maxheapTopKey, maxheapTopValue,
+} from './maxheap';
+import { histAdd, histAlloc, histBinWidth, histClear, histCursorStart, histHitsBelow, histScale, histSpan } from './hist';
 
 const ENTRY: usize = 16;
-/** Histogram bins; the bin width (pages) doubles when a distance falls beyond the last bin. */
-export const NBINS: i32 = 1 << 15;
 const MIN_TABLE_BITS: i32 = 10;
 /** Times per table slot: with the table at most half full, compaction comes after >= 3/4 of the times. */
 const TIME_PER_SLOT: i32 = 2;
@@ -37,9 +43,6 @@ const SAMPLE_SPACE: f64 = 16777216.0; // 2^24 sampling values
 const RESCALE_AT: f64 = 18446744073709551616.0;
 /** A page untouched for this many half-lives weighs < 1/256: dropping it costs nothing measurable. */
 const STALE_HALF_LIVES: f64 = 8.0;
-/** HyperLogLog registers: 2^18 bytes, standard error 1.04 / 512 = 0.2% (0.4% left curve tests at ~0.01 MAE). */
-const HLL_BITS: u32 = 18;
-const HLL_M: i32 = 1 << 18;
 /** Below this many sampled pages kappa is too noisy to correct anything. */
 const KAPPA_MIN_PAGES: i32 = 32;
 /** Kept accesses whose table slots are loaded together, one group ahead: that many misses in flight. */
@@ -62,16 +65,10 @@ let nBlocks: i32 = 0; // blocks of BLOCK_WORDS words (one cache line): the Fenwi
 let committed: i32 = 0; // blocks [0, committed) are in the Fenwick tree; invariant committed == now >>> BLOCK_SHIFT
 let slotP: usize = 0; // u32 table slot of the page whose last access is time t
 let stampP: usize = 0; // u32 tick of that access (staleness, so decay only; survives renumbering)
-let heapHP: usize = 0; // u32 hashes, max-heap by (hash >>> 8)
-let heapKP: usize = 0; // u64 pages, parallel to heapHP
-let heapN: i32 = 0;
-let histP: usize = 0; // f64 weights by reuse distance bin
-let binWidth: f64 = 1.0;
 let threshold: u32 = 0;
 let initialThreshold: u32 = 0;
 let rate: f64 = 1.0;
 let invRate: f64 = 1.0;
-let invBinWidth: f64 = 1.0;
 let inputWeight: f64 = 1.0; // accesses one input page stands for (1 / rate of presampled input)
 let halfLife: f64 = 0.0; // accesses; 0 = no decay
 let wScale: f64 = 1.0;
@@ -88,11 +85,6 @@ let outP: usize = 0;
 let outCap: i32 = 0;
 let hllOn: bool = false; // off for presampled input: the sketch would only see the sample
 let hllSeeded: bool = false; // at rate 1 the sketch waits: the first eviction seeds it from the (complete) sample
-let hllCurP: usize = 0; // registers of the current window (all time without decay)
-let hllPrevP: usize = 0; // registers of the previous window (decay only; windows last one half-life)
-let hllWindowAccesses: f64 = 0.0;
-let winStartCur: u32 = 0; // tick at which the current window started
-let winStartPrev: u32 = 0;
 
 // @ts-ignore: decorator
 @inline function entryAt(i: u32): usize { return tableP + (<usize>i << 4); }
@@ -118,10 +110,9 @@ export function mrcInit(cap: i32, thresholdT: u32, inWeight: f64, halfLifeAccess
   keptP = heap.alloc(<usize>inCap << 3);
   outCap = curveCap;
   outP = heap.alloc(<usize>curveCap << 4);
-  histP = heap.alloc(<usize>NBINS << 3);
+  histAlloc();
   hllOn = inWeight == 1.0;
-  hllCurP = heap.alloc(<usize>HLL_M);
-  hllPrevP = heap.alloc(<usize>HLL_M);
+  hllAlloc();
   allocTables(MIN_TABLE_BITS);
   mrcReset();
   return inputP;
@@ -137,8 +128,7 @@ function allocTables(bits: i32): void {
   stampP = halfLife > 0 ? heap.alloc(<usize>timeCap << 2) : 0;
   bitsP = zalloc(<usize>nWords << 3);
   fenP = zalloc(<usize>(nBlocks + 1) << 2);
-  heapHP = heap.alloc(<usize>1 << <usize>(bits - 1 + 2)); // half the slots: > capPages
-  heapKP = heap.alloc(<usize>1 << <usize>(bits - 1 + 3));
+  maxheapAlloc(1 << (bits - 1)); // half the slots: > capPages
 }
 
 function freeTables(): void {
@@ -147,8 +137,6 @@ function freeTables(): void {
   if (stampP != 0) heap.free(stampP);
   heap.free(bitsP);
   heap.free(fenP);
-  heap.free(heapHP);
-  heap.free(heapKP);
 }
 
 /** Forgets everything seen (keeps the memory). */
@@ -156,17 +144,14 @@ export function mrcReset(): void {
   memory.fill(tableP, 0, <usize>1 << <usize>(tableBits + 4));
   memory.fill(bitsP, 0, <usize>nWords << 3);
   memory.fill(fenP, 0, <usize>(nBlocks + 1) << 2);
-  memory.fill(histP, 0, <usize>NBINS << 3);
-  live = 0; now = 0; committed = 0; heapN = 0; tick = 0;
-  binWidth = 1.0;
-  invBinWidth = 1.0;
+  histClear();
+  live = 0; now = 0; committed = 0; tick = 0;
+  maxheapClear();
   threshold = initialThreshold;
   rate = <f64>threshold / SAMPLE_SPACE;
   invRate = SAMPLE_SPACE / <f64>threshold;
   wScale = 1.0; totalW = 0.0; sampledW = 0.0; accesses = 0.0; sampledAccesses = 0.0;
-  memory.fill(hllCurP, 0, <usize>HLL_M);
-  memory.fill(hllPrevP, 0, <usize>HLL_M);
-  hllWindowAccesses = 0.0; winStartCur = 0; winStartPrev = 0;
+  hllClear();
   hllSeeded = <f64>threshold < SAMPLE_SPACE;
 }
 
@@ -227,43 +212,6 @@ function blockCount(b: i32): i32 {
   }
 }
 
-// ---- max-heap of sampled pages by sampling value ----
-// @ts-ignore: decorator
-@inline function hv(i: i32): u32 { return load<u32>(heapHP + (<usize>i << 2)) >>> SAMPLE_SHIFT; }
-
-function heapSet(i: i32, h: u32, key: u64): void {
-  store<u32>(heapHP + (<usize>i << 2), h);
-  store<u64>(heapKP + (<usize>i << 3), key);
-}
-
-function siftUp(i: i32): void {
-  const h = load<u32>(heapHP + (<usize>i << 2));
-  const key = load<u64>(heapKP + (<usize>i << 3));
-  const v = h >>> SAMPLE_SHIFT;
-  while (i > 0) { // bounded by the heap height
-    const parent = (i - 1) >> 1;
-    if (hv(parent) >= v) break;
-    heapSet(i, load<u32>(heapHP + (<usize>parent << 2)), load<u64>(heapKP + (<usize>parent << 3)));
-    i = parent;
-  }
-  heapSet(i, h, key);
-}
-
-function siftDown(i: i32): void {
-  const h = load<u32>(heapHP + (<usize>i << 2));
-  const key = load<u64>(heapKP + (<usize>i << 3));
-  const v = h >>> SAMPLE_SHIFT;
-  for (;;) { // bounded by the heap height
-    let c = 2 * i + 1;
-    if (c >= heapN) break;
-    if (c + 1 < heapN && hv(c + 1) > hv(c)) c++;
-    if (hv(c) <= v) break;
-    heapSet(i, load<u32>(heapHP + (<usize>c << 2)), load<u64>(heapKP + (<usize>c << 3)));
-    i = c;
-  }
-  heapSet(i, h, key);
-}
-
 // ---- page table ----
 /** Removes the page (present in the table). */
 function removePage(key: u64, h: u32): void {
@@ -304,16 +252,12 @@ function evictOverflow(): void {
     for (let j: u32 = 0; j < slots; j++) if (load<u32>(entryAt(j), 8) != 0) hllAdd(load<u32>(entryAt(j), 12));
     hllSeeded = true;
   }
-  while (live > capPages && heapN > 0) { // each round removes >= 1 page
-    threshold = hv(0);
-    while (heapN > 0 && hv(0) >= threshold) {
-      const h = load<u32>(heapHP);
-      const key = load<u64>(heapKP);
-      heapN--;
-      if (heapN > 0) {
-        heapSet(0, load<u32>(heapHP + (<usize>heapN << 2)), load<u64>(heapKP + (<usize>heapN << 3)));
-        siftDown(0);
-      }
+  while (live > capPages && maxheapSize() > 0) { // each round removes >= 1 page
+    threshold = maxheapTopValue();
+    while (maxheapSize() > 0 && maxheapTopValue() >= threshold) {
+      const h = maxheapTopHash();
+      const key = maxheapTopKey();
+      maxheapPop();
       removePage(key, h);
     }
   }
@@ -327,7 +271,7 @@ function evictOverflow(): void {
  * for STALE_HALF_LIVES half-lives when decay is on. Called when times run out or the table must grow.
  */
 function rebuild(bits: i32): void {
-  const oTable = tableP, oSlot = slotP, oStamp = stampP, oBits = bitsP, oFen = fenP, oHeapH = heapHP, oHeapK = heapKP;
+  const oTable = tableP, oSlot = slotP, oStamp = stampP, oBits = bitsP, oFen = fenP;
   const oNow = now;
   const staleTicks: f64 = halfLife > 0 ? STALE_HALF_LIVES * halfLife * rate : 4294967296.0;
   allocTables(bits);
@@ -354,15 +298,15 @@ function rebuild(bits: i32): void {
       if (stampP != 0) store<u32>(stampP + (<usize>k << 2), st);
       const bp = bitsP + (<usize>(k >>> 6) << 3);
       store<u64>(bp, load<u64>(bp) | (<u64>1 << <u64>(k & 63)));
-      heapSet(k, h, key);
+      maxheapAppend(h, key);
       k++;
     }
   }
-  heap.free(oTable); heap.free(oSlot); if (oStamp != 0) heap.free(oStamp); heap.free(oBits); heap.free(oFen); heap.free(oHeapH); heap.free(oHeapK);
-  live = k; now = k; heapN = k;
+  heap.free(oTable); heap.free(oSlot); if (oStamp != 0) heap.free(oStamp); heap.free(oBits); heap.free(oFen);
+  live = k; now = k;
   committed = k >>> BLOCK_SHIFT;
   buildFenwick();
-  for (let i = (heapN >> 1) - 1; i >= 0; i--) siftDown(i);
+  maxheapify();
 }
 
 /**
@@ -402,13 +346,13 @@ function compact(): void {
 
 /** The heap of all pages in the table, from scratch (after pages left other than through it). */
 function rebuildHeap(): void {
-  heapN = 0;
+  maxheapClear();
   const slots: u32 = 1 << tableBits;
   for (let j: u32 = 0; j < slots; j++) {
     const e = entryAt(j);
-    if (load<u32>(e, 8) != 0) { heapSet(heapN, load<u32>(e, 12), load<u64>(e)); heapN++; }
+    if (load<u32>(e, 8) != 0) maxheapAppend(load<u32>(e, 12), load<u64>(e));
   }
-  for (let i = (heapN >> 1) - 1; i >= 0; i--) siftDown(i);
+  maxheapify();
 }
 
 /** Linear-time Fenwick build over the committed blocks. */
@@ -422,27 +366,10 @@ function buildFenwick(): void {
   }
 }
 
-function mergeBins(): void {
-  const half = NBINS >> 1;
-  for (let k = 0; k < half; k++) {
-    store<f64>(histP + (<usize>k << 3), load<f64>(histP + (<usize>(2 * k) << 3)) + load<f64>(histP + (<usize>(2 * k + 1) << 3)));
-  }
-  memory.fill(histP + (<usize>half << 3), 0, <usize>half << 3);
-  binWidth *= 2.0;
-  invBinWidth *= 0.5;
-}
-
 /** Records a reuse at sampled stack depth `depth` with weight w. */
 // @ts-ignore: decorator
 @inline function record(depth: i32, w: f64): void {
-  const x = (<f64>depth - 0.5) * invRate - 0.5; // unbiased scaled reuse distance (exactly depth - 1 at rate 1)
-  let k = Math.floor(x * invBinWidth);
-  while (k >= <f64>NBINS) { // bounded: each merge doubles the width
-    mergeBins();
-    k = Math.floor(x * invBinWidth);
-  }
-  const p = histP + (<usize>(<i32>k) << 3);
-  store<f64>(p, load<f64>(p) + w);
+  histAdd((<f64>depth - 0.5) * invRate - 0.5, w); // unbiased scaled distance (exactly depth - 1 at rate 1)
 }
 
 /** One access to a page whose hash passed the sampling filter (re-checked: the threshold may have dropped). */
@@ -479,9 +406,7 @@ function touch(key: u64, h: u32): void {
   store<u64>(e, key);
   store<u32>(e, h, 12);
   live++;
-  heapSet(heapN, h, key);
-  heapN++;
-  siftUp(heapN - 1);
+  maxheapPush(h, key);
   stampNow(i);
   if (live > capPages) evictOverflow();
 }
@@ -491,31 +416,11 @@ function applyDecay(represented: f64): void {
   wScale *= Math.exp(represented * (Math.LN2 / halfLife));
   if (wScale > RESCALE_AT) {
     const f = 1.0 / wScale;
-    for (let k = 0; k < NBINS; k++) store<f64>(histP + (<usize>k << 3), load<f64>(histP + (<usize>k << 3)) * f);
+    histScale(f);
     totalW *= f;
     sampledW *= f;
     wScale = 1.0;
   }
-}
-
-// @ts-ignore: decorator
-@inline function hllAdd(h: u32): void {
-  const g = mix32(h ^ HLL_SEED); // independent of the sampling bits of h
-  const p = hllCurP + <usize>(g >>> (32 - HLL_BITS));
-  const rank = <u8>(clz<u32>((g << HLL_BITS) | (1 << (HLL_BITS - 1))) + 1);
-  if (rank > load<u8>(p)) store<u8>(p, rank);
-}
-
-/** With decay, the sketch covers the last one to two half-lives: windows rotate every half-life. */
-function hllRotate(represented: f64): void {
-  if (halfLife <= 0) return;
-  hllWindowAccesses += represented;
-  if (hllWindowAccesses < halfLife) return;
-  const t = hllPrevP; hllPrevP = hllCurP; hllCurP = t;
-  memory.fill(hllCurP, 0, <usize>HLL_M);
-  hllWindowAccesses = 0.0;
-  winStartPrev = winStartCur;
-  winStartCur = tick;
 }
 
 /**
@@ -545,7 +450,7 @@ export function mrcAdd(n: i32, represented: f64): void {
     }
   }
   applyDecay(represented);
-  hllRotate(represented);
+  hllRotate(represented, halfLife, tick);
 }
 
 /**
@@ -601,26 +506,12 @@ function filter(from: i32, to: i32, sketched: bool): i32 {
 }
 
 /** HyperLogLog estimate of the distinct pages in the sketch's window (both windows with decay). */
-export function mrcDistinctEstimate(): f64 {
-  let sum: f64 = 0.0;
-  let zeros: i32 = 0;
-  for (let j = 0; j < HLL_M; j++) {
-    const a = load<u8>(hllCurP + <usize>j);
-    const b = load<u8>(hllPrevP + <usize>j);
-    const r = a > b ? a : b;
-    if (r == 0) zeros++;
-    sum += 1.0 / <f64>(<u64>1 << <u64>r);
-  }
-  const m = <f64>HLL_M;
-  let e = (0.7213 / (1.0 + 1.079 / m)) * m * m / sum;
-  if (e <= 2.5 * m && zeros > 0) e = m * Math.log(m / <f64>zeros); // linear counting for small counts
-  return e;
-}
+export function mrcDistinctEstimate(): f64 { return hllEstimate(); }
 
 /** Live sampled pages touched within the sketch's window. */
 function recentSamplePages(): i32 {
   if (halfLife <= 0) return live;
-  const span = tick - winStartPrev;
+  const span = tick - hllWindowStart();
   let k: i32 = 0;
   for (let t = 0; t < now; t++) {
     const word = load<u64>(bitsP + (<usize>(t >>> 6) << 3));
@@ -634,18 +525,14 @@ export function mrcKappa(): f64 {
   if (!hllOn || <f64>threshold >= SAMPLE_SPACE) return 1.0;
   const k = recentSamplePages();
   if (k < KAPPA_MIN_PAGES) return 1.0;
-  const kappa = <f64>k / (rate * mrcDistinctEstimate());
+  const kappa = <f64>k / (rate * hllEstimate());
   return kappa < 0.5 ? 0.5 : kappa > 2.0 ? 2.0 : kappa;
 }
 
-// Cursor of the cumulative histogram for ascending queries (one pass over the bins per curve).
-let cursorK: i32 = 0;
-let cursorHits: f64 = 0.0;
 let cursorKappa: f64 = 1.0;
 
 function cursorStart(): void {
-  cursorK = 0;
-  cursorHits = 0.0;
+  histCursorStart();
   cursorKappa = mrcKappa();
 }
 
@@ -656,13 +543,7 @@ function cursorStart(): void {
  */
 function missAt(c: f64): f64 {
   if (c <= 0 || totalW <= 0) return 1.0;
-  const x = c * cursorKappa;
-  const kf = Math.floor(x / binWidth);
-  const kEnd = kf < <f64>NBINS ? <i32>kf : NBINS;
-  while (cursorK < kEnd) { cursorHits += load<f64>(histP + (<usize>cursorK << 3)); cursorK++; }
-  let hits = cursorHits;
-  if (kEnd < NBINS) hits += (x / binWidth - kf) * load<f64>(histP + (<usize>kEnd << 3));
-  const m = (sampledW - hits) / (cursorKappa * totalW);
+  const m = (sampledW - histHitsBelow(c * cursorKappa)) / (cursorKappa * totalW);
   return m < 0 ? 0.0 : m > 1 ? 1.0 : m;
 }
 
@@ -676,7 +557,8 @@ export function mrcCurve(points: i32, maxPages: f64): i32 {
   let last: f64 = -1.0;
   cursorStart();
   for (let i = 0; i < points && n < outCap; i++) {
-    const c = Math.round(<f64>i * maxPages / <f64>(points - 1) / binWidth) * binWidth;
+    const w = histBinWidth();
+    const c = Math.round(<f64>i * maxPages / <f64>(points - 1) / w) * w;
     if (c <= last) continue;
     last = c;
     store<f64>(outP + (<usize>n << 4), c);
@@ -697,11 +579,9 @@ export function mrcAt(n: i32): void {
 
 /** Smallest cache (pages) beyond which the curve is flat: the largest reuse distance with weight. */
 export function mrcSpanPages(): f64 {
-  const floorW = totalW * 1e-9;
   const kappa = mrcKappa();
-  for (let k = NBINS - 1; k >= 0; k--) {
-    if (load<f64>(histP + (<usize>k << 3)) > floorW) return Math.ceil(<f64>(k + 1) * binWidth / kappa);
-  }
+  const span = histSpan(totalW * 1e-9);
+  if (span > 0) return Math.ceil(span / kappa);
   const est = Math.ceil(<f64>live / (rate * kappa));
   return est < 1.0 ? 1.0 : est;
 }
@@ -711,6 +591,6 @@ export function mrcAccesses(): f64 { return accesses; }
 export function mrcSampledAccesses(): f64 { return sampledAccesses; }
 export function mrcRate(): f64 { return rate; }
 export function mrcLivePages(): i32 { return live; }
-export function mrcBinWidth(): f64 { return binWidth; }
+export function mrcBinWidth(): f64 { return histBinWidth(); }
 /** Not meaningful: read so that the prefetching loads cannot be optimized away. */
 export function mrcPrefetchSink(): u32 { return prefetchSink; }
