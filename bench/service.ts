@@ -9,8 +9,7 @@
 //    XADD of a record of the same size on the same redis-server. Target: >= 50k records/s.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { autocannon, redisBenchmarkXadd, ROOT, startRedisServer, startWithUrl, type Child, type LoadResult } from './service/procs.ts';
-import { spawn } from 'node:child_process';
+import { autocannon, redisBenchmarkXadd, ROOT, spawnTracked, startRedisServer, startWithUrl, type Child, type LoadResult } from './service/procs.ts';
 
 const CONNECTIONS = 64;
 const TARGET_RATIO = 0.5;
@@ -61,7 +60,7 @@ const APPS_PER_NODE = 16;
 
 /** Runs the daemon stand-in (bench/service/producer.ts) to completion: records appended per second. */
 async function produce(redisUrl: string, records: number): Promise<number> {
-  const producer = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'service', 'producer.ts'), redisUrl, String(NODES), String(APPS_PER_NODE), String(records)],
+  const producer = spawnTracked(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'service', 'producer.ts'), redisUrl, String(NODES), String(APPS_PER_NODE), String(records)],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   producer.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
@@ -140,8 +139,8 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
   const ingest = await measureIngest(opts.quick ? 60_000 : 300_000);
   const ratio = http.solve.requestsPerSec / http.ceiling.requestsPerSec;
   const ratioCached = http.solveCached.requestsPerSec / http.ceiling.requestsPerSec;
-  const ingestPerSec = Math.min(ingest.ingestLivePerSec, ingest.ingestBacklogPerSec);
-  const ingestRatio = ingestPerSec / ingest.redisBenchmarkXaddPerSec;
+  const ingestRatio = ingest.ingestBacklogPerSec / ingest.redisBenchmarkXaddPerSec;
+  const liveRatio = ingest.ingestLivePerSec / ingest.redisBenchmarkXaddPerSec;
   return {
     benchmark: 'service',
     quick: opts.quick,
@@ -150,18 +149,23 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
       ceiling: http.ceiling, solve: http.solve, solveCached: http.solveCached,
       solveVsCeiling: r2(ratio), solveCachedVsCeiling: r2(ratioCached),
     },
-    ingest: { ...ingest, ingestPerSec, ingestVsRedisBenchmarkXadd: r2(ingestRatio) },
+    ingest: { ...ingest, backlogVsRedisBenchmarkXadd: r2(ingestRatio), liveVsRedisBenchmarkXadd: r2(liveRatio) },
     targets: {
       solveAtLeastHalfOfCeiling: { target: TARGET_RATIO, uncached: r2(ratio), cached: r2(ratioCached), metUncached: ratio >= TARGET_RATIO, metCached: ratioCached >= TARGET_RATIO },
       p99AtMost20Ms: { targetMs: TARGET_P99_MS, uncachedMs: http.solve.p99Ms, cachedMs: http.solveCached.p99Ms, metUncached: http.solve.p99Ms <= TARGET_P99_MS, metCached: http.solveCached.p99Ms <= TARGET_P99_MS },
-      ingestAtLeast50kPerSec: { target: TARGET_INGEST_PER_S, measured: Math.round(ingestPerSec), met: ingestPerSec >= TARGET_INGEST_PER_S },
+      // backlog: the service's own ingest capacity; live: with the daemon stand-in competing for the same cores
+      ingestAtLeast50kPerSec: {
+        target: TARGET_INGEST_PER_S,
+        backlog: Math.round(ingest.ingestBacklogPerSec), metBacklog: ingest.ingestBacklogPerSec >= TARGET_INGEST_PER_S,
+        live: Math.round(ingest.ingestLivePerSec), metLive: ingest.ingestLivePerSec >= TARGET_INGEST_PER_S,
+      },
     },
   };
 }
 
 export function format(f: Record<string, unknown>): string {
   const h = f.http as { ceiling: LoadResult; solve: LoadResult; solveCached: LoadResult; solveVsCeiling: number; solveCachedVsCeiling: number };
-  const i = f.ingest as IngestFigures & { ingestPerSec: number; ingestVsRedisBenchmarkXadd: number };
+  const i = f.ingest as IngestFigures & { backlogVsRedisBenchmarkXadd: number; liveVsRedisBenchmarkXadd: number };
   const row = (name: string, r: LoadResult, ratio: string): string =>
     `${name.padEnd(34)} ${r.requestsPerSec.toFixed(0).padStart(8)} ${r.p50Ms.toFixed(1).padStart(7)} ${r.p99Ms.toFixed(1).padStart(7)} ${ratio.padStart(8)}`;
   return [
@@ -172,9 +176,9 @@ export function format(f: Record<string, unknown>): string {
     row('spirit serve, result cache', h.solveCached, h.solveCachedVsCeiling.toFixed(2)),
     '',
     `telemetry through Redis: ${i.records} records, ${i.nodes} nodes, ${i.apps} apps, ${i.recordBytes}-byte records`,
-    `  ingested, daemon appending   ${i.ingestLivePerSec.toFixed(0).padStart(9)} records/s${i.ingestedAll ? '' : ' (NOT all ingested)'}`,
-    `  ingested, draining a backlog ${i.ingestBacklogPerSec.toFixed(0).padStart(9)} records/s`,
+    `  ingested, daemon appending   ${i.ingestLivePerSec.toFixed(0).padStart(9)} records/s   vs XADD ${i.liveVsRedisBenchmarkXadd.toFixed(2)}${i.ingestedAll ? '' : ' (NOT all ingested)'}`,
+    `  ingested, draining a backlog ${i.ingestBacklogPerSec.toFixed(0).padStart(9)} records/s   vs XADD ${i.backlogVsRedisBenchmarkXadd.toFixed(2)}`,
     `  appended by the daemon client${i.appendPerSec.toFixed(0).padStart(9)} records/s`,
-    `  redis-benchmark XADD (-P 16) ${i.redisBenchmarkXaddPerSec.toFixed(0).padStart(9)} requests/s   ingest (lower of the two)/XADD = ${i.ingestVsRedisBenchmarkXadd.toFixed(2)}`,
+    `  redis-benchmark XADD (-P 16) ${i.redisBenchmarkXaddPerSec.toFixed(0).padStart(9)} requests/s`,
   ].join('\n');
 }

@@ -13,9 +13,34 @@ const START_MS = 60_000;
 
 export interface Child { proc: ChildProcess; url: string; stop(): Promise<void> }
 
+/** Children still running: killed if the benchmark itself is interrupted, so no server outlives it. */
+const live = new Set<ChildProcess>();
+let cleanupInstalled = false;
+function track(proc: ChildProcess): void {
+  live.add(proc);
+  proc.once('exit', () => live.delete(proc));
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  process.once('exit', () => { for (const p of live) p.kill('SIGKILL'); });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      for (const p of live) p.kill('SIGKILL');
+      process.exit(130);
+    });
+  }
+}
+
+/** spawn, with the child killed if the benchmark is interrupted. */
+export function spawnTracked(cmd: string, args: string[], opts: Parameters<typeof spawn>[2]): ChildProcess {
+  const proc = spawn(cmd, args, opts);
+  track(proc);
+  return proc;
+}
+
 /** Starts a process and waits until it prints a JSON line with a `url` (on stdout or stderr). */
 export async function startWithUrl(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Child> {
   const proc = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  track(proc);
   let out = '';
   const onData = (d: Buffer): void => { out += d.toString(); if (out.length > 1e6) out = out.slice(-1e5); };
   proc.stdout!.on('data', onData);
@@ -82,6 +107,7 @@ export async function startRedisServer(): Promise<RedisChild> {
   const dir = mkdtempSync(join(tmpdir(), 'spirit-bench-redis-'));
   const port = await freePort();
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  track(proc);
   const deadline = Date.now() + START_MS;
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {
