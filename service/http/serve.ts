@@ -56,7 +56,16 @@ export async function startServe(o: ServeOptions, log: Logger): Promise<{ servic
   });
   await service.start();
   const app = createHttpApp({ service, token: o.token, wasmLoaded, solveCache: o.solveCache });
-  const server = await listen(app, o.port, o.host);
+  let server: RunningServer;
+  try {
+    server = await listen(app, o.port, o.host);
+  } catch (err) {
+    // nothing may keep the process alive after a failed start (timers, Redis connections)
+    await service.stop();
+    await bus.close();
+    const e = err as NodeJS.ErrnoException;
+    throw new Error(e.code === 'EADDRINUSE' ? `port ${o.port} on ${o.host} is already in use` : `cannot listen on ${o.host}:${o.port}: ${e.message}`, { cause: err });
+  }
   // the address is announced whatever the log level (scripts and tests read it)
   log.child({}, { level: 'info' }).info({ url: server.url, dashboard: `${server.url}/`, openapi: `${server.url}/openapi.json`, bus: bus.kind, auth: Boolean(o.token) }, 'listening');
   return {

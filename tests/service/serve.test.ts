@@ -71,6 +71,20 @@ describe('spirit serve', () => {
     expect(r.stderr).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+/);
   });
 
+  it('fails clearly (and exits) when the port is taken', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = spawnSync(process.execPath, [SPIRIT, 'serve', '--port', String(port)], { encoding: 'utf8', env: { ...process.env, REDIS_URL: '', PORT: '' }, timeout: 60_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('two replica processes on one Redis split the nodes; the survivor takes over a killed one', async () => {
     redis = await startRedis();
     const ttl = 1500;
