@@ -1,6 +1,7 @@
 // The plain TypeScript twin of the WASM fitting kernel (assembly/estimator/fit.ts): the same robust
 // Levenberg-Marquardt, step for step, over the same columns. It is the benchmark's baseline and the
 // differential-test oracle. Read the WASM file for the algorithm's comments.
+import { FIT_LM_STEPS, FIT_OUTER_ROUNDS } from './limits.ts';
 
 const SATURATED = 0.9;
 const LAT_MARGIN = 1.2;
@@ -10,10 +11,10 @@ const MAD_TO_SIGMA = 1.4826;
 const HUBER_K = 1.345;
 const TUKEY_K = 4.685;
 const HUBER_ROUNDS = 2;
-const OUTER_ROUNDS = 8;
-const LM_STEPS = 40;
 const INIT_ROUNDS = 5;
 const GAPS = [701, 301, 132, 57, 23, 10, 4, 1];
+const OUTER_ROUNDS = FIT_OUTER_ROUNDS; // the WASM kernel has the same bounds (assembly/estimator/fit.ts)
+const LM_STEPS = FIT_LM_STEPS;
 
 /** Kernel input: one column per quantity, all of length n (units: m ratio, bw and tr bytes/s, x ops/s). */
 export interface FitColumns {

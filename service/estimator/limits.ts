@@ -22,7 +22,7 @@ export const MAX_PAGE_BYTES = 1 << 30;
 
 /** Samples one fit uses (the newest): the LM normal equations are 3x3, but medians sort the samples. */
 export const MAX_FIT_SAMPLES = 1024;
-/** Robust reweighting rounds (Huber twice, then Tukey) and LM steps per round. */
+/** Robust reweighting rounds (Huber twice, then Tukey) and LM steps per round (the WASM kernel mirrors them). */
 export const FIT_OUTER_ROUNDS = 8;
 export const FIT_LM_STEPS = 40;
 /** MRC points of one model: more would only slow the market's best responses. */
