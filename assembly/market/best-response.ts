@@ -66,7 +66,9 @@ function firstKnotAbove(xs: i32, n: i32, x: f64): i32 {
   let hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (ldf(MD, xs + mid) > x) hi = mid; else lo = mid + 1;
+    const gt = ldf(MD, xs + mid) > x;
+    hi = select<i32>(mid, hi, gt);
+    lo = select<i32>(lo, mid + 1, gt);
   }
   return lo;
 }

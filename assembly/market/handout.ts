@@ -2,7 +2,7 @@
 // most from it, each gift as large as it can be without raising anyone's envy of the receiver above the
 // target (or above the envy they already had).
 import { ldf, ldi, stf, sti } from './mem';
-import { BEFORE, CLASS, CLASSES, CLS_A, CLS_F, N, WEIGHT, XMAX, YMAX, classMember, classRep, classSize } from './state';
+import { BEFORE, BLOCKED, CLASS, CLASSES, CLS_A, CLS_F, N, WEIGHT, XMAX, YMAX, classMember, classRep, classSize } from './state';
 import { envyOf, perf } from './market';
 import { ENVY_TARGET, LEFTOVER_TOL, T_HANDOUT_ROUNDS, T_HANDOUT_STEPS, T_HANDOUT_TRIES } from './limits';
 import { ln } from './ln';
@@ -55,6 +55,8 @@ function rank(count: i32, want: i32): void {
 }
 
 export function handOut(X: usize, Y: usize, F: usize): void {
+  // classes that could take nothing of a resource (bit 0 cache, bit 1 bandwidth): later rounds try others
+  for (let c = 0; c < CLASSES; c++) sti(BLOCKED, c, 0);
   for (let round = 0; round < T_HANDOUT_ROUNDS; round++) {
     let progress = false;
     for (let r = 0; r < 2; r++) {
@@ -65,7 +67,9 @@ export function handOut(X: usize, Y: usize, F: usize): void {
       for (let i = 0; i < N; i++) left -= ldf(R, i);
       if (left <= LEFTOVER_TOL) continue;
       let count = 0;
+      const bit = onCache ? 1 : 2;
       for (let c = 0; c < CLASSES; c++) {
+        if ((ldi(BLOCKED, c) & bit) != 0) continue;
         const i = classRep(c);
         const s = <f64>classSize(c);
         const room0 = ldf(RMAX, i) - ldf(R, i);
@@ -100,7 +104,7 @@ export function handOut(X: usize, Y: usize, F: usize): void {
           }
           a = lo;
         }
-        if (a <= LEFTOVER_TOL / s) continue;
+        if (a <= LEFTOVER_TOL / s) { sti(BLOCKED, c, ldi(BLOCKED, c) | bit); progress = true; continue; }
         const fa = onCache ? perf(i, xi + a, yi) : perf(i, xi, yi + a);
         for (let k = 0; k < size; k++) {
           const j = classMember(c, k);
@@ -109,6 +113,7 @@ export function handOut(X: usize, Y: usize, F: usize): void {
         }
         left -= a * s;
         progress = true;
+        if (a < room) sti(BLOCKED, c, ldi(BLOCKED, c) | bit);
       }
     }
     if (!progress) break;

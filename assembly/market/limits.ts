@@ -35,6 +35,10 @@ export const HANDOUT_ROUNDS: i32 = 8;
 export const REPAIR_STEPS: i32 = 64;
 /** Classes tried per resource and hand-out round when there are many apps. */
 export const HANDOUT_TRIES_LARGE: i32 = 8;
+/** Classes tried per resource and hand-out round otherwise; gifts beyond the best few are crumbs. */
+export const HANDOUT_TRIES_SMALL: i32 = 12;
+/** Bisection steps for the largest safe gift (1/2^24 of the room). */
+export const HANDOUT_STEPS: i32 = 24;
 /** Bisection steps when searching the largest safe amount to give or take. */
 export const AMOUNT_STEPS: i32 = 24;
 /** Leftover below this share of capacity is not worth handing out. */
@@ -88,7 +92,7 @@ export let T_RECYCLE: i32 = RECYCLE_ROUNDS;
 export let T_COMBOS: i32 = MAX_COMBOS_EVAL;
 export let T_HANDOUT_ROUNDS: i32 = HANDOUT_ROUNDS;
 export let T_HANDOUT_TRIES: i32 = 0;
-export let T_HANDOUT_STEPS: i32 = AMOUNT_STEPS;
+export let T_HANDOUT_STEPS: i32 = HANDOUT_STEPS;
 export let T_FAIR: i32 = FAIR_CANDIDATES;
 export let T_BOOST: i32 = BOOST_CLASSES_SMALL;
 export let T_SELECT: i32 = POOL_SLOTS;
@@ -96,7 +100,8 @@ export let T_SELECT: i32 = POOL_SLOTS;
 export function setTuning(n: i32): void {
   if (n <= LARGE_N) {
     T_SCAN = SCAN_POINTS_SMALL; T_BRACKETS = MAX_BRACKETS_SMALL; T_RECYCLE = RECYCLE_ROUNDS; T_COMBOS = MAX_COMBOS_EVAL;
-    T_HANDOUT_ROUNDS = HANDOUT_ROUNDS; T_HANDOUT_TRIES = n; T_HANDOUT_STEPS = AMOUNT_STEPS; T_FAIR = FAIR_CANDIDATES;
+    T_HANDOUT_ROUNDS = HANDOUT_ROUNDS; T_HANDOUT_TRIES = n < HANDOUT_TRIES_SMALL ? n : HANDOUT_TRIES_SMALL;
+    T_HANDOUT_STEPS = HANDOUT_STEPS; T_FAIR = FAIR_CANDIDATES;
     T_BOOST = n <= BOOST_SMALL_N ? BOOST_CLASSES_SMALL : BOOST_CLASSES_LARGE; T_SELECT = POOL_SLOTS;
   } else {
     T_SCAN = SCAN_POINTS_LARGE; T_BRACKETS = MAX_BRACKETS_LARGE; T_RECYCLE = 2; T_COMBOS = 2;

@@ -18,8 +18,11 @@ export function missRatio(off: i32, x: f64): f64 {
   let lo = 0;
   let hi = n - 1;
   while (hi - lo > 1) {
+    // branchless (a select, not a jump): the outcome of each step is unpredictable
     const mid = (lo + hi) >> 1;
-    if (ldf(MD, xs + mid) <= x) lo = mid; else hi = mid;
+    const le = ldf(MD, xs + mid) <= x;
+    lo = select<i32>(mid, lo, le);
+    hi = select<i32>(hi, mid, le);
   }
   const x0 = ldf(MD, xs + lo);
   const t = (x - x0) / (ldf(MD, xs + lo + 1) - x0);
@@ -41,7 +44,9 @@ function axisCell(start: i32, n: i32, v: f64): i32 {
   let hi = n - 1;
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
-    if (ldf(MD, start + mid) <= v) lo = mid; else hi = mid;
+    const le = ldf(MD, start + mid) <= v;
+    lo = select<i32>(mid, lo, le);
+    hi = select<i32>(hi, mid, le);
   }
   return lo;
 }

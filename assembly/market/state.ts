@@ -70,6 +70,7 @@ export let FAIRBUF: usize = 0; // FAIR_CANDIDATES blocks of 3n values
 export let CLS_A: usize = 0; // i32
 export let CLS_B: usize = 0; // i32
 export let CLS_F: usize = 0; // f64
+export let BLOCKED: usize = 0; // i32 per class: hand-out could give it nothing (bit 0 cache, bit 1 bandwidth)
 export let SWITCHING: usize = 0; // i32 per class: the switching classes of the jump being resolved
 export let ROW_MAX: usize = 0; // f64 per class: largest envy of the class (fair repair)
 export let ROW_ARG: usize = 0; // i32 per class: whom
@@ -133,6 +134,7 @@ export function init(classCount: i32): void {
     CLS_B = growI(CLS_B, capClasses, classCount + 1);
     CLS_F = growF(CLS_F, capClasses, classCount + 1);
     SWITCHING = growI(SWITCHING, capClasses, classCount + 1);
+    BLOCKED = growI(BLOCKED, capClasses, classCount + 1);
     ROW_MAX = growF(ROW_MAX, capClasses, classCount + 1);
     ROW_ARG = growI(ROW_ARG, capClasses, classCount + 1);
     SEEN = growI(SEEN, capClasses, classCount + 1);

@@ -9,6 +9,8 @@ export function handOut(m: Market, X: Float64Array, Y: Float64Array, F: Float64A
   const p = m.p;
   const t = tuning(m.n);
   const before = new Float64Array(m.n);
+  // classes that could take nothing of a resource: later rounds try the next ones instead
+  const blocked = new Uint8Array(2 * m.classMembers.length);
   for (let round = 0; round < t.handoutRounds; round++) {
     let progress = false;
     for (const onCache of [true, false]) {
@@ -19,7 +21,9 @@ export function handOut(m: Market, X: Float64Array, Y: Float64Array, F: Float64A
       if (left <= LEFTOVER_TOL) continue;
       // rank classes by the welfare gain of their share of all that is left
       const ranked: { c: number; gain: number }[] = [];
+      const res = onCache ? 0 : 1;
       m.classMembers.forEach((members, c) => {
+        if (blocked[2 * c + res]) return;
         const i = members[0];
         const a = Math.min(Rmax[i] - R[i], left / members.length);
         if (a <= 0) return;
@@ -50,7 +54,7 @@ export function handOut(m: Market, X: Float64Array, Y: Float64Array, F: Float64A
           }
           a = lo;
         }
-        if (a <= LEFTOVER_TOL / s) continue;
+        if (a <= LEFTOVER_TOL / s) { blocked[2 * ranked[r].c + res] = 1; progress = true; continue; }
         const fa = onCache ? m.perf(i, xi + a, yi) : m.perf(i, xi, yi + a);
         for (const j of members) {
           if (onCache) X[j] += a; else Y[j] += a;
@@ -58,6 +62,8 @@ export function handOut(m: Market, X: Float64Array, Y: Float64Array, F: Float64A
         }
         left -= a * s;
         progress = true;
+        // envy capped the gift: more for this class later would be capped the same way
+        if (a < room) blocked[2 * ranked[r].c + res] = 1;
       }
     }
     if (!progress) break;

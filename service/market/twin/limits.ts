@@ -66,6 +66,10 @@ export const SWITCH_EPS = 1e-7;
 export const POOL_SLOTS = 32;
 /** Classes tried per resource and hand-out round when there are many apps. */
 export const HANDOUT_TRIES_LARGE = 8;
+/** Classes tried per resource and hand-out round otherwise; gifts beyond the best few are crumbs. */
+export const HANDOUT_TRIES_SMALL = 12;
+/** Bisection steps for the largest safe gift (1/2^24 of the room). */
+export const HANDOUT_STEPS = 24;
 /** Relative throughput an app may lose to the feasibility repair (half the envy target). */
 export const REPAIR_ENVY = 0.005;
 
@@ -90,7 +94,7 @@ export function tuning(n: number): Tuning {
   if (n <= LARGE_N) {
     return {
       scanPoints: SCAN_POINTS_SMALL, maxBrackets: MAX_BRACKETS_SMALL, recycleRounds: RECYCLE_ROUNDS, combosEval: MAX_COMBOS_EVAL,
-      handoutRounds: HANDOUT_ROUNDS, handoutTries: n, handoutSteps: AMOUNT_STEPS, fairCandidates: FAIR_CANDIDATES,
+      handoutRounds: HANDOUT_ROUNDS, handoutTries: Math.min(n, HANDOUT_TRIES_SMALL), handoutSteps: HANDOUT_STEPS, fairCandidates: FAIR_CANDIDATES,
       boostClasses: n <= BOOST_SMALL_N ? BOOST_CLASSES_SMALL : BOOST_CLASSES_LARGE, selectChecks: POOL_SLOTS,
     };
   }
