@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { InputError } from '../errors.ts';
 import { formatPath } from '../scenario/path.ts';
 import type { TelemetryRecord } from '../telemetry/record.ts';
+import { MAX_MISS_STALL_NS, MIN_MISS_STALL_NS } from '../estimator/limits.ts';
 import { BUS_ID_PATTERN, MAX_BUS_ID_LENGTH, MAX_TELEMETRY_RECORD_BYTES } from './limits.ts';
 
 /** Points of a daemon-computed miss-ratio curve (same bound as the scenario format, service/limits.ts). */
@@ -29,6 +30,7 @@ export const telemetryRecordSchema = z.strictObject({
   mrc: z.array(z.tuple([nonNeg, z.number().min(0).max(1)])).min(2).max(MAX_RECORD_MRC_POINTS).optional(),
   sampledPages: z.array(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)).max(MAX_RECORD_SAMPLED_PAGES).optional(),
   sampleRate: z.number().gt(0).max(1).optional(),
+  missStallNs: z.number().min(MIN_MISS_STALL_NS).max(MAX_MISS_STALL_NS).optional(),
 });
 
 /** Validates an already parsed record; throws InputError listing every bad field. */

@@ -34,3 +34,8 @@ export const MAX_APP_SAMPLES = 512;
 export const MAX_EPOCH_PAGES = 65536;
 /** Sampled pages accepted in one telemetry record. */
 export const MAX_RECORD_PAGES = 1 << 20;
+
+/** A measured stall per miss below 10 ns is not a page fault (one costs microseconds): a unit or counter bug. */
+export const MIN_MISS_STALL_NS = 10;
+/** A stall per miss above 1 s is a failure (timeouts, a lost memory node), not an operating point to learn from. */
+export const MAX_MISS_STALL_NS = 1e9;

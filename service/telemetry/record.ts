@@ -26,4 +26,15 @@ export interface TelemetryRecord {
   sampledPages?: number[];
   /** optional: the sampling rate the sampled pages were taken at (0 < R <= 1) */
   sampleRate?: number;
+  /**
+   * optional: the stall per miss over the period, ns, as the data plane measured it: the mean time one miss
+   * kept the application waiting for its page (fault to data mapped), NOT counting time spent waiting for
+   * bandwidth tokens. It is what the model calls remoteNs, in latency-bound and bandwidth-bound periods alike.
+   * From the far-memory data plane (docs/dataplane.md): over the period's misses, the fault-to-data latency
+   * (control block latencyHist, or its median when the period was not throttled) minus the token-bucket wait
+   * (the throttledNs counter's growth) spread over the misses. Including the token wait would make a
+   * bandwidth-bound app look like one with slow remote memory. Omit it when the period had no misses.
+   * Accepted range: MIN_MISS_STALL_NS .. MAX_MISS_STALL_NS (10 ns .. 1 s, service/estimator/limits.ts).
+   */
+  missStallNs?: number;
 }
