@@ -94,14 +94,22 @@ function mrcLineMax(off: i32, p: f64, iq: f64, b: f64, xa: f64, xb: f64, ymin: f
   let gu = mu - P * ((b - p * u) * iq) * (ls + mu * rs);
   let bestX = xa;
   let bestF = mrcThroughput(off, mu, yOnLine(p, iq, b, xa, ymin, ymax));
+  // bounds on all that lies right of u: the miss ratio is at least its value at xb and bandwidth at most y(u)
+  const mEnd = missAt(xs, ms, n, firstKnotAbove(xs, n, xb), xb);
+  const latMax = 1 / (ls + mEnd * rs);
   while (true) {
+    if (latMax * (1 + 1e-12) <= bestF) break;
+    if (mEnd > 0 && P * yOnLine(p, iq, b, u, ymin, ymax) * (1 + 1e-12) <= bestF * mEnd) break;
     let v = xb;
     let mv: f64;
     if (k < n && ldf(MD, xs + k) < xb) { v = ldf(MD, xs + k); mv = ldf(MD, ms + k); } else mv = missAt(xs, ms, n, k, xb);
     const gv = mv - P * ((b - p * v) * iq) * (ls + mv * rs);
     if (v > u) {
-      const fv = mrcThroughput(off, mv, yOnLine(p, iq, b, v, ymin, ymax));
-      if (fv > bestF) { bestF = fv; bestX = v; }
+      const yv = yOnLine(p, iq, b, v, ymin, ymax);
+      if (bestF * (ls + mv * rs) < 1 + 1e-12 && (mv <= 0 || P * yv > bestF * mv * (1 - 1e-12))) {
+        const fv = mrcThroughput(off, mv, yv);
+        if (fv > bestF) { bestF = fv; bestX = v; }
+      }
       if (gu < 0 && gv > 0) {
         const c = mrcCrossing(p, iq, b, ls, rs, P, u, mu, v, mv);
         if (c > u && c < v) {

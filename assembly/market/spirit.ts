@@ -11,6 +11,7 @@ import { DEMAND_CALLS, SUM_X, SUM_Y, demand, maxEnvy, sharingIncentive, welfare 
 import { BR_F, bestResponse } from './best-response';
 import { handOut } from './handout';
 import { trace } from './trace';
+import { certifyInto } from './certificate';
 import { repair } from './repair';
 import { fairRepair } from './fair-repair';
 import { poolAdd, poolCount, poolOrder, poolReset, poolSort, slotF, slotPrice, slotWelfare, slotX, slotY } from './pool';
@@ -131,7 +132,8 @@ export function solveSpirit(): void {
   }
 
   // the candidate of highest welfare with the sharing incentive and envy under the target; static if none
-  // (else the best with envy under ENVY_LIMIT; else static)
+  // (else the best with envy under ENVY_LIMIT; else static). Each check is the full certificate, kept for
+  // the chosen allocation (OUT_F, CERT_*), so the caller need not certify again.
   count = poolSort();
   let chosen = -1;
   let fallback = -1;
@@ -141,11 +143,11 @@ export function solveSpirit(): void {
     if (slotWelfare(s) < staticWelfare || checks >= T_SELECT) break;
     if (!sharingIncentive(slotF(s))) continue;
     checks++;
-    const envy = maxEnvy(slotX(s), slotY(s), slotF(s));
+    const envy = certifyInto(slotX(s), slotY(s));
     if (envy <= ENVY_TARGET) { chosen = s; break; }
     if (envy <= ENVY_LIMIT && fallback < 0) fallback = s;
   }
-  if (chosen < 0) chosen = fallback;
+  if (chosen < 0 && fallback >= 0) { chosen = fallback; certifyInto(slotX(chosen), slotY(chosen)); }
   if (chosen >= 0) {
     copyF(OUT_X, slotX(chosen), n);
     copyF(OUT_Y, slotY(chosen), n);
@@ -156,6 +158,7 @@ export function solveSpirit(): void {
     copyF(OUT_Y, SY, n);
     OUT_PRICE = 0.5;
     OUT_FROM_MARKET = 0;
+    certifyInto(OUT_X, OUT_Y);
   }
   OUT_ITERATIONS = DEMAND_CALLS - startCalls;
 }

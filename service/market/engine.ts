@@ -9,6 +9,8 @@ export interface SpiritRaw {
   priceCache: number;
   iterations: number;
   fromMarket: boolean;
+  /** the certificate of (x, y), computed while choosing it */
+  certificate: CertificateRaw;
 }
 
 export interface CertificateRaw {

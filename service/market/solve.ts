@@ -42,10 +42,10 @@ export function solveScenario(engine: Engine, scenario: Scenario, opts: SolveOpt
   let out: PolicyOutput = POLICY_FNS[policy](engine, p);
   let held = false;
   if (policy === 'spirit' && opts.hysteresisShare !== undefined && withinHysteresis(p, out.x, out.y, opts.hysteresisShare)) {
-    out = { ...out, x: p.curX.slice(), y: p.curY.slice() };
+    out = { ...out, x: p.curX.slice(), y: p.curY.slice(), certificate: undefined };
     held = true;
   }
-  const cert = engine.certificate(out.x, out.y);
+  const cert = out.certificate ?? engine.certificate(out.x, out.y);
   const elapsedMs = performance.now() - t0;
 
   const cap = p.capacity;

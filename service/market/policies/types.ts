@@ -1,4 +1,4 @@
-import type { Engine } from '../engine.ts';
+import type { CertificateRaw, Engine } from '../engine.ts';
 import type { Problem } from '../problem.ts';
 
 export interface PolicyOutput {
@@ -6,6 +6,8 @@ export interface PolicyOutput {
   y: Float64Array;
   iterations: number;
   prices?: { cache: number; bandwidth: number };
+  /** the certificate of (x, y) when the policy already computed it */
+  certificate?: CertificateRaw;
 }
 
 export type PolicyFn = (engine: Engine, p: Problem) => PolicyOutput;

@@ -111,15 +111,25 @@ function mrcLineMax(md: Float64Array, off: number, p: number, iq: number, b: num
   let gu = mu - P * ((b - p * u) * iq) * (ls + mu * rs);
   let bestX = xa;
   let bestF = mrcThroughput(md, off, mu, yOnLine(p, iq, b, xa, ymin, ymax));
+  // bounds on all that lies right of u: the miss ratio is at least its value at xb and bandwidth at most y(u)
+  const mEnd = missAt(md, xs, ms, n, firstKnotAbove(md, xs, n, xb), xb);
+  const latMax = 1 / (ls + mEnd * rs);
   for (;;) {
+    if (latMax * (1 + 1e-12) <= bestF) break;
+    if (mEnd > 0 && P * yOnLine(p, iq, b, u, ymin, ymax) * (1 + 1e-12) <= bestF * mEnd) break;
     // the piece [u, v]: up to the next knot or xb
     let v = xb;
     let mv: number;
     if (k < n && md[xs + k] < xb) { v = md[xs + k]; mv = md[ms + k]; } else mv = missAt(md, xs, ms, n, k, xb);
     const gv = mv - P * ((b - p * v) * iq) * (ls + mv * rs);
     if (v > u) {
-      const fv = mrcThroughput(md, off, mv, yOnLine(p, iq, b, v, ymin, ymax));
-      if (fv > bestF) { bestF = fv; bestX = v; }
+      // the end of the piece can beat bestF only if both bounds can: tested without dividing (with a
+      // margin far above rounding), the exact throughput computed only then
+      const yv = yOnLine(p, iq, b, v, ymin, ymax);
+      if (bestF * (ls + mv * rs) < 1 + 1e-12 && (mv <= 0 || P * yv > bestF * mv * (1 - 1e-12))) {
+        const fv = mrcThroughput(md, off, mv, yv);
+        if (fv > bestF) { bestF = fv; bestX = v; }
+      }
       if (gu < 0 && gv > 0) {
         const c = mrcCrossing(p, iq, b, ls, rs, P, u, mu, v, mv);
         if (c > u && c < v) {

@@ -8,7 +8,9 @@
 //     equal incomes) gets a market where it is richer;
 //  3. fairness repair of the best unfair candidates;
 //  4. the candidate of best welfare with the sharing incentive and envy under the target; static if none.
+import type { CertificateRaw } from '../engine.ts';
 import type { Problem } from '../problem.ts';
+import { certify } from './certificate.ts';
 import { bestResponse, type Bundle } from './best-response.ts';
 import { fairRepair } from './fair-repair.ts';
 import { handOut } from './handout.ts';
@@ -29,6 +31,8 @@ export interface SpiritOutput {
   iterations: number;
   /** true when the chosen allocation came from the market (not the static fallback) */
   fromMarket: boolean;
+  /** its certificate, computed while choosing it */
+  certificate: CertificateRaw;
 }
 
 interface Round { added: number; bestWelfare: number; bestPrice: number }
@@ -116,17 +120,20 @@ export function solveSpirit(p: Problem): SpiritOutput {
   // with envy under ENVY_LIMIT; else static
   order = pool.sorted();
   let checks = 0;
-  let fallback: Candidate | null = null;
+  let fallback: { c: Candidate; cert: CertificateRaw } | null = null;
   for (const c of order) {
     if (c.welfare < staticWelfare || checks >= tune.selectChecks) break;
     if (!m.sharingIncentive(c.f)) continue;
     checks++;
-    const envy = m.maxEnvy(c.x, c.y, c.f);
-    if (envy <= ENVY_TARGET) return { x: c.x, y: c.y, priceCache: c.price, iterations: it.count, fromMarket: true };
-    if (envy <= ENVY_LIMIT && fallback === null) fallback = c;
+    const cert = certify(m, c.x, c.y);
+    if (cert.maxEnvy <= ENVY_TARGET) return { x: c.x, y: c.y, priceCache: c.price, iterations: it.count, fromMarket: true, certificate: cert };
+    if (cert.maxEnvy <= ENVY_LIMIT && fallback === null) fallback = { c, cert };
   }
-  if (fallback) return { x: fallback.x, y: fallback.y, priceCache: fallback.price, iterations: it.count, fromMarket: true };
-  return { x: SX, y: SY, priceCache: 0.5, iterations: it.count, fromMarket: false };
+  if (fallback) {
+    const c = fallback.c;
+    return { x: c.x, y: c.y, priceCache: c.price, iterations: it.count, fromMarket: true, certificate: fallback.cert };
+  }
+  return { x: SX, y: SY, priceCache: 0.5, iterations: it.count, fromMarket: false, certificate: certify(m, SX, SY) };
 }
 
 /** Classes to boost with their factors: each qualifying class (best first) with BOOST_TRIES factors. */

@@ -82,6 +82,17 @@ export class WasmEngine implements Engine {
       priceCache: this.w.outPrice(),
       iterations: this.w.outIterations(),
       fromMarket: this.w.outFromMarket() === 1,
+      certificate: this.readCertificate(n),
+    };
+  }
+
+  private readCertificate(n: number): CertificateRaw {
+    return {
+      f: this.f64(this.w.ptrOutF(), n).slice(),
+      refF: this.f64(this.w.ptrRefF(), n).slice(),
+      maxEnvy: this.w.certMaxEnvy(),
+      envier: this.w.certEnvier(),
+      envied: this.w.certEnvied(),
     };
   }
 
@@ -90,13 +101,7 @@ export class WasmEngine implements Engine {
     this.f64(this.w.ptrInX(), n).set(x);
     this.f64(this.w.ptrInY(), n).set(y);
     this.w.certify();
-    return {
-      f: this.f64(this.w.ptrOutF(), n).slice(),
-      refF: this.f64(this.w.ptrRefF(), n).slice(),
-      maxEnvy: this.w.certMaxEnvy(),
-      envier: this.w.certEnvier(),
-      envied: this.w.certEnvied(),
-    };
+    return this.readCertificate(n);
   }
 
   ideal(gridSteps: number, envyMax: number): { x: Float64Array; y: Float64Array; found: boolean; evaluated: number } {
