@@ -9,6 +9,9 @@
 // bandwidth-bound: its throughput speaks only to P, and to L and R only as a lower bound (a hinge: the
 // latency-bound rate is at least what was observed). The hinge is left out of the covariance, so when every
 // sample is saturated, L and R keep the prior's width and the confidence says so.
+// Measured stalls: a sample may carry the data plane's stall per miss (ns, token waits excluded), a direct
+// observation of R: residual ln s - c with its own robust scale and weights. Their total precision is capped
+// (stallCap), so a biased stall measurement cannot outweigh what throughput says about R.
 // service/estimator/fit-twin.ts is the TypeScript twin of this file.
 
 const SATURATED: f64 = 0.9; // traffic >= 90% of the bandwidth limit: the token bucket is the bottleneck
@@ -34,7 +37,9 @@ let N: i32 = 0;
 let nsPerSec: f64 = 1e9;
 let prior0: f64 = 0.0; let prior1: f64 = 0.0; let prior2: f64 = 0.0;
 let priorPrec: f64 = 0.0;
-let sR: f64 = 1.0; let sQ: f64 = 1.0;
+let sR: f64 = 1.0; let sQ: f64 = 1.0; let sS: f64 = 1.0;
+let fS: f64 = 1.0; // share of the stall observations' precision used (caps their total at stallCap)
+let stallCap: f64 = 0.0;
 // normal equations (symmetric 3x3) and gradient
 let A00: f64 = 0; let A01: f64 = 0; let A02: f64 = 0; let A11: f64 = 0; let A12: f64 = 0; let A22: f64 = 0;
 let g0: f64 = 0; let g1: f64 = 0; let g2: f64 = 0;
@@ -48,11 +53,12 @@ let curL: f64 = 0; let curR: f64 = 0; let lnNs: f64 = 0; // exp(a), exp(c) of th
 // @ts-ignore: decorator
 @inline function put(k: i32, i: i32, v: f64): void { store<f64>(col(k, i), v); }
 
-const C_M = 0; const C_BW = 1; const C_X = 2; const C_TR = 3; const C_W = 4; const C_U = 5; const C_V = 6;
-const C_LNX = 7; const C_LNBW = 8; const C_Z = 9; const C_S1 = 10; const C_S2 = 11; const C_SAT = 12;
-const COLS = 13;
+const C_M = 0; const C_BW = 1; const C_X = 2; const C_TR = 3; const C_W = 4; const C_ST = 5;
+const C_U = 6; const C_V = 7; const C_VS = 8; const C_H = 9;
+const C_LNX = 10; const C_LNBW = 11; const C_Z = 12; const C_S1 = 13; const C_S2 = 14; const C_SAT = 15; const C_LNS = 16;
+const COLS = 17;
 
-/** Room for n samples; returns the input block (columns m, bw, x, tr, w of n f64 each, stride n). */
+/** Room for n samples; returns the input block (columns m, bw, x, tr, w, stall of n f64 each, stride n). */
 export function fitReserve(n: i32): usize {
   if (resP == 0) resP = heap.alloc(32 << 3);
   if (n > blockCap) {
@@ -64,7 +70,11 @@ export function fitReserve(n: i32): usize {
   return blockP;
 }
 
-/** Result layout (f64): a, c, p, cov00, cov01, cov02, cov11, cov12, cov22, sR, sQ, steps, nThroughput, nTraffic, nLatencyInit, nSaturated. */
+/**
+ * Result layout (f64): a, c, p, cov00, cov01, cov02, cov11, cov12, cov22, sR, sQ, steps, nThroughput, nTraffic,
+ * nLatencyInit, nSaturated, sS, nStall, stallFactor. Output columns after the inputs: u, v, vs (robust weights of
+ * the throughput, traffic and stall residuals) and h (leverage of each throughput residual).
+ */
 export function fitResultPtr(): usize { return resP; }
 
 /** Sorts pairs (value in S1, weight in S2) of the first k entries by value (shell sort, Ciura gaps). */
@@ -109,6 +119,10 @@ function weightedMedian(k: i32): f64 {
 @inline function hasQ(i: i32): bool {
   return get(C_TR, i) > 0 && get(C_X, i) > 0 && get(C_M, i) > 0 && get(C_W, i) > 0;
 }
+// @ts-ignore: decorator
+@inline function hasS(i: i32): bool {
+  return get(C_ST, i) > 0 && get(C_W, i) > 0;
+}
 
 /** Sets the point at which residual() and hinge() evaluate (one exp each, not one per sample). */
 function at(a: f64, c: f64): void {
@@ -152,11 +166,13 @@ function objective(a: f64, c: f64, p: f64): f64 {
   let f: f64 = 0;
   const wr = 1.0 / (sR * sR);
   const wq = 1.0 / (sQ * sQ);
+  const ws = fS / (sS * sS);
   at(a, c);
   for (let i = 0; i < N; i++) {
     if (hasX(i)) { const r = residual(i, p); f += get(C_W, i) * get(C_U, i) * wr * r * r; }
     if (hasX(i) && get(C_SAT, i) > 0) { const h = hinge(i); f += get(C_W, i) * wr * h * h; }
     if (hasQ(i)) { const q = get(C_Z, i) - p; f += get(C_W, i) * get(C_V, i) * wq * q * q; }
+    if (hasS(i)) { const t = get(C_LNS, i) - c; f += get(C_W, i) * get(C_VS, i) * ws * t * t; }
   }
   const e0 = a - prior0, e1 = c - prior1, e2 = p - prior2;
   return f + priorPrec * (e0 * e0 + e1 * e1 + e2 * e2);
@@ -168,6 +184,7 @@ function normalEquations(a: f64, c: f64, p: f64, hinges: bool): void {
   g0 = priorPrec * (a - prior0); g1 = priorPrec * (c - prior1); g2 = priorPrec * (p - prior2);
   const wr = 1.0 / (sR * sR);
   const wq = 1.0 / (sQ * sQ);
+  const ws = fS / (sS * sS);
   at(a, c);
   for (let i = 0; i < N; i++) {
     if (hasX(i)) {
@@ -187,6 +204,11 @@ function normalEquations(a: f64, c: f64, p: f64, hinges: bool): void {
       const W = get(C_W, i) * get(C_V, i) * wq;
       A22 += W;
       g2 -= W * (get(C_Z, i) - p);
+    }
+    if (hasS(i)) { // t = ln s - c: dt/dc = -1
+      const W = get(C_W, i) * get(C_VS, i) * ws;
+      A11 += W;
+      g1 -= W * (get(C_LNS, i) - c);
     }
   }
 }
@@ -252,9 +274,51 @@ function reweight(huber: bool): void {
   k = 0;
   for (let i = 0; i < N; i++) if (hasQ(i)) { put(C_S1, k, Math.abs(get(C_Z, i) - p)); put(C_S2, k, get(C_W, i)); k++; }
   sQ = k > 0 ? Math.max(MIN_SCALE, MAD_TO_SIGMA * weightedMedian(k)) : 1.0;
+  const c = load<f64>(resP, 8);
+  k = 0;
+  for (let i = 0; i < N; i++) if (hasS(i)) { put(C_S1, k, Math.abs(get(C_LNS, i) - c)); put(C_S2, k, get(C_W, i)); k++; }
+  sS = k > 0 ? Math.max(MIN_SCALE, MAD_TO_SIGMA * weightedMedian(k)) : 1.0;
+  let stallPrec: f64 = 0;
   for (let i = 0; i < N; i++) {
     put(C_U, i, hasX(i) ? robustWeight(residual(i, p) / sR, huber) : 0.0);
     put(C_V, i, hasQ(i) ? robustWeight((get(C_Z, i) - p) / sQ, huber) : 0.0);
+    put(C_VS, i, hasS(i) ? robustWeight((get(C_LNS, i) - c) / sS, huber) : 0.0);
+    stallPrec += get(C_W, i) * get(C_VS, i);
+  }
+  stallPrec /= sS * sS;
+  fS = stallPrec > stallCap ? stallCap / stallPrec : 1.0;
+}
+
+/** Initial ln R from the measured stalls (weighted median), and ln L from the latency-bound samples given it. */
+function initFromStall(P: f64, regressed: bool): i32 {
+  let k = 0;
+  for (let i = 0; i < N; i++) if (hasS(i)) { put(C_S1, k, get(C_LNS, i)); put(C_S2, k, get(C_W, i)); k++; }
+  if (k == 0 || regressed) return k;
+  const R = Math.exp(weightedMedian(k));
+  store<f64>(resP, Math.log(R), 8);
+  k = 0;
+  for (let i = 0; i < N; i++) if (isLatencyBound(i, P)) { put(C_S1, k, nsPerSec / get(C_X, i) - get(C_M, i) * R); put(C_S2, k, get(C_W, i)); k++; }
+  if (k > 0) {
+    const L = weightedMedian(k);
+    let y: f64 = 0;
+    for (let i = 0; i < N; i++) if (isLatencyBound(i, P)) y = Math.max(y, nsPerSec / get(C_X, i));
+    store<f64>(resP, Math.log(Math.max(L, 0.01 * y)));
+  }
+  return k;
+}
+
+/** Leverage of each throughput residual, W_i J_i^T cov J_i at the solution (cov from the result block), into h. */
+function leverage(): void {
+  const c00 = load<f64>(resP, 24), c01 = load<f64>(resP, 32), c02 = load<f64>(resP, 40);
+  const c11 = load<f64>(resP, 48), c12 = load<f64>(resP, 56), c22 = load<f64>(resP, 64);
+  const p = load<f64>(resP, 16);
+  const wr = 1.0 / (sR * sR);
+  at(load<f64>(resP), load<f64>(resP, 8));
+  for (let i = 0; i < N; i++) {
+    if (!hasX(i)) { put(C_H, i, 0.0); continue; }
+    residual(i, p);
+    const q = d0 * (c00 * d0 + c01 * d1 + c02 * d2) + d1 * (c01 * d0 + c11 * d1 + c12 * d2) + d2 * (c02 * d0 + c12 * d1 + c22 * d2);
+    put(C_H, i, get(C_W, i) * get(C_U, i) * wr * q);
   }
 }
 
@@ -281,7 +345,7 @@ function initLatency(P: f64): i32 {
   let count = 0;
   for (let i = 0; i < N; i++) { const lb = isLatencyBound(i, P); put(C_V, i, lb ? 1.0 : 0.0); if (lb) count++; }
   let L = Math.exp(prior0), R = Math.exp(prior1);
-  if (count == 0) { store<f64>(resP, prior0); store<f64>(resP, prior1, 8); return 0; }
+  if (count == 0) { store<f64>(resP, prior0); store<f64>(resP, prior1, 8); initFromStall(P, false); return 0; }
   let k = 0;
   for (let i = 0; i < N; i++) if (get(C_V, i) > 0) { put(C_S1, k, nsPerSec / get(C_X, i)); put(C_S2, k, get(C_W, i)); k++; }
   const yMed = weightedMedian(k);
@@ -327,6 +391,7 @@ function initLatency(P: f64): i32 {
   R = Math.max(R, 1e-6 * yMed);
   store<f64>(resP, Math.log(L));
   store<f64>(resP, Math.log(R), 8);
+  initFromStall(P, regressed);
   return count;
 }
 
@@ -343,17 +408,19 @@ function covariance(): void {
  * Fits n samples from the input block. Prior: ln L0, ln R0, ln P0 with sigma in log space. Returns the LM
  * steps taken; the results are at fitResultPtr(), the robust weights in columns u (throughput), v (traffic).
  */
-export function fitRun(n: i32, logL0: f64, logR0: f64, logP0: f64, priorSigma: f64, nsPerSecond: f64): i32 {
+export function fitRun(n: i32, logL0: f64, logR0: f64, logP0: f64, priorSigma: f64, nsPerSecond: f64, stallPrecisionCap: f64): i32 {
   N = n; nsPerSec = nsPerSecond; lnNs = Math.log(nsPerSecond);
   prior0 = logL0; prior1 = logR0; prior2 = logP0;
   priorPrec = 1.0 / (priorSigma * priorSigma);
-  sR = 1.0; sQ = 1.0;
+  stallCap = stallPrecisionCap;
+  sR = 1.0; sQ = 1.0; sS = 1.0; fS = 1.0;
   for (let i = 0; i < N; i++) {
     const x = get(C_X, i), m = get(C_M, i), bw = get(C_BW, i), tr = get(C_TR, i);
     put(C_LNX, i, x > 0 ? Math.log(x) : 0.0);
     put(C_LNBW, i, m > 0 && bw > 0 ? Math.log(bw) - Math.log(m) : 0.0);
     put(C_Z, i, hasQ(i) ? Math.log(tr) - Math.log(x) - Math.log(m) : 0.0);
     put(C_SAT, i, m > 0 && bw > 0 && tr >= SATURATED * bw ? 1.0 : 0.0);
+    put(C_LNS, i, hasS(i) ? Math.log(get(C_ST, i)) : 0.0);
   }
   const p = initPageBytes();
   store<f64>(resP, p, 16);
@@ -368,9 +435,11 @@ export function fitRun(n: i32, logL0: f64, logR0: f64, logP0: f64, priorSigma: f
   }
   normalEquations(load<f64>(resP), load<f64>(resP, 8), load<f64>(resP, 16), false);
   covariance();
-  let nX = 0, nQ = 0, nSat = 0;
-  for (let i = 0; i < N; i++) { if (hasX(i)) nX++; if (hasQ(i)) nQ++; if (hasX(i) && get(C_SAT, i) > 0) nSat++; }
+  leverage();
+  let nX = 0, nQ = 0, nSat = 0, nS = 0;
+  for (let i = 0; i < N; i++) { if (hasX(i)) nX++; if (hasQ(i)) nQ++; if (hasX(i) && get(C_SAT, i) > 0) nSat++; if (hasS(i)) nS++; }
   store<f64>(resP, <f64>nSat, 120);
+  store<f64>(resP, sS, 128); store<f64>(resP, <f64>nS, 136); store<f64>(resP, fS, 144);
   store<f64>(resP, sR, 72); store<f64>(resP, sQ, 80); store<f64>(resP, <f64>steps, 88);
   store<f64>(resP, <f64>nX, 96); store<f64>(resP, <f64>nQ, 104); store<f64>(resP, <f64>nLat, 112);
   return steps;

@@ -16,13 +16,15 @@ const GAPS = [701, 301, 132, 57, 23, 10, 4, 1];
 const OUTER_ROUNDS = FIT_OUTER_ROUNDS; // the WASM kernel has the same bounds (assembly/estimator/fit.ts)
 const LM_STEPS = FIT_LM_STEPS;
 
-/** Kernel input: one column per quantity, all of length n (units: m ratio, bw and tr bytes/s, x ops/s). */
+/** Kernel input: one column per quantity, all of length n (units: m ratio, bw and tr bytes/s, x ops/s, s ns). */
 export interface FitColumns {
   m: Float64Array;
   bw: Float64Array;
   x: Float64Array;
   tr: Float64Array;
   w: Float64Array;
+  /** measured stall per miss (ns, excluding token waits); 0 = not measured */
+  s: Float64Array;
 }
 
 export interface FitPrior {
@@ -30,6 +32,8 @@ export interface FitPrior {
   logR0: number;
   logP0: number;
   sigma: number;
+  /** most precision (1/sigma^2 in log space) all stall observations together may give ln remoteNs */
+  stallCap: number;
 }
 
 export interface FitKernelResult {
@@ -45,9 +49,16 @@ export interface FitKernelResult {
   nTraffic: number;
   nLatencyInit: number;
   nSaturated: number;
-  /** robust weights of the throughput and traffic residuals (0 = rejected as an outlier) */
+  /** robust scale of the stall residuals, samples with a stall, and the share of their precision used (<= 1) */
+  sS: number;
+  nStall: number;
+  stallFactor: number;
+  /** robust weights of the throughput, traffic and stall residuals (0 = rejected as an outlier) */
   u: Float64Array;
   v: Float64Array;
+  vs: Float64Array;
+  /** leverage of each throughput residual at the solution (hat-matrix diagonal; 0 without one) */
+  h: Float64Array;
 }
 
 function robustWeight(t: number, huber: boolean): number {
@@ -61,6 +72,9 @@ function robustWeight(t: number, huber: boolean): number {
 class Kernel {
   readonly u: Float64Array;
   readonly v: Float64Array;
+  readonly vs: Float64Array;
+  readonly h: Float64Array;
+  private readonly lns: Float64Array;
   private readonly lnx: Float64Array;
   private readonly lnbw: Float64Array;
   private readonly z: Float64Array;
@@ -70,6 +84,9 @@ class Kernel {
   private readonly priorPrec: number;
   sR = 1;
   sQ = 1;
+  sS = 1;
+  /** share of the stall observations' precision used: caps their total at prior.stallCap */
+  fS = 1;
   theta = [0, 0, 0];
   private A = [0, 0, 0, 0, 0, 0];
   private g = [0, 0, 0];
@@ -81,6 +98,9 @@ class Kernel {
   constructor(private readonly c: FitColumns, private readonly n: number, private readonly prior: FitPrior, private readonly nsPerSec: number) {
     this.u = new Float64Array(n);
     this.v = new Float64Array(n);
+    this.vs = new Float64Array(n);
+    this.h = new Float64Array(n);
+    this.lns = new Float64Array(n);
     this.lnx = new Float64Array(n);
     this.lnbw = new Float64Array(n);
     this.z = new Float64Array(n);
@@ -95,7 +115,12 @@ class Kernel {
       this.lnbw[i] = m > 0 && bw > 0 ? Math.log(bw) - Math.log(m) : 0;
       this.z[i] = this.hasQ(i) ? Math.log(tr) - Math.log(x) - Math.log(m) : 0;
       this.sat[i] = m > 0 && bw > 0 && tr >= SATURATED * bw ? 1 : 0;
+      this.lns[i] = this.hasS(i) ? Math.log(c.s[i]) : 0;
     }
+  }
+
+  hasS(i: number): boolean {
+    return this.c.s[i] > 0 && this.c.w[i] > 0;
   }
 
   hasX(i: number): boolean {
@@ -167,13 +192,14 @@ class Kernel {
 
   private objective(a: number, c: number, p: number): number {
     let f = 0;
-    const wr = 1 / (this.sR * this.sR), wq = 1 / (this.sQ * this.sQ);
+    const wr = 1 / (this.sR * this.sR), wq = 1 / (this.sQ * this.sQ), ws = this.fS / (this.sS * this.sS);
     const w = this.c.w;
     this.at(a, c);
     for (let i = 0; i < this.n; i++) {
       if (this.hasX(i)) { const r = this.residual(i, p); f += w[i] * this.u[i] * wr * r * r; }
       if (this.hasX(i) && this.sat[i]) { const h = this.hinge(i); f += w[i] * wr * h * h; }
       if (this.hasQ(i)) { const q = this.z[i] - p; f += w[i] * this.v[i] * wq * q * q; }
+      if (this.hasS(i)) { const t = this.lns[i] - c; f += w[i] * this.vs[i] * ws * t * t; }
     }
     const e0 = a - this.prior.logL0, e1 = c - this.prior.logR0, e2 = p - this.prior.logP0;
     return f + this.priorPrec * (e0 * e0 + e1 * e1 + e2 * e2);
@@ -183,7 +209,7 @@ class Kernel {
     const pp = this.priorPrec;
     let A00 = pp, A01 = 0, A02 = 0, A11 = pp, A12 = 0, A22 = pp;
     let g0 = pp * (a - this.prior.logL0), g1 = pp * (c - this.prior.logR0), g2 = pp * (p - this.prior.logP0);
-    const wr = 1 / (this.sR * this.sR), wq = 1 / (this.sQ * this.sQ);
+    const wr = 1 / (this.sR * this.sR), wq = 1 / (this.sQ * this.sQ), ws = this.fS / (this.sS * this.sS);
     const w = this.c.w;
     this.at(a, c);
     for (let i = 0; i < this.n; i++) {
@@ -206,6 +232,11 @@ class Kernel {
         const W = w[i] * this.v[i] * wq;
         A22 += W;
         g2 -= W * (this.z[i] - p);
+      }
+      if (this.hasS(i)) { // t = ln s - c: dt/dc = -1
+        const W = w[i] * this.vs[i] * ws;
+        A11 += W;
+        g1 -= W * (this.lns[i] - c);
       }
     }
     this.A = [A00, A01, A02, A11, A12, A22];
@@ -264,9 +295,51 @@ class Kernel {
     k = 0;
     for (let i = 0; i < this.n; i++) if (this.hasQ(i)) { this.s1[k] = Math.abs(this.z[i] - p); this.s2[k] = w[i]; k++; }
     this.sQ = k > 0 ? Math.max(MIN_SCALE, MAD_TO_SIGMA * this.weightedMedian(k)) : 1;
+    k = 0;
+    for (let i = 0; i < this.n; i++) if (this.hasS(i)) { this.s1[k] = Math.abs(this.lns[i] - c); this.s2[k] = w[i]; k++; }
+    this.sS = k > 0 ? Math.max(MIN_SCALE, MAD_TO_SIGMA * this.weightedMedian(k)) : 1;
+    let stallPrec = 0;
     for (let i = 0; i < this.n; i++) {
       this.u[i] = this.hasX(i) ? robustWeight(this.residual(i, p) / this.sR, huber) : 0;
       this.v[i] = this.hasQ(i) ? robustWeight((this.z[i] - p) / this.sQ, huber) : 0;
+      this.vs[i] = this.hasS(i) ? robustWeight((this.lns[i] - c) / this.sS, huber) : 0;
+      stallPrec += w[i] * this.vs[i];
+    }
+    stallPrec /= this.sS * this.sS;
+    this.fS = stallPrec > this.prior.stallCap ? this.prior.stallCap / stallPrec : 1;
+  }
+
+  /** Initial ln R from the measured stalls (weighted median), and ln L from the latency-bound samples given it. */
+  initFromStall(P: number, regressed: boolean): number {
+    const { x, m, w } = this.c;
+    let k = 0;
+    for (let i = 0; i < this.n; i++) if (this.hasS(i)) { this.s1[k] = this.lns[i]; this.s2[k] = w[i]; k++; }
+    if (k === 0 || regressed) return k;
+    const R = Math.exp(this.weightedMedian(k));
+    this.theta[1] = Math.log(R);
+    k = 0;
+    for (let i = 0; i < this.n; i++) if (this.isLatencyBound(i, P)) { this.s1[k] = this.nsPerSec / x[i] - m[i] * R; this.s2[k] = w[i]; k++; }
+    if (k > 0) {
+      const L = this.weightedMedian(k);
+      let y = 0;
+      for (let i = 0; i < this.n; i++) if (this.isLatencyBound(i, P)) y = Math.max(y, this.nsPerSec / x[i]);
+      this.theta[0] = Math.log(Math.max(L, 0.01 * y));
+    }
+    return k;
+  }
+
+  /** Leverage of each throughput residual: W_i J_i^T cov J_i at the solution (cov from the last normal equations). */
+  leverage(cov: FitKernelResult['cov']): void {
+    const [c00, c01, c02, c11, c12, c22] = cov;
+    const [a, c, p] = this.theta;
+    const wr = 1 / (this.sR * this.sR);
+    this.at(a, c);
+    for (let i = 0; i < this.n; i++) {
+      if (!this.hasX(i)) { this.h[i] = 0; continue; }
+      this.residual(i, p);
+      const [d0, d1, d2] = this.d;
+      const q = d0 * (c00 * d0 + c01 * d1 + c02 * d2) + d1 * (c01 * d0 + c11 * d1 + c12 * d2) + d2 * (c02 * d0 + c12 * d1 + c22 * d2);
+      this.h[i] = this.c.w[i] * this.u[i] * wr * q;
     }
   }
 
@@ -288,7 +361,7 @@ class Kernel {
     let count = 0;
     for (let i = 0; i < this.n; i++) { const lb = this.isLatencyBound(i, P); v[i] = lb ? 1 : 0; if (lb) count++; }
     let L = Math.exp(this.prior.logL0), R = Math.exp(this.prior.logR0);
-    if (count === 0) { this.theta[0] = this.prior.logL0; this.theta[1] = this.prior.logR0; return 0; }
+    if (count === 0) { this.theta[0] = this.prior.logL0; this.theta[1] = this.prior.logR0; this.initFromStall(P, false); return 0; }
     let k = 0;
     for (let i = 0; i < this.n; i++) if (v[i] > 0) { this.s1[k] = ns / x[i]; this.s2[k] = w[i]; k++; }
     const yMed = this.weightedMedian(k);
@@ -334,6 +407,7 @@ class Kernel {
     R = Math.max(R, 1e-6 * yMed);
     this.theta[0] = Math.log(L);
     this.theta[1] = Math.log(R);
+    this.initFromStall(P, regressed);
     return count;
   }
 
@@ -360,10 +434,13 @@ export function fitKernelTs(cols: FitColumns, n: number, prior: FitPrior, nsPerS
     if (round >= HUBER_ROUNDS && change < 1e-7) break;
   }
   k.normalEquations(k.theta[0], k.theta[1], k.theta[2], false);
-  let nX = 0, nQ = 0, nSat = 0;
-  for (let i = 0; i < n; i++) { if (k.hasX(i)) nX++; if (k.hasQ(i)) nQ++; if (k.hasX(i) && k.sat[i]) nSat++; }
+  const cov = k.covariance();
+  k.leverage(cov);
+  let nX = 0, nQ = 0, nSat = 0, nS = 0;
+  for (let i = 0; i < n; i++) { if (k.hasX(i)) nX++; if (k.hasQ(i)) nQ++; if (k.hasX(i) && k.sat[i]) nSat++; if (k.hasS(i)) nS++; }
   return {
-    a: k.theta[0], c: k.theta[1], p: k.theta[2], cov: k.covariance(), sR: k.sR, sQ: k.sQ, steps,
-    nThroughput: nX, nTraffic: nQ, nLatencyInit: nLat, nSaturated: nSat, u: k.u, v: k.v,
+    a: k.theta[0], c: k.theta[1], p: k.theta[2], cov, sR: k.sR, sQ: k.sQ, steps,
+    nThroughput: nX, nTraffic: nQ, nLatencyInit: nLat, nSaturated: nSat, sS: k.sS, nStall: nS, stallFactor: k.fS,
+    u: k.u, v: k.v, vs: k.vs, h: k.h,
   };
 }

@@ -5,8 +5,9 @@
 import { InputError, assert } from '../errors.ts';
 import { NS_PER_S, PAGE_BYTES_DEFAULT, bytesPerSecFromMbps } from '../units.ts';
 import { fitKernelTs, type FitColumns, type FitKernelResult, type FitPrior } from './fit-twin.ts';
-import { MAX_FIT_SAMPLES, MAX_MODEL_POINTS } from './limits.ts';
-import { missRatioAt, throughputOf, type MrcModel } from './model.ts';
+import { MAX_FIT_SAMPLES, MAX_MISS_STALL_NS, MAX_MODEL_POINTS, MIN_MISS_STALL_NS } from './limits.ts';
+import { missRatioAt, throughputAtMiss, type MrcModel } from './model.ts';
+import { checkRegion, defaultRegion, predictionSigmaOver, type FitRegion } from './region.ts';
 import { checkMrc, checkNumber, describe, optNumber } from './validate.ts';
 import { newEstimatorInstance, ptr, type EstimatorExports } from './wasm.ts';
 
@@ -18,6 +19,8 @@ export interface FitSample {
   throughputOpsPerSec: number;
   missRatio: number;
   pageTrafficBytesPerSec: number;
+  /** measured stall per miss, ns, token waits excluded (TelemetryRecord.missStallNs): observes remoteNs */
+  missStallNs?: number;
   /** extra weight, default 1 */
   weight?: number;
 }
@@ -37,14 +40,31 @@ export interface FitOptions {
   missRatio?: 'measured' | 'curve';
   /** which kernel: the WASM one (default) or its TypeScript twin */
   engine?: 'wasm' | 'ts';
+  /**
+   * the bundles the confidence speaks for: predictions are checked over this box (the market's next trust
+   * region). Default: the box of the samples within one half-life of the newest, widened by 25% each way.
+   */
+  region?: FitRegion;
+  /**
+   * the best relative precision measured stalls alone may give remoteNs (log space; default 0.05): a daemon's
+   * stall may be biased (histogram buckets), so many stalls never outweigh what throughput says.
+   */
+  stallSigmaFloor?: number;
 }
 
 export interface FitResult {
   model: MrcModel;
-  /** 0..1: coverage (effective samples) x precision (predictions' uncertainty) x quality (residual) */
+  /** 0..1: coverage (effective samples) x precision (predictions' uncertainty over the region) x quality (leave-one-out error) */
   confidence: number;
   /** relative RMS error of the model's throughput at the samples (robust inliers) */
   residual: number;
+  /** the same, leave-one-out: each inlier predicted by the fit without it (hat-matrix approximation, log space) */
+  looResidual: number;
+  /** the region the precision was evaluated over */
+  region: FitRegion;
+  /** samples with a measured stall, and those of them the robust fit rejected */
+  stallSamples: number;
+  stallOutliers: number;
   /** samples with a throughput that the fit used */
   samplesUsed: number;
   /** samples the robust fit rejected */
@@ -53,7 +73,7 @@ export interface FitResult {
   bandwidthBoundSamples: number;
   /** relative standard errors of the parameters (log-space posterior) */
   relativeSigma: { localNs: number; remoteNs: number; pageBytes: number };
-  /** largest relative standard error of a predicted throughput over the curve's miss ratios */
+  /** largest relative standard error of a predicted throughput over the region (both branches, see region.ts) */
   predictionSigma: number;
   parts: { coverage: number; precision: number; quality: number };
 }
@@ -64,10 +84,12 @@ export const DEFAULT_FIT_HALF_LIFE_MS = 120_000;
 export const FULL_COVERAGE_SAMPLES = 10;
 /** Relative prediction error at which precision counts half. */
 const PRECISION_REF = 0.1;
-/** Relative residual at which quality counts half. */
-const QUALITY_REF = 0.15;
-/** Probes of the curve's miss ratios for the prediction uncertainty. */
-const MAX_PROBES = 64;
+/** Relative (leave-one-out) residual at which quality counts half. */
+export const QUALITY_REF = 0.15;
+/** Default best precision of remoteNs from stalls alone (log space). */
+const STALL_SIGMA_FLOOR = 0.05;
+/** Leverage is clipped here for leave-one-out residuals: a sample that alone fixes a parameter is not divided by ~0. */
+const MAX_LEVERAGE = 0.95;
 
 const FIELDS = ['timeMs', 'cacheMB', 'bandwidthMbps', 'throughputOpsPerSec', 'missRatio', 'pageTrafficBytesPerSec'] as const;
 
@@ -79,6 +101,7 @@ export function checkSamples(samples: unknown, where = 'samples'): FitSample[] {
     if (s === null || typeof s !== 'object') throw new InputError(`${where}[${i}]`, `must be an object, got ${describe(s)}`);
     for (const f of FIELDS) checkNumber(`${where}[${i}].${f}`, s[f], { min: 0, max: f === 'missRatio' ? 1 : undefined });
     if (s.weight !== undefined) checkNumber(`${where}[${i}].weight`, s.weight, { min: 0 });
+    if (s.missStallNs !== undefined) checkNumber(`${where}[${i}].missStallNs`, s.missStallNs, { min: MIN_MISS_STALL_NS, max: MAX_MISS_STALL_NS });
     if (i > 0 && (s.timeMs as number) < samples[i - 1].timeMs) {
       throw new InputError(`${where}[${i}].timeMs`, `${s.timeMs} is earlier than ${where}[${i - 1}].timeMs ${samples[i - 1].timeMs}: samples must be in time order`);
     }
@@ -93,65 +116,60 @@ function fitKernelWasm(cols: FitColumns, n: number, prior: FitPrior, nsPerSec: n
   fitWasm ??= newEstimatorInstance();
   const w = fitWasm;
   const base = ptr(w.fitReserve(n));
-  const block = new Float64Array(w.memory.buffer, base, 7 * n);
+  const block = new Float64Array(w.memory.buffer, base, 6 * n);
   block.set(cols.m, 0);
   block.set(cols.bw, n);
   block.set(cols.x, 2 * n);
   block.set(cols.tr, 3 * n);
   block.set(cols.w, 4 * n);
-  w.fitRun(n, prior.logL0, prior.logR0, prior.logP0, prior.sigma, nsPerSec);
-  const r = new Float64Array(w.memory.buffer, ptr(w.fitResultPtr()), 16);
-  const out = new Float64Array(w.memory.buffer, base, 7 * n); // memory may have grown: fresh view
+  block.set(cols.s, 5 * n);
+  w.fitRun(n, prior.logL0, prior.logR0, prior.logP0, prior.sigma, nsPerSec, prior.stallCap);
+  const r = new Float64Array(w.memory.buffer, ptr(w.fitResultPtr()), 19);
+  const out = new Float64Array(w.memory.buffer, base, 10 * n); // memory may have grown: fresh view
   return {
     a: r[0], c: r[1], p: r[2], cov: [r[3], r[4], r[5], r[6], r[7], r[8]], sR: r[9], sQ: r[10], steps: r[11],
-    nThroughput: r[12], nTraffic: r[13], nLatencyInit: r[14], nSaturated: r[15],
-    u: out.slice(5 * n, 6 * n), v: out.slice(6 * n, 7 * n),
+    nThroughput: r[12], nTraffic: r[13], nLatencyInit: r[14], nSaturated: r[15], sS: r[16], nStall: r[17], stallFactor: r[18],
+    u: out.slice(6 * n, 7 * n), v: out.slice(7 * n, 8 * n), vs: out.slice(8 * n, 9 * n), h: out.slice(9 * n, 10 * n),
   };
 }
 
 function columnsOf(samples: FitSample[], halfLifeMs: number, curve: [number, number][] | null): FitColumns {
   const n = samples.length;
-  const cols: FitColumns = { m: new Float64Array(n), bw: new Float64Array(n), x: new Float64Array(n), tr: new Float64Array(n), w: new Float64Array(n) };
+  const cols: FitColumns = {
+    m: new Float64Array(n), bw: new Float64Array(n), x: new Float64Array(n), tr: new Float64Array(n), w: new Float64Array(n), s: new Float64Array(n),
+  };
   const newestMs = samples[n - 1].timeMs;
   samples.forEach((s, i) => {
     cols.m[i] = curve ? missRatioAt(curve, s.cacheMB) : s.missRatio;
     cols.bw[i] = bytesPerSecFromMbps(s.bandwidthMbps);
     cols.x[i] = s.throughputOpsPerSec;
     cols.tr[i] = s.pageTrafficBytesPerSec;
+    cols.s[i] = s.missStallNs ?? 0;
     cols.w[i] = (halfLifeMs > 0 ? Math.pow(0.5, (newestMs - s.timeMs) / halfLifeMs) : 1) * (s.weight ?? 1);
   });
   return cols;
 }
 
-/** Largest relative standard error of predicted throughput over the curve's miss ratios (both branches). */
-function predictionSigma(k: FitKernelResult, mrc: [number, number][]): number {
-  const [c00, c01, , c11, , c22] = k.cov;
-  const L = Math.exp(k.a), R = Math.exp(k.c);
-  const step = Math.max(1, Math.ceil(mrc.length / MAX_PROBES));
-  let worst = 0;
-  for (let i = 0; i < mrc.length; i += step) {
-    const m = mrc[i][1];
-    const D = L + m * R;
-    const g0 = L / D, g1 = (m * R) / D; // d ln(latency-bound rate) / d(a, c), up to sign
-    worst = Math.max(worst, Math.sqrt(Math.max(0, g0 * g0 * c00 + 2 * g0 * g1 * c01 + g1 * g1 * c11)));
-    if (m > 0) worst = Math.max(worst, Math.sqrt(Math.max(0, c22)));
-  }
-  return worst;
-}
-
-/** Relative RMS error of the model at the samples the robust fit kept. */
-function residualOf(model: MrcModel, samples: FitSample[], k: FitKernelResult, w: Float64Array): { residual: number; nEff: number; used: number; outliers: number } {
-  let sw = 0, sw2 = 0, se = 0, used = 0, outliers = 0;
+/**
+ * Relative RMS error of the model at the samples the robust fit kept, in-sample and leave-one-out (each
+ * log-space residual divided by 1 - its leverage: what the fit without that sample would have predicted).
+ */
+function residualOf(model: MrcModel, samples: FitSample[], k: FitKernelResult, cols: FitColumns): { residual: number; loo: number; nEff: number; used: number; outliers: number } {
+  const w = cols.w;
+  let sw = 0, sw2 = 0, se = 0, sl = 0, used = 0, outliers = 0;
   samples.forEach((s, i) => {
     if (!(s.throughputOpsPerSec > 0) || !(w[i] > 0)) return;
     used++;
     if (k.u[i] <= 0) { outliers++; return; }
-    const e = throughputOf(model, s.cacheMB, s.bandwidthMbps) / s.throughputOpsPerSec - 1;
+    const predicted = throughputAtMiss(model, cols.m[i], s.bandwidthMbps);
+    const e = predicted / s.throughputOpsPerSec - 1;
+    const lnE = Math.log(s.throughputOpsPerSec / predicted) / (1 - Math.min(MAX_LEVERAGE, Math.max(0, k.h[i])));
     sw += w[i];
     sw2 += w[i] * w[i];
     se += w[i] * e * e;
+    sl += w[i] * lnE * lnE;
   });
-  return { residual: sw > 0 ? Math.sqrt(se / sw) : 1, nEff: sw2 > 0 ? (sw * sw) / sw2 : 0, used, outliers };
+  return { residual: sw > 0 ? Math.sqrt(se / sw) : 1, loo: sw > 0 ? Math.sqrt(sl / sw) : 1, nEff: sw2 > 0 ? (sw * sw) / sw2 : 0, used, outliers };
 }
 
 /**
@@ -164,12 +182,14 @@ export function fitModel(samples: FitSample[], mrc: [number, number][], opts: Fi
   const curve = checkMrc('mrc', mrc, MAX_MODEL_POINTS);
   const halfLifeMs = optNumber('halfLifeMs', opts.halfLifeMs, DEFAULT_FIT_HALF_LIFE_MS, { min: 0 });
   const sigma = optNumber('priorSigma', opts.priorSigma, 3, { min: 0.1, max: 20 });
+  const stallFloor = optNumber('stallSigmaFloor', opts.stallSigmaFloor, STALL_SIGMA_FLOOR, { min: 0.001, max: 10 });
   const pr = { ...DEFAULT_PRIOR, ...(opts.prior ?? {}) };
   const prior: FitPrior = {
     logL0: Math.log(checkNumber('prior.localNs', pr.localNs, { min: 0, above: true })),
     logR0: Math.log(checkNumber('prior.remoteNs', pr.remoteNs, { min: 0, above: true })),
     logP0: Math.log(checkNumber('prior.pageBytes', pr.pageBytes, { min: 0, above: true })),
     sigma,
+    stallCap: 1 / (stallFloor * stallFloor),
   };
   if (opts.engine !== undefined && opts.engine !== 'wasm' && opts.engine !== 'ts') {
     throw new InputError('engine', `must be 'wasm' or 'ts', got ${describe(opts.engine)}`);
@@ -179,22 +199,27 @@ export function fitModel(samples: FitSample[], mrc: [number, number][], opts: Fi
     throw new InputError('missRatio', `must be 'measured' or 'curve', got ${describe(opts.missRatio)}`);
   }
   const cols = columnsOf(used, halfLifeMs, opts.missRatio === 'measured' ? null : curve);
+  const region = opts.region === undefined ? defaultRegion(used, cols.w) : checkRegion('region', opts.region);
   const kernel = opts.engine === 'ts' ? fitKernelTs : fitKernelWasm;
   const k = kernel(cols, used.length, prior, NS_PER_S);
   const model: MrcModel = { type: 'mrc', mrc: curve, pageBytes: Math.exp(k.p), localNs: Math.exp(k.a), remoteNs: Math.exp(k.c) };
   assert(model.pageBytes > 0 && model.localNs > 0 && model.remoteNs >= 0 && Number.isFinite(model.remoteNs), 'fitted parameters are positive and finite');
-  const fit = residualOf(model, used, k, cols.w);
-  const predSigma = predictionSigma(k, curve);
+  const fit = residualOf(model, used, k, cols);
+  const predSigma = predictionSigmaOver(region, curve, k);
   const parts = {
     coverage: Math.min(1, fit.nEff / FULL_COVERAGE_SAMPLES),
     precision: 1 / (1 + (predSigma / PRECISION_REF) ** 2),
-    quality: 1 / (1 + (fit.residual / QUALITY_REF) ** 2),
+    quality: 1 / (1 + (fit.loo / QUALITY_REF) ** 2),
   };
   const confidence = parts.coverage * parts.precision * parts.quality;
   return {
     model,
     confidence: Number.isFinite(confidence) ? Math.min(1, Math.max(0, confidence)) : 0,
     residual: fit.residual,
+    looResidual: fit.loo,
+    region,
+    stallSamples: k.nStall,
+    stallOutliers: countRejected(k.vs, cols),
     samplesUsed: fit.used,
     outliers: fit.outliers,
     bandwidthBoundSamples: k.nSaturated,
@@ -202,4 +227,10 @@ export function fitModel(samples: FitSample[], mrc: [number, number][], opts: Fi
     predictionSigma: predSigma,
     parts,
   };
+}
+
+function countRejected(weights: Float64Array, cols: FitColumns): number {
+  let n = 0;
+  for (let i = 0; i < weights.length; i++) if (cols.s[i] > 0 && cols.w[i] > 0 && weights[i] <= 0) n++;
+  return n;
 }

@@ -1,7 +1,9 @@
 // Synthetic telemetry from a known model, for tests and benchmarks (the service's tests reuse it): each
 // allocation gives one TelemetryRecord whose throughput, miss ratio and page traffic are the model's, times
 // seeded multiplicative noise (1 + noise * z, z standard normal, clamped to [0.5, 1.5]). Optional outliers
-// mimic samples taken while an allocation was still settling (throughput scaled by `factor`).
+// mimic samples taken while an allocation was still settling (throughput scaled by `factor`). With `stall`,
+// records also carry the data plane's stall per miss (TelemetryRecord.missStallNs): remoteNs times noise
+// (optionally times a bias, a daemon whose measurement is off), only when the period had misses.
 import type { TelemetryRecord } from '../telemetry/record.ts';
 import { Rng } from '../traces/rng.ts';
 import { bytesFromMiB } from '../units.ts';
@@ -24,6 +26,8 @@ export interface SyntheticOptions {
   periodMs?: number;
   /** a fraction of the records get their throughput multiplied by factor (settling transients) */
   outliers?: { fraction: number; factor: number };
+  /** add missStallNs: remoteNs x (1 + noise z) x bias; default noise 0.05, bias 1 */
+  stall?: boolean | { noise?: number; bias?: number };
 }
 
 function noisy(rng: Rng, noise: number): number {
@@ -36,10 +40,12 @@ export function syntheticTelemetry(model: MrcModel, allocations: Allocation[], o
   const noise = opts.noise ?? 0.05;
   const start = opts.startMs ?? 1_700_000_000_000;
   const period = opts.periodMs ?? 1000;
+  const stall = opts.stall === undefined || opts.stall === false ? null : { noise: 0.05, bias: 1, ...(opts.stall === true ? {} : opts.stall) };
   return allocations.map((a, i) => {
     const x = throughputOf(model, a.cacheMB, a.bandwidthMbps);
     const m = missRatioAt(model.mrc, a.cacheMB);
     const outlier = opts.outliers !== undefined && rng.next() < opts.outliers.fraction;
+    const stallNs = stall && m > 0 ? model.remoteNs * stall.bias * noisy(rng, stall.noise) : null;
     return {
       app: opts.app ?? 'app',
       node: opts.node ?? 'node-0',
@@ -50,6 +56,7 @@ export function syntheticTelemetry(model: MrcModel, allocations: Allocation[], o
       missRatio: Math.min(1, m * noisy(rng, noise)),
       pageTrafficBytesPerSec: x * m * model.pageBytes * noisy(rng, noise),
       residentBytes: bytesFromMiB(a.cacheMB),
+      ...(stallNs !== null ? { missStallNs: stallNs } : {}),
     };
   });
 }

@@ -29,7 +29,7 @@ export interface EstimatorExports {
   mrcKappa(): number;
   mrcDistinctEstimate(): number;
   fitReserve(n: number): number;
-  fitRun(n: number, logL0: number, logR0: number, logP0: number, priorSigma: number, nsPerSec: number): number;
+  fitRun(n: number, logL0: number, logR0: number, logP0: number, priorSigma: number, nsPerSec: number, stallPrecisionCap: number): number;
   fitResultPtr(): number;
 }
 

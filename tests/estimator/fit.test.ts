@@ -100,11 +100,18 @@ describe('fitModel with too little or uninformative data', () => {
     expect(r.residual).toBeLessThan(0.1);
   });
 
-  it('all samples at one allocation: localNs and remoteNs cannot be told apart, confidence is low', () => {
+  it('all samples at one allocation: localNs and remoteNs cannot be told apart, so the confidence is low far from it', () => {
     const records = syntheticTelemetry(KV_MODEL, Array.from({ length: 50 }, () => ({ cacheMB: 500, bandwidthMbps: 20_000 })), { seed: 5 });
-    const r = fitModel(records, KV_MODEL.mrc);
-    expect(r.confidence).toBeLessThan(0.3);
-    expect(Number.isFinite(r.model.localNs) && Number.isFinite(r.model.remoteNs)).toBe(true);
+    const far = fitModel(records, KV_MODEL.mrc, { region: { cacheMB: RANGE.cacheMB, bandwidthMbps: RANGE.bandwidthMbps } });
+    expect(far.confidence).toBeLessThan(0.3);
+    expect(Number.isFinite(far.model.localNs) && Number.isFinite(far.model.remoteNs)).toBe(true);
+    // near it (the default region: the recent samples' box, widened by 25%) what was seen is what will be seen
+    const near = fitModel(records, KV_MODEL.mrc);
+    expect(near.region.cacheMB[0]).toBeCloseTo(375, 6);
+    expect(near.region.cacheMB[1]).toBeCloseTo(625, 6);
+    expect(near.predictionSigma).toBeLessThan(far.predictionSigma);
+    const truth = throughputOf(KV_MODEL, 600, 20_000);
+    expect(relErr(throughputOf(near.model, 600, 20_000), truth)).toBeLessThan(0.05);
   });
 
   it('samples without throughput (an idle app) are ignored, not divided by', () => {
