@@ -6,13 +6,19 @@
 // points made monotone. Drift: an epoch is wrong when the median |ln(measured / predicted throughput)| of
 // its records exceeds driftThreshold; two wrong epochs in a row raise a DriftEvent, drop every sample older
 // than those two epochs, rebuild the sampled curve from those epochs' pages, and refit.
+// Confidence: the fit's (coverage x precision over the region the market will consider next x leave-one-out
+// quality), with quality also bounded by the measured out-of-sample error (the last epoch predicted by the model
+// fitted before it). enoughData has hysteresis: entered at minConfidence, kept down to stayFraction of it.
 import { InputError } from '../errors.ts';
 import type { TelemetryRecord } from '../telemetry/record.ts';
-import { DEFAULT_FIT_HALF_LIFE_MS, fitModel, type FitOptions, type FitResult, type FitSample } from './fit.ts';
-import { MAX_APP_SAMPLES, MAX_EPOCH_PAGES, MAX_MODEL_POINTS, MAX_RECORD_PAGES, MIN_SAMPLE_RATE } from './limits.ts';
+import { DEFAULT_FIT_HALF_LIFE_MS, QUALITY_REF, fitModel, type FitOptions, type FitResult, type FitSample } from './fit.ts';
+import {
+  MAX_APP_SAMPLES, MAX_EPOCH_PAGES, MAX_MISS_STALL_NS, MAX_MODEL_POINTS, MAX_RECORD_PAGES, MIN_MISS_STALL_NS, MIN_SAMPLE_RATE,
+} from './limits.ts';
 import { measuredMrc } from './measured-mrc.ts';
 import { MrcBuilder, type MrcBuilderOptions } from './mrc.ts';
 import { throughputOf, type MrcModel } from './model.ts';
+import { checkRegion, type FitRegion } from './region.ts';
 import { checkMrc, checkNumber, describe, optNumber } from './validate.ts';
 import { secFromMs } from '../units.ts';
 
@@ -25,6 +31,8 @@ export interface AppEstimatorOptions {
   minSamples?: number;
   /** enoughData needs at least this confidence; default 0.5 */
   minConfidence?: number;
+  /** once enoughData, it is kept while the confidence is at least this share of minConfidence; default 0.6 */
+  stayFraction?: number;
   /** an epoch is wrong when its median |ln(measured / predicted)| exceeds this; default 0.2 (about 22%) */
   driftThreshold?: number;
   /** options of the builder fed with record.sampledPages; default: 65536 sample pages, half-life 5e7 accesses */
@@ -62,6 +70,18 @@ export interface AppEstimate {
   mrcSource: MrcSource;
   /** error of the model on the last closed epoch (median |ln(measured / predicted)|), null if not measured */
   lastEpochError: number | null;
+  /** the confidence's factors: the fit's coverage, precision (over `region`) and quality, the last epoch's (held-out) quality */
+  parts: { coverage: number; precision: number; quality: number; heldOut: number };
+  /** the bundles the confidence speaks for (the region given to endEpoch, else the recent samples' box) */
+  region: FitRegion | null;
+  /** largest relative standard error of a prediction over the region */
+  predictionSigma: number | null;
+}
+
+/** What the control loop tells the estimator when it closes an epoch. */
+export interface EpochContext {
+  /** the bundles the market may give the app next round (its trust region) */
+  region?: FitRegion;
 }
 
 /** A curve from measurements is only known between observed cache sizes: its confidence is scaled down. */
@@ -69,6 +89,7 @@ const MEASURED_CURVE_TRUST = 0.8;
 /** Sampled accesses before a builder's curve is preferred over the measured one. */
 const MIN_SAMPLED_ACCESSES = 2000;
 const DEFAULT_BUILDER: MrcBuilderOptions = { maxSamplePages: 65536, decay: { halfLifeAccesses: 5e7 } };
+const DEFAULT_STAY_FRACTION = 0.6;
 const RECORD_FIELDS = ['timeMs', 'cacheMB', 'bandwidthMbps', 'throughputOpsPerSec', 'missRatio', 'pageTrafficBytesPerSec', 'residentBytes'] as const;
 
 interface Held {
@@ -91,6 +112,10 @@ export class AppEstimator {
   private wrongStreak = 0;
   private previousError = 0;
   private lastError: number | null = null;
+  /** how much the last epoch's error speaks for the current fit: the weight share of the data it was predicted from */
+  private errorRelevance = 0;
+  private region: FitRegion | undefined;
+  private enough = false;
 
   constructor(readonly appId: string, opts: AppEstimatorOptions = {}) {
     if (typeof appId !== 'string' || appId.length === 0) throw new InputError('appId', `must be a non-empty string, got ${describe(appId)}`);
@@ -99,6 +124,7 @@ export class AppEstimator {
       maxSamples: optNumber('maxSamples', opts.maxSamples, MAX_APP_SAMPLES, { integer: true, min: 2, max: MAX_APP_SAMPLES }),
       minSamples: optNumber('minSamples', opts.minSamples, 5, { integer: true, min: 1, max: MAX_APP_SAMPLES }),
       minConfidence: optNumber('minConfidence', opts.minConfidence, 0.5, { min: 0, max: 1 }),
+      stayFraction: optNumber('stayFraction', opts.stayFraction, DEFAULT_STAY_FRACTION, { min: 0, max: 1 }),
       driftThreshold: optNumber('driftThreshold', opts.driftThreshold, 0.2, { min: 0, above: true, max: 10 }),
       mrc: { ...DEFAULT_BUILDER, ...(opts.mrc ?? {}) },
       curvePoints: optNumber('curvePoints', opts.curvePoints, 64, { integer: true, min: 2, max: MAX_MODEL_POINTS }),
@@ -117,6 +143,7 @@ export class AppEstimator {
       sample: {
         timeMs: r.timeMs, cacheMB: r.cacheMB, bandwidthMbps: r.bandwidthMbps, throughputOpsPerSec: r.throughputOpsPerSec,
         missRatio: r.missRatio, pageTrafficBytesPerSec: r.pageTrafficBytesPerSec,
+        ...(r.missStallNs !== undefined ? { missStallNs: r.missStallNs } : {}),
       },
     });
     if (this.held.length > this.opts.maxSamples) this.held.splice(0, this.held.length - this.opts.maxSamples);
@@ -137,6 +164,7 @@ export class AppEstimator {
     }
     if (r.mrc !== undefined) checkMrc('record.mrc', r.mrc, MAX_MODEL_POINTS);
     if (r.sampleRate !== undefined) checkNumber('record.sampleRate', r.sampleRate, { min: MIN_SAMPLE_RATE, max: 1 });
+    if (r.missStallNs !== undefined) checkNumber('record.missStallNs', r.missStallNs, { min: MIN_MISS_STALL_NS, max: MAX_MISS_STALL_NS });
     if (r.sampledPages !== undefined) {
       if (!Array.isArray(r.sampledPages)) throw new InputError('record.sampledPages', `must be an array of page numbers, got ${describe(r.sampledPages)}`);
       if (r.sampledPages.length > MAX_RECORD_PAGES) throw new InputError('record.sampledPages', `has ${r.sampledPages.length} pages; at most ${MAX_RECORD_PAGES} per record`);
@@ -166,6 +194,14 @@ export class AppEstimator {
     for (let i = 0; i < Math.min(room, pages.length); i++) mine.pages.push(pages[i]);
   }
 
+  /** EWMA weight share of the samples older than `epoch` (those the model that predicted `epoch` was fitted on). */
+  private priorWeightShare(epoch: number): number {
+    const w = this.weights();
+    let before = 0, all = 0;
+    this.held.forEach((h, i) => { all += w[i]; if (h.epoch < epoch) before += w[i]; });
+    return all > 0 ? before / all : 0;
+  }
+
   private weights(): number[] {
     const half = this.opts.fit.halfLifeMs ?? DEFAULT_FIT_HALF_LIFE_MS;
     const newest = this.held.length > 0 ? this.held[this.held.length - 1].sample.timeMs : 0;
@@ -184,7 +220,8 @@ export class AppEstimator {
   private refit(): void {
     const { mrc, source } = this.curve();
     this.source = source;
-    this.fit = mrc && this.held.length > 0 ? fitModel(this.held.map((h) => h.sample), mrc, this.opts.fit) : null;
+    const opts = this.region ? { ...this.opts.fit, region: this.region } : this.opts.fit;
+    this.fit = mrc && this.held.length > 0 ? fitModel(this.held.map((h) => h.sample), mrc, opts) : null;
   }
 
   /** Median |ln(measured / predicted)| of the current model over the samples of one epoch, or null. */
@@ -200,14 +237,22 @@ export class AppEstimator {
     return errs.length % 2 ? errs[mid] : (errs[mid - 1] + errs[mid]) / 2;
   }
 
-  /** Closes the current epoch: checks the model against it, raises drift after two wrong epochs, refits. */
-  endEpoch(): DriftEvent | null {
+  /**
+   * Closes the current epoch: checks the model against it (the out-of-sample error), raises drift after two
+   * wrong epochs, refits. `ctx.region`: the bundles the market may give the app next (its confidence speaks for those).
+   */
+  endEpoch(ctx: EpochContext = {}): DriftEvent | null {
+    if (ctx === null || typeof ctx !== 'object') throw new InputError('endEpoch', `takes { region? }, got ${describe(ctx)}`);
+    const region = ctx.region === undefined ? undefined : checkRegion('endEpoch.region', ctx.region);
+    const regionChanged = JSON.stringify(region) !== JSON.stringify(this.region);
+    this.region = region;
     const closing = this.epoch;
     this.epoch++;
     const err = this.epochError(closing);
     let event: DriftEvent | null = null;
     if (err !== null) {
       this.lastError = err;
+      this.errorRelevance = this.priorWeightShare(closing);
       const wrong = err > this.opts.driftThreshold;
       this.wrongStreak = wrong ? this.wrongStreak + 1 : 0;
       if (this.wrongStreak >= 2) {
@@ -222,7 +267,8 @@ export class AppEstimator {
       this.previousError = err;
     }
     const fresh = this.held.some((h) => h.epoch === closing);
-    if (fresh || event || (!this.fit && this.held.length > 0)) this.refit();
+    if (fresh || event || (!this.fit && this.held.length > 0) || (regionChanged && this.fit)) this.refit();
+    this.enough = this.judge();
     return event;
   }
 
@@ -233,20 +279,43 @@ export class AppEstimator {
     for (const e of this.epochPages) this.builder.addPages(e.pages);
   }
 
+  /** The confidence and its factors: the fit's, with quality bounded by the last epoch's out-of-sample error. */
+  private confidence(): { confidence: number; heldOut: number } {
+    const f = this.fit;
+    if (!f) return { confidence: 0, heldOut: 0 };
+    // the error of the model fitted before the last epoch, on that epoch: it speaks for the current fit as far
+    // as the current fit rests on the same data (a model of 2 samples failing says little about one of 40)
+    const q = this.lastError === null ? 1 : 1 / (1 + (this.lastError / QUALITY_REF) ** 2);
+    const heldOut = 1 - this.errorRelevance + this.errorRelevance * q;
+    const trust = this.source === 'measured' ? MEASURED_CURVE_TRUST : 1;
+    const c = f.parts.coverage * f.parts.precision * Math.min(f.parts.quality, heldOut) * trust;
+    return { confidence: Number.isFinite(c) ? Math.min(1, Math.max(0, c)) : 0, heldOut };
+  }
+
+  /** enoughData, with hysteresis: entered at minConfidence, kept down to stayFraction x minConfidence. */
+  private judge(): boolean {
+    const f = this.fit;
+    if (!f || f.samplesUsed < this.opts.minSamples) return false;
+    const bar = this.enough ? this.opts.minConfidence * this.opts.stayFraction : this.opts.minConfidence;
+    return this.confidence().confidence >= bar;
+  }
+
   /** What the market should use now. */
   current(): AppEstimate {
     const f = this.fit;
-    const trust = this.source === 'measured' ? MEASURED_CURVE_TRUST : 1;
-    const confidence = f ? f.confidence * trust : 0;
+    const { confidence, heldOut } = this.confidence();
     return {
       model: f ? f.model : null,
       confidence,
       residual: f ? f.residual : 1,
-      enoughData: f !== null && f.samplesUsed >= this.opts.minSamples && confidence >= this.opts.minConfidence,
+      enoughData: this.enough,
       samples: this.held.length,
       epoch: this.epoch,
       mrcSource: this.source,
       lastEpochError: this.lastError,
+      parts: f ? { ...f.parts, heldOut } : { coverage: 0, precision: 0, quality: 0, heldOut: 0 },
+      region: f ? f.region : null,
+      predictionSigma: f ? f.predictionSigma : null,
     };
   }
 
