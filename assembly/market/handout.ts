@@ -4,7 +4,7 @@
 import { ldf, ldi, stf, sti } from './mem';
 import { BEFORE, BLOCKED, CLASS, CLASSES, CLS_A, CLS_F, N, WEIGHT, XMAX, YMAX, classMember, classRep, classSize } from './state';
 import { envyOf, perf } from './market';
-import { ENVY_TARGET, LEFTOVER_TOL, T_HANDOUT_ROUNDS, T_HANDOUT_STEPS, T_HANDOUT_TRIES } from './limits';
+import { ENVY_TARGET, HANDOUT_REFINE, LEFTOVER_TOL, T_HANDOUT_ROUNDS, T_HANDOUT_STEPS, T_HANDOUT_TRIES } from './limits';
 import { ln } from './ln';
 
 /** True when giving app j the bundle (x, y) keeps every other class's envy of j within its allowance. */
@@ -96,11 +96,19 @@ export function handOut(X: usize, Y: usize, F: usize): void {
         for (let k = 0; k < N; k++) stf(BEFORE, k, envyOf(k, i, xi, yi, ldf(F, k), ldf(X, k), ldf(Y, k)));
         let a = room;
         if (!giftOk(i, onCache ? xi + a : xi, onCache ? yi : yi + a, X, Y, F)) {
+          // halve until a gift fits, then bisect between the last two amounts
           let lo: f64 = 0;
           let hi = room;
           for (let k = 0; k < T_HANDOUT_STEPS; k++) {
-            const mid = 0.5 * (lo + hi);
-            if (giftOk(i, onCache ? xi + mid : xi, onCache ? yi : yi + mid, X, Y, F)) lo = mid; else hi = mid;
+            const half = 0.5 * hi;
+            if (giftOk(i, onCache ? xi + half : xi, onCache ? yi : yi + half, X, Y, F)) { lo = half; break; }
+            hi = half;
+          }
+          if (lo > 0) {
+            for (let k = 0; k < HANDOUT_REFINE; k++) {
+              const mid = 0.5 * (lo + hi);
+              if (giftOk(i, onCache ? xi + mid : xi, onCache ? yi : yi + mid, X, Y, F)) lo = mid; else hi = mid;
+            }
           }
           a = lo;
         }

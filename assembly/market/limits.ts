@@ -37,8 +37,9 @@ export const REPAIR_STEPS: i32 = 64;
 export const HANDOUT_TRIES_LARGE: i32 = 8;
 /** Classes tried per resource and hand-out round otherwise; gifts beyond the best few are crumbs. */
 export const HANDOUT_TRIES_SMALL: i32 = 12;
-/** Bisection steps for the largest safe gift (1/65536 of the room). */
+/** Halvings of a gift before giving up on a class (1/65536 of the room), and bisection steps after. */
 export const HANDOUT_STEPS: i32 = 16;
+export const HANDOUT_REFINE: i32 = 4;
 /** Bisection steps when searching the largest safe amount to give or take (1/65536 of the range). */
 export const AMOUNT_STEPS: i32 = 16;
 /** Leftover below this share of capacity is not worth handing out. */

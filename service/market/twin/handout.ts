@@ -1,7 +1,7 @@
 // Surplus hand-out: capacity left idle after the market is given to the classes that gain most from it,
 // each gift as large as it can be without making anyone envy the receiver beyond the envy target (or beyond
 // the envy that one already had). Gifts only add, so feasibility and the sharing incentive are kept.
-import { ENVY_TARGET, LEFTOVER_TOL, tuning } from './limits.ts';
+import { ENVY_TARGET, HANDOUT_REFINE, LEFTOVER_TOL, tuning } from './limits.ts';
 import type { Market } from './market.ts';
 import { ln } from './ln.ts';
 
@@ -46,11 +46,19 @@ export function handOut(m: Market, X: Float64Array, Y: Float64Array, F: Float64A
           giftOk(m, i, onCache ? xi + a : xi, onCache ? yi : yi + a, X, Y, F, before);
         let a = room;
         if (!ok(a)) {
+          // halve until a gift fits, then bisect between the last two amounts
           let lo = 0;
           let hi = room;
           for (let k = 0; k < t.handoutSteps; k++) {
-            const mid = 0.5 * (lo + hi);
-            if (ok(mid)) lo = mid; else hi = mid;
+            const half = 0.5 * hi;
+            if (ok(half)) { lo = half; break; }
+            hi = half;
+          }
+          if (lo > 0) {
+            for (let k = 0; k < HANDOUT_REFINE; k++) {
+              const mid = 0.5 * (lo + hi);
+              if (ok(mid)) lo = mid; else hi = mid;
+            }
           }
           a = lo;
         }

@@ -68,8 +68,9 @@ export const POOL_SLOTS = 32;
 export const HANDOUT_TRIES_LARGE = 8;
 /** Classes tried per resource and hand-out round otherwise; gifts beyond the best few are crumbs. */
 export const HANDOUT_TRIES_SMALL = 12;
-/** Bisection steps for the largest safe gift (1/65536 of the room). */
+/** Halvings of a gift before giving up on a class (1/65536 of the room), and bisection steps after. */
 export const HANDOUT_STEPS = 16;
+export const HANDOUT_REFINE = 4;
 /** Relative throughput an app may lose to the feasibility repair (half the envy target). */
 export const REPAIR_ENVY = 0.005;
 
