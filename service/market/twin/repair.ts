@@ -12,6 +12,8 @@ export function repair(m: Market, X: Float64Array, Y: Float64Array, F: Float64Ar
   // stays under REPAIR_ENVY, so it hardly comes to envy bundles it could have bought)
   const floorF = new Float64Array(m.n);
   for (let i = 0; i < m.n; i++) floorF[i] = Math.max(m.refF[i] * (1 + SI_MARGIN), F[i] / (1 + REPAIR_ENVY));
+  // classes that reached their floor giving a resource (bit 0 cache, bit 1 bandwidth) give no more of it
+  const done = new Uint8Array(m.classMembers.length);
   for (let step = 0; step < REPAIR_STEPS; step++) {
     let sx = 0;
     let sy = 0;
@@ -24,20 +26,25 @@ export function repair(m: Market, X: Float64Array, Y: Float64Array, F: Float64Ar
     const Rmin = onCache ? p.xmin : p.ymin;
     const excess = onCache ? ox : oy;
     const chunk = Math.max(excess / 4, Math.min(excess, 1e-6));
+    const bit = onCache ? 1 : 2;
     let best = -1;
     let bestAmount = 0;
     let bestCost = Infinity;
     let bestF = 0;
-    for (const members of m.classMembers) {
+    let bestFloored = false;
+    for (let c = 0; c < m.classMembers.length; c++) {
+      if (done[c] & bit) continue;
+      const members = m.classMembers[c];
       const i = members[0];
       const s = members.length;
       let a = Math.min(R[i] - Rmin[i], chunk / s);
-      if (a <= 0) continue;
+      if (a <= 0) { done[c] |= bit; continue; }
       const floor = floorF[i];
       const after = (amt: number): number => (onCache ? m.perf(i, X[i] - amt, Y[i]) : m.perf(i, X[i], Y[i] - amt));
       let fa = after(a);
+      let floored = false;
       if (fa < floor) {
-        // largest amount that keeps the sharing incentive
+        // largest amount that keeps the floor
         let lo = 0;
         let hi = a;
         for (let k = 0; k < AMOUNT_STEPS; k++) {
@@ -45,13 +52,15 @@ export function repair(m: Market, X: Float64Array, Y: Float64Array, F: Float64Ar
           if (after(mid) >= floor) lo = mid; else hi = mid;
         }
         a = lo;
-        if (a <= 0) continue;
+        if (a <= 0) { done[c] |= bit; continue; }
         fa = after(a);
+        floored = true;
       }
       const cost = (p.weights[i] * ln(F[i] / fa)) / a; // welfare lost per unit share, per member
-      if (cost < bestCost) { bestCost = cost; best = i; bestAmount = a; bestF = fa; }
+      if (cost < bestCost) { bestCost = cost; best = i; bestAmount = a; bestF = fa; bestFloored = floored; }
     }
     if (best < 0) return false;
+    if (bestFloored) done[m.classIndex[best]] |= bit;
     for (const j of m.classMembers.find((mm) => mm[0] === best)!) {
       if (onCache) X[j] -= bestAmount; else Y[j] -= bestAmount;
       F[j] = bestF;
