@@ -6,8 +6,10 @@ import type { TelemetryRecord } from '../telemetry/record.ts';
 /** What the control loop needs of an app estimator (service/estimator/app-estimator.ts AppEstimator). */
 export interface EstimatorLike {
   ingest(record: TelemetryRecord): void;
-  endEpoch(): unknown;
-  current(): { model: MrcModel | null; confidence: number; residual: number; enoughData: boolean };
+  /** closes the epoch; `region`: the bundles the market may give the app next round (the confidence speaks for those) */
+  endEpoch(ctx?: { region?: { cacheMB: [number, number]; bandwidthMbps: [number, number] } }): unknown;
+  /** `samples`: records held (an app with none is not explored) */
+  current(): { model: MrcModel | null; confidence: number; residual: number; enoughData: boolean; samples?: number };
   dispose?(): void;
 }
 

@@ -17,6 +17,12 @@ export const LEASE_TICK_MAX_MS = 1000;
 export const DEFAULT_SILENT_AFTER_ROUNDS = 3;
 /** Trust region per round, as a share of the node's capacity, for both resources (DESIGN.md section 4). */
 export const DEFAULT_TRUST_REGION_SHARE = 0.15;
+/**
+ * Exploration offset of apps pinned for lack of a model, as a share of capacity (also capped at 25% of the app's
+ * equal share, explore.ts): big enough that throughput differences beat 5% measurement noise, small beside the
+ * trust region, so a round's loss to an app being learned stays small.
+ */
+export const DEFAULT_EXPLORE_SHARE = 0.05;
 /** Hysteresis: keep the allocation when no bundle moves by more than this share of capacity. */
 export const DEFAULT_HYSTERESIS_SHARE = 0.01;
 /** Records ingested per node per poll; a node with more waits for the next poll (others are not starved). */

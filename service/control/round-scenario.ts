@@ -1,17 +1,19 @@
 // One node's scenario for one round: each app's model from the best source it has (estimated from telemetry,
 // persisted by an earlier replica, declared at registration), the allocation in force as `current` (live
-// control), and apps with no model pinned to their weighted equal share (DESIGN.md section 5).
+// control), and apps with no model pinned to their weighted equal share (DESIGN.md section 5), offset by
+// exploration (explore.ts) while their estimator is learning them.
 import { InputError } from '../errors.ts';
 import { buildProblem } from '../market/problem.ts';
 import { validateScenario } from '../scenario/validate.ts';
 import type { AppSpec, Bundle, Capacity, Model, MrcModel, Scenario } from '../scenario/types.ts';
-import { amountOf } from '../units.ts';
+import { amountOf, shareOf } from '../units.ts';
 import type { AllocationDoc, AppRecord, ModelSource } from '../bus/types.ts';
+import { explorationOffsets, type Explorer, type ExploreOptions } from './explore.ts';
 
 export interface AppInput {
   app: AppRecord;
   /** the estimator's view, when the app has an estimator */
-  estimate: { model: MrcModel | null; confidence: number; enoughData: boolean } | null;
+  estimate: { model: MrcModel | null; confidence: number; enoughData: boolean; samples?: number } | null;
   /** the last fitted model an earlier round stored */
   persisted?: MrcModel;
 }
@@ -21,6 +23,15 @@ export interface RoundScenario {
   sources: Map<string, { source: ModelSource; confidence: number }>;
   /** models that were rejected (app id -> reason); the app fell back to the next source */
   rejected: Map<string, string>;
+  /** exploring apps and their offsets from the equal share (capacity shares) */
+  explored: Map<string, { dx: number; dy: number }>;
+}
+
+export interface RoundScenarioOptions {
+  /** exploration of apps pinned for lack of a model (off when undefined) */
+  explore?: ExploreOptions;
+  /** the round's number (the epoch it will publish): the phase of the exploration offsets */
+  round?: number;
 }
 
 /**
@@ -58,23 +69,30 @@ function pickModel(a: AppInput, cap: Capacity, rejected: Map<string, string>): {
   return { model: null, source: 'equal-share', confidence };
 }
 
-export function buildRoundScenario(nodeId: string, cap: Capacity, apps: AppInput[], prev: AllocationDoc | null): RoundScenario {
+export function buildRoundScenario(nodeId: string, cap: Capacity, apps: AppInput[], prev: AllocationDoc | null, opts: RoundScenarioOptions = {}): RoundScenario {
   const n = apps.length;
   const { refX, refY } = referenceShares(cap, apps);
   const prevBundles = new Map((prev?.bundles ?? []).map((b) => [b.app, b]));
   const sources = new Map<string, { source: ModelSource; confidence: number }>();
   const rejected = new Map<string, string>();
+  const picks = apps.map((a) => pickModel(a, cap, rejected));
+  // explore the apps pinned for lack of a model whose telemetry flows (an app without data gains nothing);
+  // alone on its node an app gets everything whatever its model
+  const explorers: Explorer[] = n < 2 || !opts.explore ? [] : apps.flatMap((a, i) =>
+    picks[i].source === 'equal-share' && (a.estimate?.samples ?? 0) > 0 ? [explorerOf(a.app, cap, refX[i], refY[i])] : []);
+  const explored = opts.explore ? explorationOffsets(opts.round ?? 0, explorers, opts.explore) : new Map<string, { dx: number; dy: number }>();
   const specs: AppSpec[] = [];
   for (let i = 0; i < n; i++) {
     const a = apps[i];
-    const picked = pickModel(a, cap, rejected);
+    const picked = picks[i];
     sources.set(a.app.id, { source: picked.source, confidence: picked.confidence });
     const spec: AppSpec = { id: a.app.id, weight: a.app.weight, model: picked.model ?? placeholderModel(cap) };
     if (picked.model) {
       if (a.app.limits) spec.limits = { ...a.app.limits };
     } else {
-      const c = amountOf(refX[i], cap.cacheMB);
-      const b = amountOf(refY[i], cap.bandwidthMbps);
+      const off = explored.get(a.app.id) ?? { dx: 0, dy: 0 };
+      const c = amountOf(refX[i] + off.dx, cap.cacheMB);
+      const b = amountOf(refY[i] + off.dy, cap.bandwidthMbps);
       spec.limits = { minCacheMB: c, maxCacheMB: c, minBandwidthMbps: b, maxBandwidthMbps: b };
     }
     const cur = prevBundles.get(a.app.id);
@@ -82,14 +100,24 @@ export function buildRoundScenario(nodeId: string, cap: Capacity, apps: AppInput
     specs.push(spec);
   }
   const { scenario } = validateScenario({ name: `node ${nodeId}`, capacity: cap, apps: specs });
-  return { scenario, sources, rejected };
+  return { scenario, sources, rejected, explored };
+}
+
+/** An app's equal share and limits in capacity shares, for exploration. */
+function explorerOf(app: AppRecord, cap: Capacity, refX: number, refY: number): Explorer {
+  const l = app.limits ?? {};
+  return {
+    id: app.id, refX, refY,
+    xmin: shareOf(l.minCacheMB ?? 0, cap.cacheMB), xmax: Math.min(1, shareOf(l.maxCacheMB ?? cap.cacheMB, cap.cacheMB)),
+    ymin: shareOf(l.minBandwidthMbps ?? 0, cap.bandwidthMbps), ymax: Math.min(1, shareOf(l.maxBandwidthMbps ?? cap.bandwidthMbps, cap.bandwidthMbps)),
+  };
 }
 
 /**
  * Each app's reference bundle (its weighted equal share within its limits) as capacity shares, computed by the
  * market itself (buildProblem) so a pinned app sits exactly where the market measures sharing incentive.
  */
-function referenceShares(cap: Capacity, apps: AppInput[]): { refX: Float64Array; refY: Float64Array } {
+export function referenceShares(cap: Capacity, apps: Pick<AppInput, 'app'>[]): { refX: Float64Array; refY: Float64Array } {
   const model = placeholderModel(cap);
   const p = buildProblem({
     capacity: cap,

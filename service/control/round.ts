@@ -1,15 +1,19 @@
-// One allocation round for one node (issue 4, "the control loop"): close each estimator's epoch, build the
-// scenario, solve with the live-control options, publish with the next epoch (fenced by the node's lease).
+// One allocation round for one node (issue 4, "the control loop"): close each estimator's epoch (telling it the
+// region the market may move the app in next), build the scenario (apps without a model pinned near their
+// equal share, with exploration offsets), solve with the live-control options, publish with the next epoch
+// (fenced by the node's lease).
 // A silent node keeps its last allocation. Errors are the caller's to log and count (loop.ts).
 import type { Logger } from 'pino';
 import { performance } from 'node:perf_hooks';
 import type { Engine } from '../market/engine.ts';
-import { solveScenario } from '../market/solve.ts';
-import type { Certificate, MrcModel, Policy } from '../scenario/types.ts';
-import { amountOf } from '../units.ts';
+import { SI_TOL, solveScenario } from '../market/solve.ts';
+import { buildProblem } from '../market/problem.ts';
+import type { Certificate, MrcModel, Policy, Scenario, SolveResult } from '../scenario/types.ts';
+import { amountOf, shareOf } from '../units.ts';
 import type { AllocationDoc, AppRecord, Bus, NodeRecord } from '../bus/types.ts';
 import type { Estimators } from './estimators.ts';
-import { buildRoundScenario, type AppInput } from './round-scenario.ts';
+import { buildRoundScenario, referenceShares, type AppInput, type RoundScenario } from './round-scenario.ts';
+import { nextRoundRegion } from './regions.ts';
 import { secFromMs } from '../units.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -18,6 +22,8 @@ export interface RoundOptions {
   /** trust region per round as a share of capacity (both resources); undefined = off */
   trustRegionShare?: number;
   hysteresisShare?: number;
+  /** exploration offset (share of capacity) of apps pinned for lack of a model; undefined = off */
+  exploreShare?: number;
   /** a node whose daemon sent nothing for this long is silent */
   silentAfterMs: number;
 }
@@ -58,24 +64,30 @@ export async function runRound(d: RoundDeps, nodeId: string): Promise<RoundResul
   if (apps.length === 0) return publishEmpty(d, node, prev, silent);
 
   const persisted = await d.bus.getFittedModels(nodeId);
-  const inputs: AppInput[] = apps.map((app) => {
+  const cap = node.capacity;
+  const refs = referenceShares(cap, apps.map((app) => ({ app })));
+  const inForce = new Map((prev?.bundles ?? []).map((b) => [b.app, b]));
+  const inputs: AppInput[] = apps.map((app, i) => {
     const est = d.estimators.get(app.id);
-    if (est) est.endEpoch();
+    if (est) est.endEpoch({ region: nextRoundRegion(app, cap, refs.refX[i], refs.refY[i], inForce.get(app.id), d.options.trustRegionShare) });
     const cur = est ? est.current() : null;
     return { app, estimate: cur, persisted: persisted[app.id] };
   });
-  const built = buildRoundScenario(nodeId, node.capacity, inputs, prev);
+  const round = (prev?.epoch ?? 0) + 1;
+  const explore = d.options.exploreShare !== undefined && d.options.policy === 'spirit' ? { share: d.options.exploreShare } : undefined;
+  let built = buildRoundScenario(nodeId, cap, inputs, prev, { explore, round });
   for (const [app, why] of built.rejected) d.log.warn({ node: nodeId, app }, `model not used: ${why}`);
-  const share = d.options.trustRegionShare;
   const t0 = performance.now();
-  const result = solveScenario(d.engine, built.scenario, {
-    policy: d.options.policy,
-    ...(share !== undefined ? {
-      trustRegionCacheMB: amountOf(share, node.capacity.cacheMB),
-      trustRegionBandwidthMbps: amountOf(share, node.capacity.bandwidthMbps),
-    } : {}),
-    hysteresisShare: d.options.hysteresisShare,
-  });
+  let result = solveRound(d, built.scenario, cap);
+  if (built.explored.size > 0) {
+    const plain = buildRoundScenario(nodeId, cap, inputs, prev, { round });
+    const loser = marketAppBelowEqualShare(d, built, plain.scenario, result);
+    if (loser !== null) { // a lone explorer's trade cost a market app its sharing incentive: not this round
+      d.log.debug({ node: nodeId, app: loser }, 'exploration dropped for this round: a market app would fall below its equal share');
+      built = plain;
+      result = solveRound(d, built.scenario, cap);
+    }
+  }
   d.metrics.solveSeconds.observe({ source: 'round' }, secFromMs(performance.now() - t0));
   const doc: AllocationDoc = {
     node: nodeId, epoch: (prev?.epoch ?? 0) + 1, timeMs: Date.now(), replica: d.replica, policy: result.policy,
@@ -96,6 +108,37 @@ export async function runRound(d: RoundDeps, nodeId: string): Promise<RoundResul
   await d.bus.putFittedModels(nodeId, fitted);
   await d.bus.patchNodeState(nodeId, { silent, lastRoundMs: doc.timeMs, lastError: null, lastErrorMs: null });
   return { outcome: result.certificate.held ? 'held' : 'published', doc };
+}
+
+function solveRound(d: RoundDeps, scenario: Scenario, cap: { cacheMB: number; bandwidthMbps: number }): SolveResult {
+  const share = d.options.trustRegionShare;
+  return solveScenario(d.engine, scenario, {
+    policy: d.options.policy,
+    ...(share !== undefined ? {
+      trustRegionCacheMB: amountOf(share, cap.cacheMB),
+      trustRegionBandwidthMbps: amountOf(share, cap.bandwidthMbps),
+    } : {}),
+    hysteresisShare: d.options.hysteresisShare,
+  });
+}
+
+/**
+ * The first market app (one with a model, not pinned) that does worse in `result` than at its true equal share,
+ * i.e. its reference in the scenario without exploration offsets, or null. Exploring apps that trade with each
+ * other leave those references unchanged; a lone explorer trades with the pool, which this checks.
+ */
+function marketAppBelowEqualShare(d: RoundDeps, built: RoundScenario, plain: Scenario, result: SolveResult): string | null {
+  const p = buildProblem(plain);
+  d.engine.load(p);
+  const byId = new Map(result.allocations.map((a) => [a.id, a]));
+  for (let i = 0; i < p.n; i++) {
+    if (built.sources.get(p.ids[i])?.source === 'equal-share') continue;
+    const a = byId.get(p.ids[i]);
+    if (!a) continue;
+    const f = d.engine.perf(i, shareOf(a.cacheMB, p.capacity.cacheMB), shareOf(a.bandwidthMbps, p.capacity.bandwidthMbps));
+    if (f < d.engine.refPerf(i) * (1 - SI_TOL)) return p.ids[i];
+  }
+  return null;
 }
 
 /** The set of apps (or an app's weight or limits) changed since `prev` was computed. */

@@ -12,7 +12,7 @@ import { EventHub } from './events.ts';
 import { ingestNode } from './ingest.ts';
 import { LeaseKeeper } from './leases.ts';
 import {
-  DEFAULT_HYSTERESIS_SHARE, DEFAULT_INTERVAL_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_SILENT_AFTER_ROUNDS, DEFAULT_TRUST_REGION_SHARE,
+  DEFAULT_EXPLORE_SHARE, DEFAULT_HYSTERESIS_SHARE, DEFAULT_INTERVAL_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_SILENT_AFTER_ROUNDS, DEFAULT_TRUST_REGION_SHARE,
   INGEST_BATCH, INGEST_IDLE_MAX_MS, INGEST_PARALLEL_NODES, INGEST_IDLE_MIN_MS, LEASE_TICK_MAX_MS, LEASE_TICKS_PER_TTL, MAX_ERROR_TEXT, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
   RECLAIM_IDLE_MS,
 } from './limits.ts';
@@ -35,6 +35,8 @@ export interface ServiceOptions {
   trustRegionShare?: number | null;
   /** null turns hysteresis off */
   hysteresisShare?: number | null;
+  /** exploration offset of apps being learned, share of capacity (default 0.05); null turns exploration off */
+  exploreShare?: number | null;
   reclaimIdleMs?: number;
   /** process metrics (CPU, memory, event loop) in /metrics */
   processMetrics?: boolean;
@@ -87,10 +89,15 @@ export class SpiritService {
     }, o.log);
     const trust = o.trustRegionShare === undefined ? DEFAULT_TRUST_REGION_SHARE : o.trustRegionShare;
     const hyst = o.hysteresisShare === undefined ? DEFAULT_HYSTERESIS_SHARE : o.hysteresisShare;
+    const explore = o.exploreShare === undefined ? DEFAULT_EXPLORE_SHARE : o.exploreShare;
+    if (explore !== null && !(Number.isFinite(explore) && explore >= 0 && explore <= 0.5)) {
+      throw new InputError('exploreShare', `is a share of capacity from 0 to 0.5 (or null: off), got ${explore}`);
+    }
     this.roundDeps = {
       bus: this.bus, engine: this.engine, estimators: this.estimators, metrics: this.metrics, log: o.log, replica: this.replica,
       options: {
         policy, ...(trust !== null ? { trustRegionShare: trust } : {}), ...(hyst !== null ? { hysteresisShare: hyst } : {}),
+        ...(explore !== null && explore > 0 ? { exploreShare: trust !== null ? Math.min(explore, trust) : explore } : {}),
         silentAfterMs: o.silentAfterMs ?? DEFAULT_SILENT_AFTER_ROUNDS * this.intervalMs,
       },
     };

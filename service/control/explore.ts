@@ -1,0 +1,68 @@
+// Exploration: an app the estimator does not know well enough yet is pinned near its weighted equal share,
+// but not exactly on it: small, bounded, deterministic offsets, so that its telemetry comes from several
+// bundles and becomes identifying (an app measured at one bundle only says how it does there). It stops as
+// soon as the estimator has enough data: the app then joins the market.
+//
+// What exploration promises (docs/service.md):
+//  - every offset is a trade: more of one resource and less of the other, never less of both, so an
+//    exploring app's bundle is never dominated by its equal share. Its size per resource is at most
+//    `share` of capacity, 25% of the app's own equal share, and the room its limits leave;
+//  - offsets follow a cosine over the rounds, so over each cycle an exploring app's average bundle is its
+//    equal share;
+//  - two or more exploring apps: their offsets sum to zero per resource, so the pool the market divides
+//    among the other apps, and every other app's reference bundle, are exactly what they were without it.
+//    A lone exploring app trades with the pool: the round checks (round.ts) that every market app still does
+//    at least as well as at its equal share, and drops the offset for that round otherwise.
+//  - nothing is promised about the exploring app's own throughput in a round beyond that: without a model
+//    nobody knows how it trades cache for bandwidth. The cost is bounded by the offset.
+
+/** One exploring app, in capacity shares: its equal-share bundle and its limits. */
+export interface Explorer {
+  id: string;
+  refX: number; refY: number;
+  xmin: number; xmax: number; ymin: number; ymax: number;
+}
+
+export interface ExploreOptions {
+  /** largest offset per resource, as a share of capacity */
+  share: number;
+}
+
+/** An offset is at most this share of the app's own equal share (a small app is not starved). */
+export const EXPLORE_MAX_OF_REF = 0.25;
+/** An app whose limits leave less room than this share of the nominal offset does not explore. */
+const MIN_ROOM_OF_OFFSET = 0.2;
+/** Rounds of one cycle of the cosine. */
+export const EXPLORE_CYCLE_ROUNDS = 4;
+/** Trade slopes visited in turn (angle between the cache axis and the trade line), so offsets span both axes. */
+const TRADE_ANGLES = [Math.PI / 4, Math.PI / 8, (3 * Math.PI) / 8];
+
+/**
+ * Offsets (capacity shares) of the exploring apps in round `round`; apps left out (no room) get none. All apps
+ * use one amplitude per resource (the smallest any of them allows), so the offsets sum to zero when 2+ explore.
+ */
+export function explorationOffsets(round: number, explorers: Explorer[], o: ExploreOptions): Map<string, { dx: number; dy: number }> {
+  const out = new Map<string, { dx: number; dy: number }>();
+  if (!(o.share > 0) || explorers.length === 0) return out;
+  const nominal = (ref: number): number => Math.min(o.share, EXPLORE_MAX_OF_REF * ref);
+  const room = (e: Explorer, r: 'x' | 'y'): number => {
+    const [ref, lo, hi] = r === 'x' ? [e.refX, e.xmin, e.xmax] : [e.refY, e.ymin, e.ymax];
+    return Math.min(nominal(ref), ref - lo, hi - ref);
+  };
+  const fits = (e: Explorer, r: 'x' | 'y'): boolean => room(e, r) > 0 && room(e, r) >= MIN_ROOM_OF_OFFSET * nominal(r === 'x' ? e.refX : e.refY);
+  const able = explorers.filter((e) => fits(e, 'x') && fits(e, 'y'));
+  if (able.length === 0) return out;
+  const ax = Math.min(...able.map((e) => room(e, 'x')));
+  const ay = Math.min(...able.map((e) => room(e, 'y')));
+  const cycle = Math.floor(round / EXPLORE_CYCLE_ROUNDS);
+  const psi = TRADE_ANGLES[((cycle % TRADE_ANGLES.length) + TRADE_ANGLES.length) % TRADE_ANGLES.length];
+  const k = able.length;
+  const norm = Math.max(Math.cos(psi), Math.sin(psi)); // the steeper component reaches the full amplitude
+  able.forEach((e, j) => {
+    // phases spread evenly over the apps: sum_j cos(theta + 2 pi j / k) = 0 for k >= 2; the extra pi/4 keeps
+    // every round off the equal share (4 rounds a cycle: amplitudes +-0.71)
+    const a = Math.cos((2 * Math.PI * round) / EXPLORE_CYCLE_ROUNDS + Math.PI / 4 + (2 * Math.PI * j) / k);
+    out.set(e.id, { dx: (a * ax * Math.cos(psi)) / norm, dy: (-a * ay * Math.sin(psi)) / norm });
+  });
+  return out;
+}
