@@ -1,0 +1,59 @@
+// One telemetry window of one workload: from two snapshots (counters and control block, read at the same
+// moments) to the TelemetryRecord the daemon sends. Throughput is measured (the workload's own count of page
+// accesses over the window), never assumed; the data plane supplies misses, traffic, residency, the limits
+// in force, sampled pages and the fault latencies behind the stall per miss.
+import { histPercentile, type RegionStats, telemetryFromWindow } from '../../native/index.ts';
+import { MAX_MISS_STALL_NS, MIN_MISS_STALL_NS } from '../estimator/limits.ts';
+import type { TelemetryRecord } from '../telemetry/record.ts';
+import { secFromMs } from '../units.ts';
+import type { WorkloadSnapshot } from './supervisor.ts';
+
+export type WindowSkip = 'restarted' | 'initializing' | 'limits_changed' | 'no_time';
+
+/** Why a pair of snapshots makes no record, or null when it makes one. */
+export function windowSkip(before: WorkloadSnapshot, after: WorkloadSnapshot): WindowSkip | null {
+  if (before.generation !== after.generation) return 'restarted';
+  if (before.phase !== 'run' || after.phase !== 'run') return 'initializing';
+  if (!(after.atMs > before.atMs)) return 'no_time';
+  // a record states one allocation in force over its whole window; a window across a change mixes two
+  if (before.stats.cacheBytes !== after.stats.cacheBytes || before.stats.bandwidthMbps !== after.stats.bandwidthMbps) return 'limits_changed';
+  return null;
+}
+
+/** The record of the window between two snapshots of the same run (check windowSkip first). */
+export function recordOfWindow(app: string, node: string, before: WorkloadSnapshot, after: WorkloadSnapshot): TelemetryRecord {
+  const accesses = Math.max(0, after.accesses - before.accesses);
+  const rec = telemetryFromWindow({
+    app, node, before: before.stats, after: after.stats, beforeMs: before.atMs, afterMs: after.atMs,
+    throughputOpsPerSec: accesses / secFromMs(after.atMs - before.atMs), accesses, sampledPages: after.sampledPages,
+  });
+  const stall = missStallNs(before.stats, after.stats);
+  return stall === undefined ? rec : { ...rec, missStallNs: stall };
+}
+
+/** Where a latency in log2 bucket i is taken to lie when only the bucket is known: [2^i, 2^(i+1)) -> 1.5 x 2^i. */
+const BUCKET_MID = 1.5;
+
+/**
+ * The mean time one miss kept the application waiting for its page over the window, without the time spent
+ * waiting for bandwidth tokens (service/telemetry/record.ts missStallNs): the median of the window's
+ * fault-to-data latencies when nothing was throttled (robust to a few slow outliers), else their mean less the
+ * token wait spread over the misses. Undefined when no fault needed a fetch in the window.
+ */
+export function missStallNs(before: RegionStats, after: RegionStats): number | undefined {
+  const hist = after.faultLatency.hist.map((n, i) => Math.max(0, n - (before.faultLatency.hist[i] ?? 0)));
+  const count = hist.reduce((a, b) => a + b, 0);
+  if (count === 0) return undefined;
+  const throttledNs = Math.max(0, after.throttledNs - before.throttledNs);
+  let stall: number;
+  if (throttledNs === 0) {
+    stall = histPercentile(hist, 0.5);
+  } else {
+    const totalNs = hist.reduce((t, n, i) => t + n * BUCKET_MID * 2 ** i, 0);
+    const fastest = 2 ** hist.findIndex((n) => n > 0);
+    // the token wait can exceed what the histogram's bucket midpoints account for; no miss took less than
+    // the lower edge of the fastest bucket seen
+    stall = Math.max(fastest, (totalNs - throttledNs) / count);
+  }
+  return Math.min(MAX_MISS_STALL_NS, Math.max(MIN_MISS_STALL_NS, stall));
+}

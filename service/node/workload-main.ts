@@ -1,0 +1,92 @@
+// A workload process: opens its far-memory region on the memory node(s), writes it with seeded data, then
+// runs its archetype's access pattern over the region's ArrayBuffer until the daemon stops it. It answers
+// the daemon's snapshot requests with its counters. Started by the daemon (supervisor.ts) with the config
+// as JSON in argv[2]; never run by hand.
+import { FarMemoryError, type FarRegion, openRegion } from '../../native/index.ts';
+import { InputError } from '../errors.ts';
+import { type FromWorkload, type Phase, type ToWorkload, WORKLOAD_EXIT, type WorkloadConfig } from './ipc.ts';
+import { WORK_CHECK_EVERY, WORK_SLICE_MS } from './limits.ts';
+import { ARCHETYPE_DEFS, newCounters } from './workloads/index.ts';
+
+/** Pages written per init call (checked against the slice clock in between). */
+const INIT_PAGES_PER_CALL = 16;
+
+function send(m: FromWorkload): void {
+  if (process.connected) process.send?.(m);
+}
+
+function parseConfig(text: string | undefined): WorkloadConfig {
+  try {
+    const c = JSON.parse(text ?? '') as WorkloadConfig;
+    if (!c || typeof c.id !== 'string' || !(c.archetype in ARCHETYPE_DEFS)) throw new Error('missing id or archetype');
+    return c;
+  } catch (err) {
+    send({ type: 'fatal', reason: 'bad_config', message: `bad workload config: ${(err as Error).message}` });
+    process.exit(WORKLOAD_EXIT.badConfig);
+  }
+}
+
+async function main(): Promise<void> {
+  const cfg = parseConfig(process.argv[2]);
+  process.title = `spirit-workload ${cfg.id}`;
+  let region: FarRegion;
+  try {
+    region = await openRegion({
+      memnodes: cfg.memnodes, sizeBytes: cfg.sizeBytes, cacheBytes: cfg.cacheBytes, bandwidthMbps: cfg.bandwidthMbps,
+      token: cfg.token, sampleRate: cfg.sampleRate, controlDir: cfg.controlDir, label: cfg.id,
+    });
+  } catch (err) {
+    const reason = err instanceof FarMemoryError ? err.reason : err instanceof InputError ? 'bad_argument' : 'system';
+    send({ type: 'fatal', reason, message: (err as Error).message });
+    process.exit(WORKLOAD_EXIT.setup);
+  }
+
+  let stopping = false;
+  const stop = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await region.close();
+    process.exit(code);
+  };
+  region.on('failed', (err: FarMemoryError) => {
+    send({ type: 'fatal', reason: err.reason, message: `region failed: ${err.message}` });
+    void stop(WORKLOAD_EXIT.regionFailed);
+  });
+
+  const def = ARCHETYPE_DEFS[cfg.archetype];
+  const work = def.create(region.buffer, cfg.params, cfg.seed);
+  const counters = newCounters();
+  const opsPerCall = Math.max(1, Math.round(WORK_CHECK_EVERY / work.accessesPerOp));
+  let phase: Phase = 'init';
+  process.on('message', (m: ToWorkload) => {
+    if (m?.type === 'snap') {
+      send({ type: 'snap', seq: m.seq, phase, ops: counters.ops, accesses: counters.accesses, errors: counters.errors, timeMs: Date.now() });
+    } else if (m?.type === 'stop') {
+      void stop(WORKLOAD_EXIT.ok);
+    }
+  });
+  process.on('disconnect', () => void stop(WORKLOAD_EXIT.ok));  // the daemon is gone
+  process.on('SIGTERM', () => void stop(WORKLOAD_EXIT.ok));
+  process.on('SIGINT', () => void stop(WORKLOAD_EXIT.ok));
+  send({ type: 'ready', controlPath: region.controlPath, pages: work.pages });
+
+  // Work in slices of a few ms, yielding in between so snapshot requests are answered promptly.
+  const slice = (): void => {
+    if (stopping) return;
+    const end = performance.now() + WORK_SLICE_MS;
+    if (phase === 'init') {
+      while (performance.now() < end) {
+        if (work.init(INIT_PAGES_PER_CALL)) {
+          phase = 'run';
+          break;
+        }
+      }
+    } else {
+      while (performance.now() < end) work.run(opsPerCall, counters);
+    }
+    setImmediate(slice);
+  };
+  setImmediate(slice);
+}
+
+await main();
