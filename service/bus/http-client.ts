@@ -21,6 +21,8 @@ const MAX_EVENT_BYTES = 8 * 1024 * 1024;
 export interface HttpClientOptions {
   /** bearer token for POST /v1/telemetry when the service has one */
   token?: string;
+  /** give up a telemetry POST or an allocation re-read that has no answer after this long (default: none) */
+  requestTimeoutMs?: number;
 }
 
 /** Splits a server-sent event stream into events (event name and data). */
@@ -63,6 +65,11 @@ export function httpNodeClient(serviceUrl: string, opts: HttpClientOptions = {})
     throw new InputError('service', `'${serviceUrl}' is not a URL`);
   }
   const auth: Record<string, string> = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
+  const timeout = (signal?: AbortSignal): AbortSignal | undefined => {
+    if (opts.requestTimeoutMs === undefined) return signal;
+    const t = AbortSignal.timeout(opts.requestTimeoutMs);
+    return signal ? AbortSignal.any([signal, t]) : t;
+  };
 
   return {
     async appendTelemetry(records) {
@@ -70,6 +77,7 @@ export function httpNodeClient(serviceUrl: string, opts: HttpClientOptions = {})
       for (let i = 0; i < list.length; i += POST_BATCH) {
         const res = await fetch(`${base}/v1/telemetry`, {
           method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ records: list.slice(i, i + POST_BATCH) }),
+          signal: timeout(),
         });
         if (!res.ok) throw await responseError(res, 'POST /v1/telemetry');
       }
@@ -83,7 +91,7 @@ export function httpNodeClient(serviceUrl: string, opts: HttpClientOptions = {})
       const abort = new AbortController();
       const reread = async (): Promise<void> => {
         try {
-          const res = await fetch(`${base}/v1/nodes/${node}/allocation`, { signal: abort.signal });
+          const res = await fetch(`${base}/v1/nodes/${node}/allocation`, { signal: timeout(abort.signal) });
           if (res.ok) gate.offer((await res.json()) as AllocationDoc);
           else await res.body?.cancel();
         } catch {
