@@ -4,7 +4,7 @@
 import { ldf, stf } from './mem';
 import { F, N, OUT_X, OUT_Y, REFF, WEIGHT, X, XMAX, XMIN, Y, YMAX, YMIN } from './state';
 import { maxEnvy, perf } from './market';
-import { IDEAL_REFINE_LEVELS } from './limits';
+import { IDEAL_MAX_APPS, IDEAL_REFINE_LEVELS } from './limits';
 import { ln } from './ln';
 
 const SI_TOL: f64 = 1e-9;
@@ -79,6 +79,8 @@ function grid(k: i32, radius: i32, step: f64, coarse: bool): void {
 
 /** Runs the search; the best allocation goes to OUT_X/OUT_Y. Returns 1 if one was found. */
 export function idealSearch(gridSteps: i32, envyMax: f64): i32 {
+  // the coordinate buffers hold 2 (IDEAL_MAX_APPS - 1) values: more apps is a caller's bug, refused here
+  if (N < 1 || N > IDEAL_MAX_APPS || gridSteps < 1) return 0;
   best = -Infinity;
   envyLimit = envyMax;
   IDEAL_EVALUATED = 0;

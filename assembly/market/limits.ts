@@ -20,6 +20,8 @@ export const MAX_BRACKETS_SMALL: i32 = 3;
 export const MAX_BRACKETS_LARGE: i32 = 1;
 /** Switching classes enumerated exactly (2^k combinations); beyond, threshold combinations only. */
 export const MAX_ENUM_CLASSES: i32 = 8;
+/** Combinations of a jump scored at most (2^MAX_ENUM_CLASSES; threshold combinations beyond are skipped). */
+export const MAX_COMBOS: i32 = 256;
 /** Combinations of a jump that are repaired, handed out and kept as candidates. */
 export const MAX_COMBOS_EVAL: i32 = 4;
 /** Demand differing by more than this (shares) across a bracket marks a switching class. */

@@ -17,7 +17,7 @@ import { fairRepair } from './fair-repair';
 import { poolAdd, poolCount, poolOrder, poolReset, poolSort, slotF, slotPrice, slotWelfare, slotX, slotY } from './pool';
 import {
   BISECT_STEPS, BOOST_CLASSES_SMALL, BOOST_FACTOR_COUNT, BOOST_MAX_SHARE, BOOST_MIN_GAIN, BOOST_TRIES,
-  ENVY_LIMIT, ENVY_TARGET, FAIR_CANDIDATES, FEAS_TOL, H_ROOT, MAX_ENUM_CLASSES, PRICE_MIN, SECANT_STEPS, SWITCH_EPS,
+  ENVY_LIMIT, ENVY_TARGET, FAIR_CANDIDATES, FEAS_TOL, H_ROOT, MAX_COMBOS, MAX_ENUM_CLASSES, PRICE_MIN, SECANT_STEPS, SWITCH_EPS,
   T_BOOST, T_BRACKETS,
   T_COMBOS, T_FAIR, T_RECYCLE, T_SCAN, T_SELECT, boostFactor, setTuning,
 } from './limits';
@@ -36,10 +36,10 @@ const brLo = new StaticArray<i32>(64);
 const brHi = new StaticArray<i32>(64);
 const brRank = new StaticArray<f64>(64);
 // combinations of one jump: chosen entries (class index list per combo is regenerated on use)
-const comboKey = new StaticArray<i32>(256); // mask, or threshold t
-const comboOver = new StaticArray<f64>(256);
-const comboWelfare = new StaticArray<f64>(256);
-const comboIdx = new StaticArray<i32>(256);
+const comboKey = new StaticArray<i32>(MAX_COMBOS); // mask, or threshold t
+const comboOver = new StaticArray<f64>(MAX_COMBOS);
+const comboWelfare = new StaticArray<f64>(MAX_COMBOS);
+const comboIdx = new StaticArray<i32>(MAX_COMBOS);
 // repaired candidates waiting to join the pool
 const FAIR_MAX: i32 = 8;
 // boosts to run: class and factor index
@@ -348,7 +348,8 @@ function resolve(price: f64, src: i32): i32 {
   for (let a = 0; a < k; a++) sti(CLS_B, ldi(SWITCHING, a), a);
   trace(10, <f64>k);
   for (let a = 0; a < k; a++) trace(11, <f64>ldi(SWITCHING, a));
-  const combos = enumerated ? 1 << k : k + 1;
+  // (at most MAX_COMBOS: threshold combinations beyond are not scored)
+  const combos = enumerated ? 1 << k : (k + 1 < MAX_COMBOS ? k + 1 : MAX_COMBOS);
   for (let t = 0; t < combos; t++) {
     let sx: f64 = 0;
     let sy: f64 = 0;

@@ -2,7 +2,10 @@
 // prepare(n, modelLen) sizes the buffers (growing only when needed), the wrapper fills the inputs, and
 // init(classCount) derives what every solve needs (reference throughput, satiation levels, class lists).
 import { growF, growI, ldf, ldi, stf, sti } from './mem';
-import { FAIR_CANDIDATES, MAX_SCAN, POOL_SLOTS, SATIATION_TAU } from './limits';
+import { BOOST_CLASSES_SMALL, BOOST_TRIES, FAIR_CANDIDATES, MAX_SCAN, POOL_SLOTS, SATIATION_TAU } from './limits';
+
+/** Entries of the boost list (classes x factors), kept in the per-class scratch. */
+const BOOST_LIST: i32 = BOOST_CLASSES_SMALL * BOOST_TRIES + 1;
 import { throughput } from './model';
 
 export let N: i32 = 0;
@@ -128,17 +131,19 @@ export function prepare(n: i32, modelLen: i32): void {
 /** After the wrapper filled the inputs: reference and satiation throughput, budgets, class lists. */
 export function init(classCount: i32): void {
   const n = N;
-  if (classCount + 1 > capClasses) {
-    CSTART = growI(CSTART, capClasses, classCount + 1);
-    CLS_A = growI(CLS_A, capClasses, classCount + 1);
-    CLS_B = growI(CLS_B, capClasses, classCount + 1);
-    CLS_F = growF(CLS_F, capClasses, classCount + 1);
-    SWITCHING = growI(SWITCHING, capClasses, classCount + 1);
-    BLOCKED = growI(BLOCKED, capClasses, classCount + 1);
-    ROW_MAX = growF(ROW_MAX, capClasses, classCount + 1);
-    ROW_ARG = growI(ROW_ARG, capClasses, classCount + 1);
-    SEEN = growI(SEEN, capClasses, classCount + 1);
-    capClasses = classCount + 1;
+  // per-class scratch: one entry per class, plus room for the boost list (up to BOOST_LIST entries)
+  const need = classCount + 1 > BOOST_LIST ? classCount + 1 : BOOST_LIST;
+  if (need > capClasses) {
+    CSTART = growI(CSTART, capClasses, need);
+    CLS_A = growI(CLS_A, capClasses, need);
+    CLS_B = growI(CLS_B, capClasses, need);
+    CLS_F = growF(CLS_F, capClasses, need);
+    SWITCHING = growI(SWITCHING, capClasses, need);
+    BLOCKED = growI(BLOCKED, capClasses, need);
+    ROW_MAX = growF(ROW_MAX, capClasses, need);
+    ROW_ARG = growI(ROW_ARG, capClasses, need);
+    SEEN = growI(SEEN, capClasses, need);
+    capClasses = need;
   }
   CLASSES = classCount;
   for (let i = 0; i < n; i++) {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { solveScenario } from '../../service/market/solve.ts';
 import { WasmEngine } from '../../service/market/wasm/engine.ts';
 import { generateScenario } from '../../service/scenario/generate.ts';
+import { buildProblem } from '../../service/market/problem.ts';
 import { validateScenario } from '../../service/scenario/validate.ts';
 
 describe('WASM memory', () => {
@@ -14,4 +15,24 @@ describe('WASM memory', () => {
     for (let k = 0; k < 2000; k++) solveScenario(engine, scenarios[k % scenarios.length]);
     expect(engine.memoryBytes()).toBe(before);
   }, 300_000);
+
+  it('survives problems growing and shrinking on one engine (1 to 40 apps, live options, every policy)', async () => {
+    const engine = await WasmEngine.create();
+    const before = engine.memoryBytes();
+    for (let k = 0; k < 120; k++) {
+      const apps = 1 + ((k * 7) % 40);
+      const g = generateScenario({ apps, seed: 500 + k, limitShare: 0.3, weightedShare: 0.3 });
+      const s = validateScenario({ ...g, apps: g.apps.map((a) => ({ ...a, current: { cacheMB: g.capacity.cacheMB / apps, bandwidthMbps: g.capacity.bandwidthMbps / apps } })) }).scenario;
+      const r = solveScenario(engine, s, k % 2 ? { trustRegionCacheMB: g.capacity.cacheMB / 10, trustRegionBandwidthMbps: g.capacity.bandwidthMbps / 10, hysteresisShare: 0.01 } : {});
+      expect(r.allocations).toHaveLength(apps);
+      if (apps <= 3) expect(solveScenario(engine, s, { policy: 'ideal' }).allocations).toHaveLength(apps);
+    }
+    // memory grows with the largest problem only, not with the number of solves
+    expect(engine.memoryBytes()).toBeLessThanOrEqual(Math.max(before, 8 * 1024 * 1024));
+    expect(() => { engine.load(solveProblemOf(6)); engine.ideal(8, 0.01); }).toThrow(/ideal search takes/);
+  }, 300_000);
 });
+
+function solveProblemOf(apps: number) {
+  return buildProblem(validateScenario(generateScenario({ apps, seed: 9 })).scenario);
+}

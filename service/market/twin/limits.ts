@@ -20,6 +20,8 @@ export const MAX_BRACKETS_SMALL = 3;
 export const MAX_BRACKETS_LARGE = 1;
 /** Switching classes enumerated exactly (2^k combinations); beyond, threshold combinations only. */
 export const MAX_ENUM_CLASSES = 8;
+/** Combinations of a jump scored at most (2^MAX_ENUM_CLASSES; threshold combinations beyond are skipped). */
+export const MAX_COMBOS = 256;
 /** Capacity overshoot tolerated as rounding (shares). */
 export const FEAS_TOL = 1e-9;
 /** Envy the market aims to stay under (spec: maxEnvy <= 0.01 on 99% of scenarios). */

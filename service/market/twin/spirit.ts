@@ -16,7 +16,7 @@ import { fairRepair } from './fair-repair.ts';
 import { handOut } from './handout.ts';
 import {
   BISECT_STEPS, BOOST_FACTORS, BOOST_MAX_SHARE, BOOST_MIN_GAIN, BOOST_TRIES, ENVY_LIMIT, ENVY_TARGET, FEAS_TOL,
-  H_ROOT, MAX_ENUM_CLASSES, PRICE_MIN, SECANT_STEPS, SWITCH_EPS, tuning,
+  H_ROOT, MAX_COMBOS, MAX_ENUM_CLASSES, PRICE_MIN, SECANT_STEPS, SWITCH_EPS, tuning,
 } from './limits.ts';
 import { Market } from './market.ts';
 import { Pool, type Candidate } from './pool.ts';
@@ -264,7 +264,8 @@ function resolve(m: Market, pool: Pool, price: number, src: number, XL: Float64A
   const pos = new Int32Array(m.classMembers.length).fill(-1);
   switching.forEach((c, k) => { pos[c] = k; });
   const inCombo = (key: number, k: number): boolean => (enumerated ? ((key >> k) & 1) !== 0 : k < key);
-  const combos = enumerated ? 1 << switching.length : switching.length + 1;
+  // (at most MAX_COMBOS: threshold combinations beyond are not scored)
+  const combos = enumerated ? 1 << switching.length : Math.min(switching.length + 1, MAX_COMBOS);
   const scored: { key: number; over: number; welfare: number }[] = [];
   for (let t = 0; t < combos; t++) {
     let sx = 0;

@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CertificateRaw, Engine, SpiritRaw } from '../engine.ts';
 import type { Problem } from '../problem.ts';
+import { assert } from '../../errors.ts';
+import { IDEAL_MAX_APPS } from '../twin/ideal.ts';
 
 type MarketExports = typeof import('../../../build/market.js');
 
@@ -106,6 +108,7 @@ export class WasmEngine implements Engine {
 
   ideal(gridSteps: number, envyMax: number): { x: Float64Array; y: Float64Array; found: boolean; evaluated: number } {
     const n = this.problem.n;
+    assert(n >= 1 && n <= IDEAL_MAX_APPS && gridSteps >= 1, `ideal search takes 1..${IDEAL_MAX_APPS} apps and a grid, got ${n} apps, ${gridSteps} steps`);
     const found = this.w.ideal(gridSteps, envyMax) === 1;
     return {
       x: this.f64(this.w.ptrOutX(), n).slice(),
