@@ -33,6 +33,22 @@ describe('WASM memory', () => {
   }, 300_000);
 });
 
+describe('WASM traps', () => {
+  it('a trap fails that solve with a clear error and the next solve runs on a fresh instance', async () => {
+    const engine = await WasmEngine.create();
+    const s = validateScenario(generateScenario({ apps: 5, seed: 3 })).scenario;
+    const good = solveScenario(engine, s);
+    // make the core trap once (a unit-level stand-in for a bug in the core)
+    const inner = engine as unknown as { w: Record<string, unknown> };
+    const real = inner.w;
+    inner.w = { ...real, spirit: () => { throw new (globalThis as unknown as { WebAssembly: { RuntimeError: new (m: string) => Error } }).WebAssembly.RuntimeError('unreachable'); } };
+    expect(() => solveScenario(engine, s)).toThrow(/trapped in spirit \(unreachable\); a fresh instance serves the next solve/);
+    const again = solveScenario(engine, s);
+    expect(again.allocations).toEqual(good.allocations);
+    expect(inner.w).not.toBe(real);
+  });
+});
+
 function solveProblemOf(apps: number) {
   return buildProblem(validateScenario(generateScenario({ apps, seed: 9 })).scenario);
 }

@@ -1,29 +1,64 @@
 // The WASM market core (assembly/market) behind the Engine interface. The wrapper owns the problem's
 // buffers inside WASM memory: load() sizes them once (they grow only for a larger problem) and fills them
 // through typed-array views, re-created after any call that may grow memory. Solves allocate nothing.
+//
+// Each engine has its own instance (its own memory) of the module compiled once per process, so nothing one
+// engine does can touch another's state. A trap (a bug in the core) marks the instance broken: the solve
+// fails with a clear error, and the next load() starts from a fresh instance.
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { CertificateRaw, Engine, SpiritRaw } from '../engine.ts';
 import type { Problem } from '../problem.ts';
 import { assert } from '../../errors.ts';
 import { IDEAL_MAX_APPS } from '../twin/ideal.ts';
 
+/** The exports (typed by the generated ESM bindings; every export takes and returns numbers). */
 type MarketExports = typeof import('../../../build/market.js');
 
-const BINDINGS = new URL('../../../build/market.js', import.meta.url);
+const WASM_FILE = new URL('../../../build/market.wasm', import.meta.url);
+let compiled: Promise<WebAssembly.Module> | null = null;
+
+function instantiate(module: WebAssembly.Module): MarketExports {
+  const imports = {
+    env: {
+      // AssemblyScript's abort (assertions are compiled out; kept for the import's sake)
+      abort: (_msg: number, _file: number, line: number, col: number): never => {
+        throw new Error(`the WASM market core aborted at ${line}:${col}`);
+      },
+    },
+  };
+  return new WebAssembly.Instance(module, imports).exports as unknown as MarketExports;
+}
 
 export class WasmEngine implements Engine {
   readonly kind = 'wasm' as const;
   private p: Problem | null = null;
+  private broken = false;
 
-  private constructor(private readonly w: MarketExports) {}
+  private constructor(private readonly module: WebAssembly.Module, private w: MarketExports) {}
 
   static async create(): Promise<WasmEngine> {
-    if (!existsSync(fileURLToPath(BINDINGS))) {
-      throw new Error('the WASM market core is not built (build/market.js missing): run `npm run build`');
+    const path = fileURLToPath(WASM_FILE);
+    if (!existsSync(path)) {
+      throw new Error('the WASM market core is not built (build/market.wasm missing): run `npm run build`');
     }
-    const w = (await import(BINDINGS.href)) as MarketExports;
-    return new WasmEngine(w);
+    compiled ??= readFile(path).then((bytes) => WebAssembly.compile(bytes));
+    const module = await compiled;
+    return new WasmEngine(module, instantiate(module));
+  }
+
+  /** Run a call into the core; a trap marks the instance broken (replaced at the next load). */
+  private guard<T>(what: string, f: () => T): T {
+    try {
+      return f();
+    } catch (err) {
+      if (err instanceof WebAssembly.RuntimeError) {
+        this.broken = true;
+        throw new Error(`the WASM market core trapped in ${what} (${err.message}); a fresh instance serves the next solve`, { cause: err });
+      }
+      throw err;
+    }
   }
 
   /** Bytes of WASM linear memory (for the no-growth benchmark). */
@@ -32,14 +67,23 @@ export class WasmEngine implements Engine {
   }
 
   private f64(ptr: number, n: number): Float64Array {
-    return new Float64Array(this.w.memory.buffer, ptr, n);
+    return new Float64Array(this.w.memory.buffer, ptr >>> 0, n);
   }
 
   private i32(ptr: number, n: number): Int32Array {
-    return new Int32Array(this.w.memory.buffer, ptr, n);
+    return new Int32Array(this.w.memory.buffer, ptr >>> 0, n);
   }
 
   load(p: Problem): void {
+    if (this.broken) {
+      this.w = instantiate(this.module);
+      this.broken = false;
+    }
+    this.guard('load', () => this.fill(p));
+    this.p = p;
+  }
+
+  private fill(p: Problem): void {
     const w = this.w;
     w.prepare(p.n, p.models.length);
     // views after prepare(): memory may have grown
@@ -59,7 +103,6 @@ export class WasmEngine implements Engine {
     let classes = 0;
     for (let i = 0; i < p.n; i++) if (p.classId[i] + 1 > classes) classes = p.classId[i] + 1;
     w.init(classes);
-    this.p = p;
   }
 
   private get problem(): Problem {
@@ -68,7 +111,7 @@ export class WasmEngine implements Engine {
   }
 
   perf(i: number, x: number, y: number): number {
-    return this.w.perfOf(i, x, y);
+    return this.guard('perf', () => this.w.perfOf(i, x, y));
   }
 
   refPerf(i: number): number {
@@ -77,7 +120,7 @@ export class WasmEngine implements Engine {
 
   spirit(): SpiritRaw {
     const n = this.problem.n;
-    this.w.spirit();
+    this.guard('spirit', () => this.w.spirit());
     return {
       x: this.f64(this.w.ptrOutX(), n).slice(),
       y: this.f64(this.w.ptrOutY(), n).slice(),
@@ -102,14 +145,14 @@ export class WasmEngine implements Engine {
     const n = this.problem.n;
     this.f64(this.w.ptrInX(), n).set(x);
     this.f64(this.w.ptrInY(), n).set(y);
-    this.w.certify();
+    this.guard('certify', () => this.w.certify());
     return this.readCertificate(n);
   }
 
   ideal(gridSteps: number, envyMax: number): { x: Float64Array; y: Float64Array; found: boolean; evaluated: number } {
     const n = this.problem.n;
     assert(n >= 1 && n <= IDEAL_MAX_APPS && gridSteps >= 1, `ideal search takes 1..${IDEAL_MAX_APPS} apps and a grid, got ${n} apps, ${gridSteps} steps`);
-    const found = this.w.ideal(gridSteps, envyMax) === 1;
+    const found = this.guard('ideal', () => this.w.ideal(gridSteps, envyMax)) === 1;
     return {
       x: this.f64(this.w.ptrOutX(), n).slice(),
       y: this.f64(this.w.ptrOutY(), n).slice(),
