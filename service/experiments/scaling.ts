@@ -10,6 +10,7 @@ import type { Experiment, ExperimentOutput } from './types.ts';
 
 const SIZES = [8, 16, 32, 64, 128, 256, 512, 1024];
 const REPS = 5;
+const WARM = 5;
 
 function median(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
@@ -26,7 +27,7 @@ export const scalingExperiment: Experiment = {
     for (const apps of SIZES) {
       const s = validateScenario(generateScenario({ apps, seed: 4242 + apps, weightedShare: 0.2, limitShare: 0.1 })).scenario;
       const time = (e: typeof wasm): number => {
-        solveScenario(e, s);
+        for (let k = 0; k < WARM; k++) solveScenario(e, s); // the JIT settles before timing
         const t: number[] = [];
         for (let k = 0; k < REPS; k++) { const t0 = performance.now(); solveScenario(e, s); t.push(performance.now() - t0); }
         return median(t);
