@@ -12,6 +12,9 @@
 // Measured stalls: a sample may carry the data plane's stall per miss (ns, token waits excluded), a direct
 // observation of R: residual ln s - c with its own robust scale and weights. Their total precision is capped
 // (stallCap), so a biased stall measurement cannot outweigh what throughput says about R.
+// Identity: a saturated sample that also carries the token wait per miss Q tells L, because every access
+// costs L plus, for a miss, the whole stall: throughput = nsPerSec / (L + m (s + Q)). Its residual (own robust
+// scale and weights) is what pins L when the app is never latency-bound.
 // service/estimator/fit-twin.ts is the TypeScript twin of this file.
 
 const SATURATED: f64 = 0.9; // traffic >= 90% of the bandwidth limit: the token bucket is the bottleneck
@@ -38,6 +41,7 @@ let nsPerSec: f64 = 1e9;
 let prior0: f64 = 0.0; let prior1: f64 = 0.0; let prior2: f64 = 0.0;
 let priorPrec: f64 = 0.0;
 let sR: f64 = 1.0; let sQ: f64 = 1.0; let sS: f64 = 1.0;
+let sI: f64 = 1.0;
 let fS: f64 = 1.0; // share of the stall observations' precision used (caps their total at stallCap)
 let stallCap: f64 = 0.0;
 // normal equations (symmetric 3x3) and gradient
@@ -53,12 +57,13 @@ let curL: f64 = 0; let curR: f64 = 0; let lnNs: f64 = 0; // exp(a), exp(c) of th
 // @ts-ignore: decorator
 @inline function put(k: i32, i: i32, v: f64): void { store<f64>(col(k, i), v); }
 
-const C_M = 0; const C_BW = 1; const C_X = 2; const C_TR = 3; const C_W = 4; const C_ST = 5;
-const C_U = 6; const C_V = 7; const C_VS = 8; const C_H = 9;
-const C_LNX = 10; const C_LNBW = 11; const C_Z = 12; const C_S1 = 13; const C_S2 = 14; const C_SAT = 15; const C_LNS = 16;
-const COLS = 17;
+const C_M = 0; const C_BW = 1; const C_X = 2; const C_TR = 3; const C_W = 4; const C_ST = 5; const C_TW = 6;
+const C_U = 7; const C_V = 8; const C_VS = 9; const C_H = 10; const C_VI = 11;
+const C_LNX = 12; const C_LNBW = 13; const C_Z = 14; const C_S1 = 15; const C_S2 = 16; const C_SAT = 17; const C_LNS = 18;
+const C_STOT = 19;
+const COLS = 20;
 
-/** Room for n samples; returns the input block (columns m, bw, x, tr, w, stall of n f64 each, stride n). */
+/** Room for n samples; returns the input block (columns m, bw, x, tr, w, stall, token wait (< 0: none) of n f64 each, stride n). */
 export function fitReserve(n: i32): usize {
   if (resP == 0) resP = heap.alloc(32 << 3);
   if (n > blockCap) {
@@ -72,8 +77,9 @@ export function fitReserve(n: i32): usize {
 
 /**
  * Result layout (f64): a, c, p, cov00, cov01, cov02, cov11, cov12, cov22, sR, sQ, steps, nThroughput, nTraffic,
- * nLatencyInit, nSaturated, sS, nStall, stallFactor. Output columns after the inputs: u, v, vs (robust weights of
- * the throughput, traffic and stall residuals) and h (leverage of each throughput residual).
+ * nLatencyInit, nSaturated, sS, nStall, stallFactor, sI, nIdentity. Output columns after the inputs: u, v, vs
+ * (robust weights of the throughput, traffic and stall residuals), h (leverage of each throughput residual), vi
+ * (robust weights of the identity residuals).
  */
 export function fitResultPtr(): usize { return resP; }
 
@@ -123,6 +129,17 @@ function weightedMedian(k: i32): f64 {
 @inline function hasS(i: i32): bool {
   return get(C_ST, i) > 0 && get(C_W, i) > 0;
 }
+// @ts-ignore: decorator
+@inline function hasI(i: i32): bool {
+  return hasX(i) && get(C_SAT, i) > 0 && hasS(i) && get(C_TW, i) >= 0 && get(C_M, i) > 0;
+}
+
+/** Identity residual ln x - ln(nsPerSec / (L + m (s + Q))) at the point set by at(); its gradient to d0..d2. */
+function identity(i: i32): f64 {
+  const D = curL + get(C_M, i) * get(C_STOT, i);
+  d0 = curL / D; d1 = 0; d2 = 0;
+  return get(C_LNX, i) - lnNs + Math.log(D);
+}
 
 /** Sets the point at which residual() and hinge() evaluate (one exp each, not one per sample). */
 function at(a: f64, c: f64): void {
@@ -167,12 +184,14 @@ function objective(a: f64, c: f64, p: f64): f64 {
   const wr = 1.0 / (sR * sR);
   const wq = 1.0 / (sQ * sQ);
   const ws = fS / (sS * sS);
+  const wi = 1.0 / (sI * sI);
   at(a, c);
   for (let i = 0; i < N; i++) {
     if (hasX(i)) { const r = residual(i, p); f += get(C_W, i) * get(C_U, i) * wr * r * r; }
     if (hasX(i) && get(C_SAT, i) > 0) { const h = hinge(i); f += get(C_W, i) * wr * h * h; }
     if (hasQ(i)) { const q = get(C_Z, i) - p; f += get(C_W, i) * get(C_V, i) * wq * q * q; }
     if (hasS(i)) { const t = get(C_LNS, i) - c; f += get(C_W, i) * get(C_VS, i) * ws * t * t; }
+    if (hasI(i)) { const e = identity(i); f += get(C_W, i) * get(C_VI, i) * wi * e * e; }
   }
   const e0 = a - prior0, e1 = c - prior1, e2 = p - prior2;
   return f + priorPrec * (e0 * e0 + e1 * e1 + e2 * e2);
@@ -185,6 +204,7 @@ function normalEquations(a: f64, c: f64, p: f64, hinges: bool): void {
   const wr = 1.0 / (sR * sR);
   const wq = 1.0 / (sQ * sQ);
   const ws = fS / (sS * sS);
+  const wi = 1.0 / (sI * sI);
   at(a, c);
   for (let i = 0; i < N; i++) {
     if (hasX(i)) {
@@ -209,6 +229,12 @@ function normalEquations(a: f64, c: f64, p: f64, hinges: bool): void {
       const W = get(C_W, i) * get(C_VS, i) * ws;
       A11 += W;
       g1 -= W * (get(C_LNS, i) - c);
+    }
+    if (hasI(i)) {
+      const e = identity(i);
+      const W = get(C_W, i) * get(C_VI, i) * wi;
+      A00 += W * d0 * d0;
+      g0 += W * d0 * e;
     }
   }
 }
@@ -278,11 +304,15 @@ function reweight(huber: bool): void {
   k = 0;
   for (let i = 0; i < N; i++) if (hasS(i)) { put(C_S1, k, Math.abs(get(C_LNS, i) - c)); put(C_S2, k, get(C_W, i)); k++; }
   sS = k > 0 ? Math.max(MIN_SCALE, MAD_TO_SIGMA * weightedMedian(k)) : 1.0;
+  k = 0;
+  for (let i = 0; i < N; i++) if (hasI(i)) { put(C_S1, k, Math.abs(identity(i))); put(C_S2, k, get(C_W, i)); k++; }
+  sI = k > 0 ? Math.max(MIN_SCALE, MAD_TO_SIGMA * weightedMedian(k)) : 1.0;
   let stallPrec: f64 = 0;
   for (let i = 0; i < N; i++) {
     put(C_U, i, hasX(i) ? robustWeight(residual(i, p) / sR, huber) : 0.0);
     put(C_V, i, hasQ(i) ? robustWeight((get(C_Z, i) - p) / sQ, huber) : 0.0);
     put(C_VS, i, hasS(i) ? robustWeight((get(C_LNS, i) - c) / sS, huber) : 0.0);
+    put(C_VI, i, hasI(i) ? robustWeight(identity(i) / sI, huber) : 0.0);
     stallPrec += get(C_W, i) * get(C_VS, i);
   }
   stallPrec /= sS * sS;
@@ -305,6 +335,17 @@ function initFromStall(P: f64, regressed: bool): i32 {
     store<f64>(resP, Math.log(Math.max(L, 0.01 * y)));
   }
   return k;
+}
+
+/** Initial ln L from the identity samples when no sample is latency-bound: weighted median of ns/x - m (s + Q). */
+function initFromIdentity(): void {
+  let k = 0;
+  for (let i = 0; i < N; i++) if (hasI(i)) { put(C_S1, k, nsPerSec / get(C_X, i)); put(C_S2, k, get(C_W, i)); k++; }
+  if (k == 0) return;
+  const yMed = weightedMedian(k);
+  k = 0;
+  for (let i = 0; i < N; i++) if (hasI(i)) { put(C_S1, k, nsPerSec / get(C_X, i) - get(C_M, i) * get(C_STOT, i)); put(C_S2, k, get(C_W, i)); k++; }
+  store<f64>(resP, Math.log(Math.max(weightedMedian(k), 0.01 * yMed)));
 }
 
 /** Leverage of each throughput residual, W_i J_i^T cov J_i at the solution (cov from the result block), into h. */
@@ -345,7 +386,7 @@ function initLatency(P: f64): i32 {
   let count = 0;
   for (let i = 0; i < N; i++) { const lb = isLatencyBound(i, P); put(C_V, i, lb ? 1.0 : 0.0); if (lb) count++; }
   let L = Math.exp(prior0), R = Math.exp(prior1);
-  if (count == 0) { store<f64>(resP, prior0); store<f64>(resP, prior1, 8); initFromStall(P, false); return 0; }
+  if (count == 0) { store<f64>(resP, prior0); store<f64>(resP, prior1, 8); initFromStall(P, false); initFromIdentity(); return 0; }
   let k = 0;
   for (let i = 0; i < N; i++) if (get(C_V, i) > 0) { put(C_S1, k, nsPerSec / get(C_X, i)); put(C_S2, k, get(C_W, i)); k++; }
   const yMed = weightedMedian(k);
@@ -413,7 +454,7 @@ export function fitRun(n: i32, logL0: f64, logR0: f64, logP0: f64, priorSigma: f
   prior0 = logL0; prior1 = logR0; prior2 = logP0;
   priorPrec = 1.0 / (priorSigma * priorSigma);
   stallCap = stallPrecisionCap;
-  sR = 1.0; sQ = 1.0; sS = 1.0; fS = 1.0;
+  sR = 1.0; sQ = 1.0; sS = 1.0; sI = 1.0; fS = 1.0;
   for (let i = 0; i < N; i++) {
     const x = get(C_X, i), m = get(C_M, i), bw = get(C_BW, i), tr = get(C_TR, i);
     put(C_LNX, i, x > 0 ? Math.log(x) : 0.0);
@@ -421,6 +462,8 @@ export function fitRun(n: i32, logL0: f64, logR0: f64, logP0: f64, priorSigma: f
     put(C_Z, i, hasQ(i) ? Math.log(tr) - Math.log(x) - Math.log(m) : 0.0);
     put(C_SAT, i, m > 0 && bw > 0 && tr >= SATURATED * bw ? 1.0 : 0.0);
     put(C_LNS, i, hasS(i) ? Math.log(get(C_ST, i)) : 0.0);
+    put(C_STOT, i, get(C_ST, i) + Math.max(0.0, get(C_TW, i)));
+    put(C_VI, i, 0.0);
   }
   const p = initPageBytes();
   store<f64>(resP, p, 16);
@@ -436,10 +479,13 @@ export function fitRun(n: i32, logL0: f64, logR0: f64, logP0: f64, priorSigma: f
   normalEquations(load<f64>(resP), load<f64>(resP, 8), load<f64>(resP, 16), false);
   covariance();
   leverage();
-  let nX = 0, nQ = 0, nSat = 0, nS = 0;
-  for (let i = 0; i < N; i++) { if (hasX(i)) nX++; if (hasQ(i)) nQ++; if (hasX(i) && get(C_SAT, i) > 0) nSat++; if (hasS(i)) nS++; }
+  let nX = 0, nQ = 0, nSat = 0, nS = 0, nI = 0;
+  for (let i = 0; i < N; i++) {
+    if (hasX(i)) nX++; if (hasQ(i)) nQ++; if (hasX(i) && get(C_SAT, i) > 0) nSat++; if (hasS(i)) nS++; if (hasI(i)) nI++;
+  }
   store<f64>(resP, <f64>nSat, 120);
   store<f64>(resP, sS, 128); store<f64>(resP, <f64>nS, 136); store<f64>(resP, fS, 144);
+  store<f64>(resP, sI, 152); store<f64>(resP, <f64>nI, 160);
   store<f64>(resP, sR, 72); store<f64>(resP, sQ, 80); store<f64>(resP, <f64>steps, 88);
   store<f64>(resP, <f64>nX, 96); store<f64>(resP, <f64>nQ, 104); store<f64>(resP, <f64>nLat, 112);
   return steps;

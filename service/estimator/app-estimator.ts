@@ -144,6 +144,7 @@ export class AppEstimator {
         timeMs: r.timeMs, cacheMB: r.cacheMB, bandwidthMbps: r.bandwidthMbps, throughputOpsPerSec: r.throughputOpsPerSec,
         missRatio: r.missRatio, pageTrafficBytesPerSec: r.pageTrafficBytesPerSec,
         ...(r.missStallNs !== undefined ? { missStallNs: r.missStallNs } : {}),
+        ...(r.missTokenWaitNs !== undefined ? { missTokenWaitNs: r.missTokenWaitNs } : {}),
       },
     });
     if (this.held.length > this.opts.maxSamples) this.held.splice(0, this.held.length - this.opts.maxSamples);
@@ -165,6 +166,7 @@ export class AppEstimator {
     if (r.mrc !== undefined) checkMrc('record.mrc', r.mrc, MAX_MODEL_POINTS);
     if (r.sampleRate !== undefined) checkNumber('record.sampleRate', r.sampleRate, { min: MIN_SAMPLE_RATE, max: 1 });
     if (r.missStallNs !== undefined) checkNumber('record.missStallNs', r.missStallNs, { min: MIN_MISS_STALL_NS, max: MAX_MISS_STALL_NS });
+    if (r.missTokenWaitNs !== undefined) checkNumber('record.missTokenWaitNs', r.missTokenWaitNs, { min: 0, max: MAX_MISS_STALL_NS });
     if (r.sampledPages !== undefined) {
       if (!Array.isArray(r.sampledPages)) throw new InputError('record.sampledPages', `must be an array of page numbers, got ${describe(r.sampledPages)}`);
       if (r.sampledPages.length > MAX_RECORD_PAGES) throw new InputError('record.sampledPages', `has ${r.sampledPages.length} pages; at most ${MAX_RECORD_PAGES} per record`);

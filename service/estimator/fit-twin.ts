@@ -25,6 +25,8 @@ export interface FitColumns {
   w: Float64Array;
   /** measured stall per miss (ns, excluding token waits); 0 = not measured */
   s: Float64Array;
+  /** measured wait for bandwidth tokens per miss (ns); < 0 = not measured */
+  q: Float64Array;
 }
 
 export interface FitPrior {
@@ -53,12 +55,16 @@ export interface FitKernelResult {
   sS: number;
   nStall: number;
   stallFactor: number;
+  /** robust scale of the identity residuals (saturated samples with stall and token wait) and their count */
+  sI: number;
+  nIdentity: number;
   /** robust weights of the throughput, traffic and stall residuals (0 = rejected as an outlier) */
   u: Float64Array;
   v: Float64Array;
   vs: Float64Array;
   /** leverage of each throughput residual at the solution (hat-matrix diagonal; 0 without one) */
   h: Float64Array;
+  vi: Float64Array;
 }
 
 function robustWeight(t: number, huber: boolean): number {
@@ -74,7 +80,9 @@ class Kernel {
   readonly v: Float64Array;
   readonly vs: Float64Array;
   readonly h: Float64Array;
+  readonly vi: Float64Array;
   private readonly lns: Float64Array;
+  private readonly stot: Float64Array;
   private readonly lnx: Float64Array;
   private readonly lnbw: Float64Array;
   private readonly z: Float64Array;
@@ -85,6 +93,7 @@ class Kernel {
   sR = 1;
   sQ = 1;
   sS = 1;
+  sI = 1;
   /** share of the stall observations' precision used: caps their total at prior.stallCap */
   fS = 1;
   theta = [0, 0, 0];
@@ -101,6 +110,8 @@ class Kernel {
     this.vs = new Float64Array(n);
     this.h = new Float64Array(n);
     this.lns = new Float64Array(n);
+    this.vi = new Float64Array(n);
+    this.stot = new Float64Array(n);
     this.lnx = new Float64Array(n);
     this.lnbw = new Float64Array(n);
     this.z = new Float64Array(n);
@@ -116,7 +127,18 @@ class Kernel {
       this.z[i] = this.hasQ(i) ? Math.log(tr) - Math.log(x) - Math.log(m) : 0;
       this.sat[i] = m > 0 && bw > 0 && tr >= SATURATED * bw ? 1 : 0;
       this.lns[i] = this.hasS(i) ? Math.log(c.s[i]) : 0;
+      this.stot[i] = c.s[i] + Math.max(0, c.q[i]);
     }
+  }
+
+  hasI(i: number): boolean {
+    return this.hasX(i) && this.sat[i] === 1 && this.hasS(i) && this.c.q[i] >= 0 && this.c.m[i] > 0;
+  }
+
+  private identity(i: number): number {
+    const D = this.L + this.c.m[i] * this.stot[i];
+    this.d[0] = this.L / D; this.d[1] = 0; this.d[2] = 0;
+    return this.lnx[i] - this.lnNs + Math.log(D);
   }
 
   hasS(i: number): boolean {
@@ -192,7 +214,7 @@ class Kernel {
 
   private objective(a: number, c: number, p: number): number {
     let f = 0;
-    const wr = 1 / (this.sR * this.sR), wq = 1 / (this.sQ * this.sQ), ws = this.fS / (this.sS * this.sS);
+    const wr = 1 / (this.sR * this.sR), wq = 1 / (this.sQ * this.sQ), ws = this.fS / (this.sS * this.sS), wi = 1 / (this.sI * this.sI);
     const w = this.c.w;
     this.at(a, c);
     for (let i = 0; i < this.n; i++) {
@@ -200,6 +222,7 @@ class Kernel {
       if (this.hasX(i) && this.sat[i]) { const h = this.hinge(i); f += w[i] * wr * h * h; }
       if (this.hasQ(i)) { const q = this.z[i] - p; f += w[i] * this.v[i] * wq * q * q; }
       if (this.hasS(i)) { const t = this.lns[i] - c; f += w[i] * this.vs[i] * ws * t * t; }
+      if (this.hasI(i)) { const e = this.identity(i); f += w[i] * this.vi[i] * wi * e * e; }
     }
     const e0 = a - this.prior.logL0, e1 = c - this.prior.logR0, e2 = p - this.prior.logP0;
     return f + this.priorPrec * (e0 * e0 + e1 * e1 + e2 * e2);
@@ -209,7 +232,7 @@ class Kernel {
     const pp = this.priorPrec;
     let A00 = pp, A01 = 0, A02 = 0, A11 = pp, A12 = 0, A22 = pp;
     let g0 = pp * (a - this.prior.logL0), g1 = pp * (c - this.prior.logR0), g2 = pp * (p - this.prior.logP0);
-    const wr = 1 / (this.sR * this.sR), wq = 1 / (this.sQ * this.sQ), ws = this.fS / (this.sS * this.sS);
+    const wr = 1 / (this.sR * this.sR), wq = 1 / (this.sQ * this.sQ), ws = this.fS / (this.sS * this.sS), wi = 1 / (this.sI * this.sI);
     const w = this.c.w;
     this.at(a, c);
     for (let i = 0; i < this.n; i++) {
@@ -237,6 +260,12 @@ class Kernel {
         const W = w[i] * this.vs[i] * ws;
         A11 += W;
         g1 -= W * (this.lns[i] - c);
+      }
+      if (this.hasI(i)) {
+        const e = this.identity(i);
+        const W = w[i] * this.vi[i] * wi;
+        A00 += W * this.d[0] * this.d[0];
+        g0 += W * this.d[0] * e;
       }
     }
     this.A = [A00, A01, A02, A11, A12, A22];
@@ -298,11 +327,15 @@ class Kernel {
     k = 0;
     for (let i = 0; i < this.n; i++) if (this.hasS(i)) { this.s1[k] = Math.abs(this.lns[i] - c); this.s2[k] = w[i]; k++; }
     this.sS = k > 0 ? Math.max(MIN_SCALE, MAD_TO_SIGMA * this.weightedMedian(k)) : 1;
+    k = 0;
+    for (let i = 0; i < this.n; i++) if (this.hasI(i)) { this.s1[k] = Math.abs(this.identity(i)); this.s2[k] = w[i]; k++; }
+    this.sI = k > 0 ? Math.max(MIN_SCALE, MAD_TO_SIGMA * this.weightedMedian(k)) : 1;
     let stallPrec = 0;
     for (let i = 0; i < this.n; i++) {
       this.u[i] = this.hasX(i) ? robustWeight(this.residual(i, p) / this.sR, huber) : 0;
       this.v[i] = this.hasQ(i) ? robustWeight((this.z[i] - p) / this.sQ, huber) : 0;
       this.vs[i] = this.hasS(i) ? robustWeight((this.lns[i] - c) / this.sS, huber) : 0;
+      this.vi[i] = this.hasI(i) ? robustWeight(this.identity(i) / this.sI, huber) : 0;
       stallPrec += w[i] * this.vs[i];
     }
     stallPrec /= this.sS * this.sS;
@@ -326,6 +359,18 @@ class Kernel {
       this.theta[0] = Math.log(Math.max(L, 0.01 * y));
     }
     return k;
+  }
+
+  /** Initial ln L from the identity samples when no sample is latency-bound: weighted median of ns/x - m (s + Q). */
+  initFromIdentity(): void {
+    const { x, m, w } = this.c;
+    let k = 0;
+    for (let i = 0; i < this.n; i++) if (this.hasI(i)) { this.s1[k] = this.nsPerSec / x[i]; this.s2[k] = w[i]; k++; }
+    if (k === 0) return;
+    const yMed = this.weightedMedian(k);
+    k = 0;
+    for (let i = 0; i < this.n; i++) if (this.hasI(i)) { this.s1[k] = this.nsPerSec / x[i] - m[i] * this.stot[i]; this.s2[k] = w[i]; k++; }
+    this.theta[0] = Math.log(Math.max(this.weightedMedian(k), 0.01 * yMed));
   }
 
   /** Leverage of each throughput residual: W_i J_i^T cov J_i at the solution (cov from the last normal equations). */
@@ -361,7 +406,7 @@ class Kernel {
     let count = 0;
     for (let i = 0; i < this.n; i++) { const lb = this.isLatencyBound(i, P); v[i] = lb ? 1 : 0; if (lb) count++; }
     let L = Math.exp(this.prior.logL0), R = Math.exp(this.prior.logR0);
-    if (count === 0) { this.theta[0] = this.prior.logL0; this.theta[1] = this.prior.logR0; this.initFromStall(P, false); return 0; }
+    if (count === 0) { this.theta[0] = this.prior.logL0; this.theta[1] = this.prior.logR0; this.initFromStall(P, false); this.initFromIdentity(); return 0; }
     let k = 0;
     for (let i = 0; i < this.n; i++) if (v[i] > 0) { this.s1[k] = ns / x[i]; this.s2[k] = w[i]; k++; }
     const yMed = this.weightedMedian(k);
@@ -436,11 +481,13 @@ export function fitKernelTs(cols: FitColumns, n: number, prior: FitPrior, nsPerS
   k.normalEquations(k.theta[0], k.theta[1], k.theta[2], false);
   const cov = k.covariance();
   k.leverage(cov);
-  let nX = 0, nQ = 0, nSat = 0, nS = 0;
-  for (let i = 0; i < n; i++) { if (k.hasX(i)) nX++; if (k.hasQ(i)) nQ++; if (k.hasX(i) && k.sat[i]) nSat++; if (k.hasS(i)) nS++; }
+  let nX = 0, nQ = 0, nSat = 0, nS = 0, nI = 0;
+  for (let i = 0; i < n; i++) {
+    if (k.hasX(i)) nX++; if (k.hasQ(i)) nQ++; if (k.hasX(i) && k.sat[i]) nSat++; if (k.hasS(i)) nS++; if (k.hasI(i)) nI++;
+  }
   return {
     a: k.theta[0], c: k.theta[1], p: k.theta[2], cov, sR: k.sR, sQ: k.sQ, steps,
-    nThroughput: nX, nTraffic: nQ, nLatencyInit: nLat, nSaturated: nSat, sS: k.sS, nStall: nS, stallFactor: k.fS,
-    u: k.u, v: k.v, vs: k.vs, h: k.h,
+    nThroughput: nX, nTraffic: nQ, nLatencyInit: nLat, nSaturated: nSat, sS: k.sS, nStall: nS, stallFactor: k.fS, sI: k.sI, nIdentity: nI,
+    u: k.u, v: k.v, vs: k.vs, h: k.h, vi: k.vi,
   };
 }

@@ -21,6 +21,8 @@ export interface FitSample {
   pageTrafficBytesPerSec: number;
   /** measured stall per miss, ns, token waits excluded (TelemetryRecord.missStallNs): observes remoteNs */
   missStallNs?: number;
+  /** measured wait for bandwidth tokens per miss, ns (TelemetryRecord.missTokenWaitNs): with the stall, tells localNs */
+  missTokenWaitNs?: number;
   /** extra weight, default 1 */
   weight?: number;
 }
@@ -65,6 +67,8 @@ export interface FitResult {
   /** samples with a measured stall, and those of them the robust fit rejected */
   stallSamples: number;
   stallOutliers: number;
+  /** bandwidth-bound samples with stall and token wait, whose throughput pins localNs (the identity) */
+  identitySamples: number;
   /** samples with a throughput that the fit used */
   samplesUsed: number;
   /** samples the robust fit rejected */
@@ -82,8 +86,11 @@ export const DEFAULT_PRIOR = { localNs: 100, remoteNs: 10_000, pageBytes: PAGE_B
 export const DEFAULT_FIT_HALF_LIFE_MS = 120_000;
 /** Effective samples for full coverage. */
 export const FULL_COVERAGE_SAMPLES = 10;
-/** Relative prediction error at which precision counts half. */
-const PRECISION_REF = 0.1;
+/**
+ * Relative prediction error (worst over the region) at which precision counts half: the far corner of the
+ * market's next step may be 15% off (the next round's data correct it), like the residual at which quality does.
+ */
+const PRECISION_REF = 0.15;
 /** Relative (leave-one-out) residual at which quality counts half. */
 export const QUALITY_REF = 0.15;
 /** Default best precision of remoteNs from stalls alone (log space). */
@@ -102,6 +109,7 @@ export function checkSamples(samples: unknown, where = 'samples'): FitSample[] {
     for (const f of FIELDS) checkNumber(`${where}[${i}].${f}`, s[f], { min: 0, max: f === 'missRatio' ? 1 : undefined });
     if (s.weight !== undefined) checkNumber(`${where}[${i}].weight`, s.weight, { min: 0 });
     if (s.missStallNs !== undefined) checkNumber(`${where}[${i}].missStallNs`, s.missStallNs, { min: MIN_MISS_STALL_NS, max: MAX_MISS_STALL_NS });
+    if (s.missTokenWaitNs !== undefined) checkNumber(`${where}[${i}].missTokenWaitNs`, s.missTokenWaitNs, { min: 0, max: MAX_MISS_STALL_NS });
     if (i > 0 && (s.timeMs as number) < samples[i - 1].timeMs) {
       throw new InputError(`${where}[${i}].timeMs`, `${s.timeMs} is earlier than ${where}[${i - 1}].timeMs ${samples[i - 1].timeMs}: samples must be in time order`);
     }
@@ -116,27 +124,28 @@ function fitKernelWasm(cols: FitColumns, n: number, prior: FitPrior, nsPerSec: n
   fitWasm ??= newEstimatorInstance();
   const w = fitWasm;
   const base = ptr(w.fitReserve(n));
-  const block = new Float64Array(w.memory.buffer, base, 6 * n);
+  const block = new Float64Array(w.memory.buffer, base, 7 * n);
   block.set(cols.m, 0);
   block.set(cols.bw, n);
   block.set(cols.x, 2 * n);
   block.set(cols.tr, 3 * n);
   block.set(cols.w, 4 * n);
   block.set(cols.s, 5 * n);
+  block.set(cols.q, 6 * n);
   w.fitRun(n, prior.logL0, prior.logR0, prior.logP0, prior.sigma, nsPerSec, prior.stallCap);
-  const r = new Float64Array(w.memory.buffer, ptr(w.fitResultPtr()), 19);
-  const out = new Float64Array(w.memory.buffer, base, 10 * n); // memory may have grown: fresh view
+  const r = new Float64Array(w.memory.buffer, ptr(w.fitResultPtr()), 21);
+  const out = new Float64Array(w.memory.buffer, base, 12 * n); // memory may have grown: fresh view
   return {
     a: r[0], c: r[1], p: r[2], cov: [r[3], r[4], r[5], r[6], r[7], r[8]], sR: r[9], sQ: r[10], steps: r[11],
-    nThroughput: r[12], nTraffic: r[13], nLatencyInit: r[14], nSaturated: r[15], sS: r[16], nStall: r[17], stallFactor: r[18],
-    u: out.slice(6 * n, 7 * n), v: out.slice(7 * n, 8 * n), vs: out.slice(8 * n, 9 * n), h: out.slice(9 * n, 10 * n),
+    nThroughput: r[12], nTraffic: r[13], nLatencyInit: r[14], nSaturated: r[15], sS: r[16], nStall: r[17], stallFactor: r[18], sI: r[19], nIdentity: r[20],
+    u: out.slice(7 * n, 8 * n), v: out.slice(8 * n, 9 * n), vs: out.slice(9 * n, 10 * n), h: out.slice(10 * n, 11 * n), vi: out.slice(11 * n, 12 * n),
   };
 }
 
 function columnsOf(samples: FitSample[], halfLifeMs: number, curve: [number, number][] | null): FitColumns {
   const n = samples.length;
   const cols: FitColumns = {
-    m: new Float64Array(n), bw: new Float64Array(n), x: new Float64Array(n), tr: new Float64Array(n), w: new Float64Array(n), s: new Float64Array(n),
+    m: new Float64Array(n), bw: new Float64Array(n), x: new Float64Array(n), tr: new Float64Array(n), w: new Float64Array(n), s: new Float64Array(n), q: new Float64Array(n),
   };
   const newestMs = samples[n - 1].timeMs;
   samples.forEach((s, i) => {
@@ -145,6 +154,7 @@ function columnsOf(samples: FitSample[], halfLifeMs: number, curve: [number, num
     cols.x[i] = s.throughputOpsPerSec;
     cols.tr[i] = s.pageTrafficBytesPerSec;
     cols.s[i] = s.missStallNs ?? 0;
+    cols.q[i] = s.missTokenWaitNs ?? -1;
     cols.w[i] = (halfLifeMs > 0 ? Math.pow(0.5, (newestMs - s.timeMs) / halfLifeMs) : 1) * (s.weight ?? 1);
   });
   return cols;
@@ -220,6 +230,7 @@ export function fitModel(samples: FitSample[], mrc: [number, number][], opts: Fi
     region,
     stallSamples: k.nStall,
     stallOutliers: countRejected(k.vs, cols),
+    identitySamples: k.nIdentity,
     samplesUsed: fit.used,
     outliers: fit.outliers,
     bandwidthBoundSamples: k.nSaturated,

@@ -3,10 +3,12 @@
 // seeded multiplicative noise (1 + noise * z, z standard normal, clamped to [0.5, 1.5]). Optional outliers
 // mimic samples taken while an allocation was still settling (throughput scaled by `factor`). With `stall`,
 // records also carry the data plane's stall per miss (TelemetryRecord.missStallNs): remoteNs times noise
-// (optionally times a bias, a daemon whose measurement is off), only when the period had misses.
+// (optionally times a bias, a daemon whose measurement is off), and the token wait per miss
+// (TelemetryRecord.missTokenWaitNs: what a bandwidth-bound app waits beyond remoteNs, times noise), only
+// when the period had misses.
 import type { TelemetryRecord } from '../telemetry/record.ts';
 import { Rng } from '../traces/rng.ts';
-import { bytesFromMiB } from '../units.ts';
+import { NS_PER_S, bytesFromMiB } from '../units.ts';
 import { missRatioAt, throughputOf, type MrcModel } from './model.ts';
 
 export interface Allocation {
@@ -26,8 +28,8 @@ export interface SyntheticOptions {
   periodMs?: number;
   /** a fraction of the records get their throughput multiplied by factor (settling transients) */
   outliers?: { fraction: number; factor: number };
-  /** add missStallNs: remoteNs x (1 + noise z) x bias; default noise 0.05, bias 1 */
-  stall?: boolean | { noise?: number; bias?: number };
+  /** add missStallNs: remoteNs x (1 + noise z) x bias, and missTokenWaitNs (unless tokenWait is false); default noise 0.05, bias 1 */
+  stall?: boolean | { noise?: number; bias?: number; tokenWait?: boolean };
 }
 
 function noisy(rng: Rng, noise: number): number {
@@ -40,12 +42,14 @@ export function syntheticTelemetry(model: MrcModel, allocations: Allocation[], o
   const noise = opts.noise ?? 0.05;
   const start = opts.startMs ?? 1_700_000_000_000;
   const period = opts.periodMs ?? 1000;
-  const stall = opts.stall === undefined || opts.stall === false ? null : { noise: 0.05, bias: 1, ...(opts.stall === true ? {} : opts.stall) };
+  const stall = opts.stall === undefined || opts.stall === false ? null : { noise: 0.05, bias: 1, tokenWait: true, ...(opts.stall === true ? {} : opts.stall) };
   return allocations.map((a, i) => {
     const x = throughputOf(model, a.cacheMB, a.bandwidthMbps);
     const m = missRatioAt(model.mrc, a.cacheMB);
     const outlier = opts.outliers !== undefined && rng.next() < opts.outliers.fraction;
     const stallNs = stall && m > 0 ? model.remoteNs * stall.bias * noisy(rng, stall.noise) : null;
+    // each access costs localNs plus, per miss, remoteNs and the wait for tokens: what is left of 1/x
+    const waitNs = stall?.tokenWait && m > 0 ? Math.max(0, (NS_PER_S / x - model.localNs - m * model.remoteNs) / m) * noisy(rng, stall.noise) : null;
     return {
       app: opts.app ?? 'app',
       node: opts.node ?? 'node-0',
@@ -57,6 +61,7 @@ export function syntheticTelemetry(model: MrcModel, allocations: Allocation[], o
       pageTrafficBytesPerSec: x * m * model.pageBytes * noisy(rng, noise),
       residentBytes: bytesFromMiB(a.cacheMB),
       ...(stallNs !== null ? { missStallNs: stallNs } : {}),
+      ...(waitNs !== null ? { missTokenWaitNs: waitNs } : {}),
     };
   });
 }

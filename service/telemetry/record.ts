@@ -37,4 +37,12 @@ export interface TelemetryRecord {
    * Accepted range: MIN_MISS_STALL_NS .. MAX_MISS_STALL_NS (10 ns .. 1 s, service/estimator/limits.ts).
    */
   missStallNs?: number;
+  /**
+   * optional, with missStallNs: the mean time one miss waited for bandwidth tokens over the period, ns (0 when the
+   * token bucket never held a request back). From the data plane: the throttledNs counter's growth over the
+   * period divided by the period's misses. missStallNs + missTokenWaitNs is the whole wait per miss, so the
+   * time per access not spent on misses (localNs) follows even when the app is bandwidth-bound all along.
+   * Accepted range: 0 .. MAX_MISS_STALL_NS (1 s).
+   */
+  missTokenWaitNs?: number;
 }
