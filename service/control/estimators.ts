@@ -8,8 +8,8 @@ export interface EstimatorLike {
   ingest(record: TelemetryRecord): void;
   /** closes the epoch; `region`: the bundles the market may give the app next round (the confidence speaks for those) */
   endEpoch(ctx?: { region?: { cacheMB: [number, number]; bandwidthMbps: [number, number] } }): unknown;
-  /** `samples`: records held (an app with none is not explored) */
-  current(): { model: MrcModel | null; confidence: number; residual: number; enoughData: boolean; samples?: number };
+  /** `samples`: records held (an app with none is not explored); `epoch`: epochs closed (exploration grows with them) */
+  current(): { model: MrcModel | null; confidence: number; residual: number; enoughData: boolean; samples?: number; epoch?: number };
   dispose?(): void;
 }
 

@@ -13,7 +13,7 @@ import { explorationOffsets, type Explorer, type ExploreOptions } from './explor
 export interface AppInput {
   app: AppRecord;
   /** the estimator's view, when the app has an estimator */
-  estimate: { model: MrcModel | null; confidence: number; enoughData: boolean; samples?: number } | null;
+  estimate: { model: MrcModel | null; confidence: number; enoughData: boolean; samples?: number; epoch?: number } | null;
   /** the last fitted model an earlier round stored */
   persisted?: MrcModel;
 }
@@ -79,8 +79,8 @@ export function buildRoundScenario(nodeId: string, cap: Capacity, apps: AppInput
   // explore the apps pinned for lack of a model whose telemetry flows (an app without data gains nothing);
   // alone on its node an app gets everything whatever its model
   const explorers: Explorer[] = n < 2 || !opts.explore ? [] : apps.flatMap((a, i) =>
-    picks[i].source === 'equal-share' && (a.estimate?.samples ?? 0) > 0 ? [explorerOf(a.app, cap, refX[i], refY[i])] : []);
-  const explored = opts.explore ? explorationOffsets(opts.round ?? 0, explorers, opts.explore) : new Map<string, { dx: number; dy: number }>();
+    picks[i].source === 'equal-share' && (a.estimate?.samples ?? 0) > 0 ? [explorerOf(a.app, cap, refX[i], refY[i], a.estimate?.epoch ?? 0)] : []);
+  const explored = opts.explore ? explorationOffsets(opts.round ?? 0, explorers, opts.explore, opts.explore.angle) : new Map<string, { dx: number; dy: number }>();
   const specs: AppSpec[] = [];
   for (let i = 0; i < n; i++) {
     const a = apps[i];
@@ -104,10 +104,10 @@ export function buildRoundScenario(nodeId: string, cap: Capacity, apps: AppInput
 }
 
 /** An app's equal share and limits in capacity shares, for exploration. */
-function explorerOf(app: AppRecord, cap: Capacity, refX: number, refY: number): Explorer {
+function explorerOf(app: AppRecord, cap: Capacity, refX: number, refY: number, rounds: number): Explorer {
   const l = app.limits ?? {};
   return {
-    id: app.id, refX, refY,
+    id: app.id, rounds, refX, refY,
     xmin: shareOf(l.minCacheMB ?? 0, cap.cacheMB), xmax: Math.min(1, shareOf(l.maxCacheMB ?? cap.cacheMB, cap.cacheMB)),
     ymin: shareOf(l.minBandwidthMbps ?? 0, cap.bandwidthMbps), ymax: Math.min(1, shareOf(l.maxBandwidthMbps ?? cap.bandwidthMbps, cap.bandwidthMbps)),
   };

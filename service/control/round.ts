@@ -14,6 +14,7 @@ import type { AllocationDoc, AppRecord, Bus, NodeRecord } from '../bus/types.ts'
 import type { Estimators } from './estimators.ts';
 import { buildRoundScenario, referenceShares, type AppInput, type RoundScenario } from './round-scenario.ts';
 import { nextRoundRegion } from './regions.ts';
+import { FALLBACK_TRADE_ANGLES } from './explore.ts';
 import { secFromMs } from '../units.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -74,15 +75,25 @@ export async function runRound(d: RoundDeps, nodeId: string): Promise<RoundResul
     return { app, estimate: cur, persisted: persisted[app.id] };
   });
   const round = (prev?.epoch ?? 0) + 1;
-  const explore = d.options.exploreShare !== undefined && d.options.policy === 'spirit' ? { share: d.options.exploreShare } : undefined;
+  const explore = d.options.exploreShare !== undefined && d.options.policy === 'spirit'
+    ? { share: d.options.exploreShare, maxShare: d.options.trustRegionShare ?? d.options.exploreShare } : undefined;
   let built = buildRoundScenario(nodeId, cap, inputs, prev, { explore, round });
   for (const [app, why] of built.rejected) d.log.warn({ node: nodeId, app }, `model not used: ${why}`);
   const t0 = performance.now();
   let result = solveRound(d, built.scenario, cap);
   if (built.explored.size > 0) {
+    // a lone explorer trades with the pool: a market app must not end below its equal share. Other trade
+    // rates are tried (the market apps may be made whole by more bandwidth for the cache taken, or the
+    // reverse), then the round goes without exploration.
     const plain = buildRoundScenario(nodeId, cap, inputs, prev, { round });
-    const loser = marketAppBelowEqualShare(d, built, plain.scenario, result);
-    if (loser !== null) { // a lone explorer's trade cost a market app its sharing incentive: not this round
+    let loser = marketAppBelowEqualShare(d, built, plain.scenario, result);
+    for (const angle of FALLBACK_TRADE_ANGLES) {
+      if (loser === null || !explore) break;
+      built = buildRoundScenario(nodeId, cap, inputs, prev, { explore: { ...explore, angle }, round });
+      result = solveRound(d, built.scenario, cap);
+      loser = marketAppBelowEqualShare(d, built, plain.scenario, result);
+    }
+    if (loser !== null) {
       d.log.debug({ node: nodeId, app: loser }, 'exploration dropped for this round: a market app would fall below its equal share');
       built = plain;
       result = solveRound(d, built.scenario, cap);
