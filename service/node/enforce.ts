@@ -62,7 +62,10 @@ export function initialBundles(apps: { id: string; weight: number; limits?: Limi
   const out = new Map<string, { cacheMB: number; bandwidthMbps: number }>();
   for (const a of apps) {
     const share = a.weight / total;
-    const clamp = (v: number, lo: number | undefined, hi: number | undefined): number => Math.min(hi ?? v, Math.max(lo ?? 0, v));
+    const clamp = (v: number, lo: number | undefined, hi: number | undefined): number => {
+      const up = Math.max(lo ?? 0, v);
+      return hi === undefined ? up : Math.min(hi, up);
+    };
     out.set(a.id, {
       cacheMB: clamp(capacity.cacheMB * share, a.limits?.minCacheMB, a.limits?.maxCacheMB),
       bandwidthMbps: clamp(capacity.bandwidthMbps * share, a.limits?.minBandwidthMbps, a.limits?.maxBandwidthMbps),

@@ -29,6 +29,18 @@ function parseConfig(text: string | undefined): WorkloadConfig {
 async function main(): Promise<void> {
   const cfg = parseConfig(process.argv[2]);
   process.title = `spirit-workload ${cfg.id}`;
+  // listen first: a stop may arrive while the region is still being opened
+  let stopRequested = false;
+  let onStop: () => void = () => { stopRequested = true; };
+  let onSnap: (seq: number) => void = () => {};
+  process.on('message', (m: ToWorkload) => {
+    if (m?.type === 'snap') onSnap(m.seq);
+    else if (m?.type === 'stop') onStop();
+  });
+  process.on('disconnect', () => onStop());  // the daemon is gone
+  process.on('SIGTERM', () => onStop());
+  process.on('SIGINT', () => onStop());
+
   let region: FarRegion;
   try {
     region = await openRegion({
@@ -48,6 +60,8 @@ async function main(): Promise<void> {
     await region.close();
     process.exit(code);
   };
+  onStop = () => void stop(WORKLOAD_EXIT.ok);
+  if (stopRequested) return onStop();
   region.on('failed', (err: FarMemoryError) => {
     send({ type: 'fatal', reason: err.reason, message: `region failed: ${err.message}` });
     void stop(WORKLOAD_EXIT.regionFailed);
@@ -58,16 +72,7 @@ async function main(): Promise<void> {
   const counters = newCounters();
   const opsPerCall = Math.max(1, Math.round(WORK_CHECK_EVERY / work.accessesPerOp));
   let phase: Phase = 'init';
-  process.on('message', (m: ToWorkload) => {
-    if (m?.type === 'snap') {
-      send({ type: 'snap', seq: m.seq, phase, ops: counters.ops, accesses: counters.accesses, errors: counters.errors, timeMs: Date.now() });
-    } else if (m?.type === 'stop') {
-      void stop(WORKLOAD_EXIT.ok);
-    }
-  });
-  process.on('disconnect', () => void stop(WORKLOAD_EXIT.ok));  // the daemon is gone
-  process.on('SIGTERM', () => void stop(WORKLOAD_EXIT.ok));
-  process.on('SIGINT', () => void stop(WORKLOAD_EXIT.ok));
+  onSnap = (seq) => send({ type: 'snap', seq, phase, ops: counters.ops, accesses: counters.accesses, errors: counters.errors, timeMs: Date.now() });
   send({ type: 'ready', controlPath: region.controlPath, pages: work.pages });
 
   // Work in slices of a few ms, yielding in between so snapshot requests are answered promptly.

@@ -1,0 +1,342 @@
+// Unit tests of the node daemon's pieces: workload specs and flags (bad input named precisely), back-off
+// bounds, telemetry windows (record fields, stall per miss), allocation to region limits, the pending
+// telemetry queue, and the archetypes' access patterns on plain memory.
+import { describe, expect, it } from 'vitest';
+import type { RegionStats } from '../../native/index.ts';
+import { InputError } from '../../service/errors.ts';
+import { Backoff, sleep } from '../../service/node/backoff.ts';
+import { parseCgroupApp } from '../../service/node/cgroup-apps.ts';
+import { initialBundles, limitsOfBundle, planAllocation, type RegionBounds } from '../../service/node/enforce.ts';
+import { defaultNodeId, type NodeFlags, parseNodeFlags } from '../../service/node/run.ts';
+import type { WorkloadSnapshot } from '../../service/node/supervisor.ts';
+import { TelemetryQueue } from '../../service/node/telemetry-queue.ts';
+import { missStallNs, recordOfWindow, windowSkip } from '../../service/node/window.ts';
+import { checkUniqueIds, parseWorkloadSpec, sampleRateFor } from '../../service/node/workload-spec.ts';
+import { ARCHETYPE_DEFS, newCounters } from '../../service/node/workloads/index.ts';
+import { affinePermutation, Rng } from '../../service/node/workloads/rng.ts';
+import { ZipfSampler } from '../../service/node/workloads/zipf.ts';
+import type { TelemetryRecord } from '../../service/telemetry/record.ts';
+
+const badInput = (f: () => unknown): InputError => {
+  try {
+    f();
+  } catch (err) {
+    if (err instanceof InputError) return err;
+    throw err;
+  }
+  throw new Error('expected an InputError');
+};
+
+describe('--workload specs', () => {
+  it('fills defaults and reads every kind of key', () => {
+    const s = parseWorkloadSpec('kv:id=cache-1,size-mb=64,skew=1.2,weight=2,max-cache-mb=40,sample-rate=0.05', 3, 'n1');
+    expect(s).toMatchObject({ id: 'cache-1', archetype: 'kv', sizeMB: 64, weight: 2, limits: { maxCacheMB: 40 }, sampleRate: 0.05 });
+    expect(s.params).toEqual({ 'value-bytes': 512, skew: 1.2, 'write-ratio': 0.05 });
+    const d = parseWorkloadSpec(' stream ', 0, 'n1');
+    expect(d).toMatchObject({ id: 'n1-stream-0', archetype: 'stream', sizeMB: ARCHETYPE_DEFS.stream.sizeMBDefault, weight: 1, seed: 1 });
+    expect(d.limits).toBeUndefined();
+    expect(parseWorkloadSpec('micro:', 1, 'n1').params['hot-prob']).toBe(0.95);
+  });
+
+  it('names the flag, position and key of bad specs', () => {
+    expect(badInput(() => parseWorkloadSpec('redis:size-mb=4', 2, 'n')).message).toMatch(/^--workload\[2\]: 'redis' is not an archetype; expected one of stream, kv, embedding, micro/);
+    expect(badInput(() => parseWorkloadSpec('kv:zipf=1', 0, 'n')).message).toMatch(/^--workload\[0\]\.zipf: is not a key of a kv workload/);
+    expect(badInput(() => parseWorkloadSpec('kv:skew=lots', 0, 'n')).message).toMatch(/^--workload\[0\]\.skew: 'lots' is not a number/);
+    expect(badInput(() => parseWorkloadSpec('kv:value-bytes=100', 0, 'n')).message).toMatch(/value-bytes: must be a power of two; got 100/);
+    expect(badInput(() => parseWorkloadSpec('stream:size-mb=0', 0, 'n')).message).toMatch(/size-mb: must be between 1 and 16384; got 0/);
+    expect(badInput(() => parseWorkloadSpec('stream:size-mb=1.5', 0, 'n')).message).toMatch(/size-mb: must be a whole number/);
+    expect(badInput(() => parseWorkloadSpec('stream:size-mb=4,size-mb=5', 0, 'n')).message).toMatch(/size-mb: is given twice/);
+    expect(badInput(() => parseWorkloadSpec('stream:size-mb', 0, 'n')).message).toMatch(/'size-mb' is not key=value/);
+    expect(badInput(() => parseWorkloadSpec('stream:id=has space', 0, 'n')).message).toMatch(/\.id: 'has space' is not a valid app id/);
+    expect(badInput(() => parseWorkloadSpec('kv:size-mb=16384,value-bytes=64', 0, 'n')).message).toMatch(/more than 67108864 keys/);
+    expect(() => checkUniqueIds([{ id: 'a' }, { id: 'b' }, { id: 'a' }], 'apps')).toThrow(/apps\[2\]\.id: app id 'a' is used twice/);
+  });
+
+  it('samples about the target number of pages, within bounds', () => {
+    const s = parseWorkloadSpec('stream:size-mb=32', 0, 'n');
+    expect(sampleRateFor(s, 8192, 256)).toBeCloseTo(256 / 8192, 12);
+    expect(sampleRateFor(s, 100, 256)).toBe(0.1);
+    expect(sampleRateFor(s, 1e9, 256)).toBe(0.001);
+    expect(sampleRateFor({ ...s, sampleRate: 0.5 }, 8192, 256)).toBe(0.5);
+  });
+});
+
+describe('flags of spirit node', () => {
+  const flags = (f: Partial<NodeFlags>): NodeFlags => ({ memnode: ['127.0.0.1:7070'], workload: ['kv'], cgroupApp: [], logLevel: 'info', service: 'http://127.0.0.1:8080', ...f });
+
+  it('accepts a complete set and fills defaults', () => {
+    const o = parseNodeFlags(flags({ node: 'n9', cacheMb: '64', intervalMs: '500', workload: ['kv', 'stream:id=s'] }), {});
+    expect(o).toMatchObject({ node: 'n9', capacity: { cacheMB: 64, bandwidthMbps: 1000 }, intervalMs: 500, memnodes: ['127.0.0.1:7070'], service: 'http://127.0.0.1:8080' });
+    expect(o.workloads.map((w) => w.id)).toEqual(['n9-kv-0', 's']);
+    expect(o.memnodeToken.length).toBeGreaterThanOrEqual(8);
+    expect(parseNodeFlags(flags({ service: undefined }), { SPIRIT_SERVICE: 'http://h:1' }).service).toBe('http://h:1');
+    expect(defaultNodeId('my host/01')).toBe('my-host-01');
+  });
+
+  it('names the flag of every bad value', () => {
+    const cases: [Partial<NodeFlags>, RegExp][] = [
+      [{ service: undefined }, /^--service: is required/],
+      [{ service: 'not a url' }, /^--service: 'not a url' is not a URL/],
+      [{ service: 'ftp://x' }, /^--service: must be an http/],
+      [{ redis: 'http://x' }, /^--redis: 'http:\/\/x' is not a redis/],
+      [{ node: 'a b' }, /^--node: 'a b' is not a valid node id/],
+      [{ cacheMb: '-1' }, /^--cache-mb: must be between 1 and/],
+      [{ bandwidthMbps: 'fast' }, /^--bandwidth-mbps: 'fast' is not a number/],
+      [{ intervalMs: '10' }, /^--interval-ms: must be between 100 and 600000; got 10/],
+      [{ workload: [] }, /^--workload: the node runs no apps/],
+      [{ memnode: [] }, /^--memnode: workloads need at least one memory node/],
+      [{ memnode: ['nohost'] }, /^--memnode\[0\]: 'nohost' is not HOST:PORT/],
+      [{ memnode: ['a:1', 'a:1'] }, /^--memnode: each memory node may be given once/],
+      [{ workload: ['kv:id=x', 'stream:id=x'] }, /^apps\[1\]\.id: app id 'x' is used twice/],
+      [{ controlDir: '/nonexistent/dir' }, /^--control-dir: \/nonexistent\/dir is not a directory/],
+      [{ memnodeToken: 'short' }, /^--memnode-token: must be 8 to 256/],
+      [{ swapDevice: 'sda' }, /^--swap-device: must be MAJ:MIN/],
+      [{ cgroupApp: ['db'] }, /^--cgroup-app\[0\]: 'db' is not ID=GROUP/],
+    ];
+    for (const [f, re] of cases) expect(badInput(() => parseNodeFlags(flags(f), {})).message).toMatch(re);
+  });
+
+  it('parses cgroup apps and refuses paths that leave the root', () => {
+    expect(parseCgroupApp('db=spirit/db:2', 0)).toEqual({ id: 'db', group: 'spirit/db', weight: 2 });
+    expect(parseCgroupApp('web=web', 1)).toEqual({ id: 'web', group: 'web', weight: 1 });
+    expect(badInput(() => parseCgroupApp('db=../etc', 0)).message).toMatch(/group: '..\/etc' must be a path relative/);
+    expect(badInput(() => parseCgroupApp('db=/abs', 0)).message).toMatch(/group/);
+    expect(badInput(() => parseCgroupApp('db=g:-1', 3)).message).toMatch(/^--cgroup-app\[3\]\.weight: '-1' is not a positive number/);
+  });
+});
+
+describe('back-off', () => {
+  it('doubles from the minimum, never exceeds the maximum, jitters below, resets', () => {
+    let r = 0;
+    const b = new Backoff(100, 1000, () => r);
+    expect([b.next(), b.next(), b.next(), b.next(), b.next(), b.next()]).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(b.attempts).toBe(6);
+    for (let i = 0; i < 100; i++) b.next();  // the exponent stops growing; still bounded
+    r = 0.999;
+    const d = b.next();
+    expect(d).toBeLessThanOrEqual(1000);
+    expect(d).toBeGreaterThanOrEqual(800);
+    b.reset();
+    r = 0;
+    expect(b.next()).toBe(100);
+    expect(() => new Backoff(0, 10)).toThrow(/back-off bounds/);
+    expect(() => new Backoff(10, Infinity)).toThrow(/back-off bounds/);
+  });
+
+  it('sleep ends early when aborted', async () => {
+    const ac = new AbortController();
+    const t0 = Date.now();
+    const p = sleep(60_000, ac.signal);
+    ac.abort();
+    await p;
+    expect(Date.now() - t0).toBeLessThan(30_000);
+  });
+});
+
+// -- telemetry windows --------------------------------------------------------------------------------------
+
+function stats(p: Partial<RegionStats> & { hist?: number[] } = {}): RegionStats {
+  const hist = p.hist ?? new Array(40).fill(0);
+  const zero = Object.fromEntries(['faults', 'missingFaults', 'wpFaults', 'softFaults', 'fetchedPages', 'fetchRequests', 'prefetchedPages', 'zeroFills',
+    'writebackPages', 'writebackRequests', 'evictions', 'parks', 'bytesIn', 'bytesOut', 'admittedBytes', 'throttledNs', 'residentPages', 'residentPeakPages',
+    'dirtyPages', 'writebackInflightPages', 'readsInflight', 'sampledAccesses', 'reconnects', 'replicasLost', 'replicasAlive', 'requestTimeouts',
+    'eventsDropped', 'failedFaults', 'limitChanges', 'cachePagesLimit', 'loopIterations'].map((k) => [k, 0]));
+  const { hist: _h, ...rest } = p;
+  return {
+    ...(zero as unknown as RegionStats), state: 'running', failReason: 'none', ownerPid: 1, sizeBytes: 1 << 24, pageBytes: 4096, residentBytes: 0,
+    cacheBytes: 8 << 20, bandwidthMbps: 500, sampleRate: 0.01, samplePeriodMs: 100, label: 'a', controlPath: '/dev/shm/spirit-1-0.ctl',
+    heartbeatWallMs: 0, createdWallMs: 0, sampleRingDropped: 0, faultLatency: { count: hist.reduce((a, b) => a + b, 0), p50Ns: 0, p99Ns: 0, hist },
+    softFaultLatency: { count: 0, p50Ns: 0, p99Ns: 0, hist: new Array(40).fill(0) }, ...rest,
+  };
+}
+
+function snap(s: RegionStats, p: Partial<WorkloadSnapshot> = {}): WorkloadSnapshot {
+  return { generation: 1, phase: 'run', ops: 0, accesses: 0, errors: 0, atMs: 1_000_000, stats: s, sampledPages: [], samplesLost: 0, ...p };
+}
+
+const histWith = (entries: [number, number][]): number[] => {
+  const h = new Array(40).fill(0);
+  for (const [i, n] of entries) h[i] = n;
+  return h;
+};
+
+describe('telemetry windows', () => {
+  it('builds a record of measured throughput, misses, traffic, residency and samples', () => {
+    const a = snap(stats({ missingFaults: 100, softFaults: 10, bytesIn: 1000, bytesOut: 0 }), { accesses: 5000, atMs: 10_000 });
+    const b = snap(stats({
+      missingFaults: 400, softFaults: 60, bytesIn: 1000 + 4096 * 250, bytesOut: 4096 * 50, residentPages: 2000, residentBytes: 2000 * 4096,
+      cacheBytes: 8 << 20, bandwidthMbps: 500, sampleRate: 0.01, hist: histWith([[16, 250]]),
+    }), { accesses: 7000, atMs: 12_000, sampledPages: [5, 9, 5] });
+    expect(windowSkip(a, b)).toBeNull();
+    const r: TelemetryRecord = recordOfWindow('kv', 'n1', a, b);
+    expect(r).toMatchObject({ app: 'kv', node: 'n1', timeMs: 12_000, cacheMB: 8, bandwidthMbps: 500, residentBytes: 2000 * 4096, sampledPages: [5, 9, 5], sampleRate: 0.01 });
+    expect(r.throughputOpsPerSec).toBeCloseTo(2000 / 2, 9);                // accesses per second over the 2 s window
+    expect(r.missRatio).toBeCloseTo((300 - 50) / 2000, 9);                 // (missing - soft) faults per access
+    expect(r.pageTrafficBytesPerSec).toBeCloseTo(4096 * 300 / 2, 9);
+    expect(r.missStallNs).toBeGreaterThanOrEqual(2 ** 16);                 // the median of faults in [2^16, 2^17) ns
+    expect(r.missStallNs).toBeLessThan(2 ** 17);
+  });
+
+  it('makes no record across a restart, during init, or across a limit change', () => {
+    const s = stats();
+    expect(windowSkip(snap(s), snap(s, { generation: 2, atMs: 2_000_000 }))).toBe('restarted');
+    expect(windowSkip(snap(s, { phase: 'init' }), snap(s, { atMs: 2_000_000 }))).toBe('initializing');
+    expect(windowSkip(snap(s), snap(stats({ cacheBytes: 4 << 20 }), { atMs: 2_000_000 }))).toBe('limits_changed');
+    expect(windowSkip(snap(s), snap(stats({ bandwidthMbps: 100 }), { atMs: 2_000_000 }))).toBe('limits_changed');
+    expect(windowSkip(snap(s), snap(s))).toBe('no_time');
+  });
+
+  it('takes the stall per miss from the window\'s fault latencies, without token waits', () => {
+    const before = stats({ hist: histWith([[14, 1000]]), throttledNs: 5e9 });
+    // unthrottled window: the median of the window's own faults (the earlier 2^14 ns ones do not count)
+    const quiet = stats({ hist: histWith([[14, 1000], [17, 100], [20, 1]]), throttledNs: 5e9 });
+    const m = missStallNs(before, quiet)!;
+    expect(m).toBeGreaterThanOrEqual(2 ** 17);
+    expect(m).toBeLessThan(2 ** 18);
+    // throttled window: mean latency (bucket midpoints) less the token wait spread over the misses
+    const waitNs = 100 * 2 ** 17;
+    const throttled = stats({ hist: histWith([[14, 1000], [18, 100]]), throttledNs: 5e9 + waitNs });
+    expect(missStallNs(before, throttled)).toBeCloseTo(1.5 * 2 ** 18 - waitNs / 100, 6);
+    // a wait larger than the latencies explain: never below the fastest bucket's lower edge
+    const over = stats({ hist: histWith([[14, 1000], [18, 100]]), throttledNs: 5e9 + 1e12 });
+    expect(missStallNs(before, over)).toBe(2 ** 18);
+    // no fetch in the window: nothing to say
+    expect(missStallNs(before, stats({ hist: histWith([[14, 1000]]), throttledNs: 6e9 }))).toBeUndefined();
+  });
+});
+
+describe('allocations to region limits', () => {
+  const bounds: RegionBounds = { cacheBytesMin: 65536, pageBytes: 4096, bandwidthMbpsMin: 1, bandwidthMbpsMax: 400_000 };
+
+  it('rounds cache down to whole pages and clamps both to what a region accepts', () => {
+    expect(limitsOfBundle({ cacheMB: 10, bandwidthMbps: 250.5 }, bounds)).toEqual({ cacheBytes: 10 * 1048576, bandwidthMbps: 250.5 });
+    expect(limitsOfBundle({ cacheMB: 1.0001, bandwidthMbps: 1 }, bounds).cacheBytes).toBe(1048576);
+    expect(limitsOfBundle({ cacheMB: 0, bandwidthMbps: 0 }, bounds)).toEqual({ cacheBytes: 65536, bandwidthMbps: 1 });
+    expect(limitsOfBundle({ cacheMB: 1, bandwidthMbps: 1e7 }, bounds).bandwidthMbps).toBe(400_000);
+  });
+
+  it('applies bundles of its own apps; the others keep their limits; strangers are reported', () => {
+    const doc = {
+      node: 'n', epoch: 7, timeMs: 0, replica: 'r', policy: 'spirit' as const, certificate: {} as never,
+      bundles: [{ app: 'a', cacheMB: 4, bandwidthMbps: 100, normalizedPerf: 1, source: 'estimated' as const, confidence: 1 },
+        { app: 'z', cacheMB: 4, bandwidthMbps: 100, normalizedPerf: 1, source: 'estimated' as const, confidence: 1 }],
+      elapsedMs: 1,
+    };
+    const plan = planAllocation(doc, ['a', 'b'], bounds);
+    expect(plan.epoch).toBe(7);
+    expect([...plan.apply.entries()]).toEqual([['a', { cacheBytes: 4 * 1048576, bandwidthMbps: 100 }]]);
+    expect(plan.missing).toEqual(['b']);
+    expect(plan.foreign).toEqual(['z']);
+  });
+
+  it('starts from the weighted equal split, within each app\'s limits', () => {
+    const b = initialBundles([{ id: 'a', weight: 1 }, { id: 'b', weight: 3, limits: { maxCacheMB: 50, minBandwidthMbps: 900 } }], { cacheMB: 100, bandwidthMbps: 1000 });
+    expect(b.get('a')).toEqual({ cacheMB: 25, bandwidthMbps: 250 });
+    expect(b.get('b')).toEqual({ cacheMB: 50, bandwidthMbps: 900 });
+  });
+});
+
+describe('pending telemetry', () => {
+  const rec = (t: number, pages = 0): TelemetryRecord => ({
+    app: 'a', node: 'n', timeMs: t, cacheMB: 1, bandwidthMbps: 1, throughputOpsPerSec: 1, missRatio: 0, pageTrafficBytesPerSec: 0, residentBytes: 0,
+    ...(pages ? { sampledPages: new Array(pages).fill(1) } : {}),
+  });
+
+  it('keeps order, drops the oldest beyond its bounds and counts them', () => {
+    const q = new TelemetryQueue(3, 100);
+    for (let t = 1; t <= 5; t++) q.push(rec(t));
+    expect(q.length).toBe(3);
+    expect(q.dropped).toBe(2);
+    const taken = q.takeAll();
+    expect(taken.map((r) => r.timeMs)).toEqual([3, 4, 5]);
+    q.push(rec(6));
+    q.putBack(taken);
+    expect(q.takeAll().map((r) => r.timeMs)).toEqual([4, 5, 6]);  // put back in front, still bounded
+    q.push(rec(7, 60));
+    q.push(rec(8, 60));
+    expect(q.length).toBe(1);
+    expect(q.sampledPages).toBe(60);
+    expect(q.takeAll()[0].timeMs).toBe(8);
+  });
+});
+
+describe('workload archetypes on plain memory', () => {
+  const defaults = (name: keyof typeof ARCHETYPE_DEFS): Record<string, number> =>
+    Object.fromEntries(Object.entries(ARCHETYPE_DEFS[name].params).map(([k, v]) => [k, v.default]));
+
+  it('every archetype writes its region, reads back what it wrote, and counts its accesses', () => {
+    for (const name of Object.keys(ARCHETYPE_DEFS) as (keyof typeof ARCHETYPE_DEFS)[]) {
+      const run = (seed: number): { c: ReturnType<typeof newCounters>; pages: number; perOp: number } => {
+        const w = ARCHETYPE_DEFS[name].create(new ArrayBuffer(1 << 20), defaults(name), seed);
+        let steps = 0;
+        while (!w.init(7)) steps++;
+        expect(steps).toBeLessThan(w.pages);  // init is bounded by the pages
+        const c = newCounters();
+        w.run(500, c);
+        return { c, pages: w.pages, perOp: w.accessesPerOp };
+      };
+      const a = run(11);
+      expect(a.pages).toBe(256);
+      expect(a.c.errors).toBe(0);
+      expect(a.c.ops).toBe(500);
+      expect(a.c.accesses).toBe(500 * a.perOp);
+      expect(run(11).c.checksum).toBe(a.c.checksum);  // seeded: the same run twice
+    }
+  });
+
+  it('detects data that is not what it wrote', () => {
+    const buf = new ArrayBuffer(1 << 20);
+    const w = ARCHETYPE_DEFS.stream.create(buf, defaults('stream'), 1);
+    while (!w.init(64));
+    new Float64Array(buf)[512 * 3] = -1;  // page 3's stamp
+    const c = newCounters();
+    w.run(256, c);
+    expect(c.errors).toBe(1);
+  });
+
+  it('draws Zipf ranks with the configured skew', () => {
+    const z = new ZipfSampler(1000, 1, new Rng(5));
+    const h = new Array(1000).fill(0);
+    for (let i = 0; i < 400_000; i++) h[z.sample()]++;
+    expect(h[0] / h[9]).toBeGreaterThan(10 * 0.85);    // p(k) ~ 1/k: rank 1 is 10x rank 10
+    expect(h[0] / h[9]).toBeLessThan(10 * 1.15);
+    expect(h.every((n, i) => i === 0 || n <= h[0])).toBe(true);
+    const u = new ZipfSampler(50, 0, new Rng(5));
+    const hu = new Array(50).fill(0);
+    for (let i = 0; i < 100_000; i++) hu[u.sample()]++;
+    expect(Math.min(...hu)).toBeGreaterThan(2000 * 0.8);  // s = 0: uniform
+  });
+
+  it('scatters keys with a bijection and inverts it', () => {
+    for (const n of [1, 2, 97, 1000, 4096]) {
+      const p = affinePermutation(n, 3);
+      const seen = new Set<number>();
+      for (let k = 0; k < n; k++) {
+        const v = p.forward(k);
+        expect(p.inverse(v)).toBe(k);
+        seen.add(v);
+      }
+      expect(seen.size).toBe(n);
+    }
+  });
+
+  it('sends the configured share of micro touches to its hot set', () => {
+    const buf = new ArrayBuffer(4 << 20);
+    const params = { ...defaults('micro'), 'hot-fraction': 0.25, 'hot-prob': 0.9, 'write-ratio': 1 };
+    const w = ARCHETYPE_DEFS.micro.create(buf, params, 9);
+    while (!w.init(256));
+    w.run(20_000, newCounters());
+    // every touch wrote +1 into word 1 of its page: count touches per page
+    const a = new Float64Array(buf);
+    let hot = 0;
+    let all = 0;
+    for (let p = 0; p < w.pages; p++) {
+      const n = a[p * 512 + 1];
+      all += n;
+      if (p < w.pages / 4) hot += n;
+    }
+    expect(all).toBe(20_000 * params['pages-per-request']);
+    expect(hot / all).toBeGreaterThan(0.88);
+    expect(hot / all).toBeLessThan(0.92);
+  });
+});
