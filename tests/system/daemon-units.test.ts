@@ -322,7 +322,7 @@ describe('workload archetypes on plain memory', () => {
 
   it('sends the configured share of micro touches to its hot set', () => {
     const buf = new ArrayBuffer(4 << 20);
-    const params = { ...defaults('micro'), 'hot-fraction': 0.25, 'hot-prob': 0.9, 'write-ratio': 1 };
+    const params: Record<string, number> = { ...defaults('micro'), 'hot-fraction': 0.25, 'hot-prob': 0.9, 'write-ratio': 1 };
     const w = ARCHETYPE_DEFS.micro.create(buf, params, 9);
     while (!w.init(256));
     w.run(20_000, newCounters());
