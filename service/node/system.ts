@@ -23,6 +23,9 @@ export interface SystemOptions {
   /** daemon telemetry interval */
   nodeIntervalMs: number;
   log: Logger;
+  /** how far-memory support is checked (tests replace it to reach the "unavailable" path on a machine that
+   *  has userfaultfd); default: open and close a tiny region */
+  probe?: (memnode: string, token: string, controlDir: string) => Promise<string | null>;
 }
 
 /** The demo node: a scan and a key-value store sharing a small cache and link (tens of MiB in all). */
@@ -56,7 +59,7 @@ export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
   }
   const token = randomBytes(16).toString('hex');
   const controlDir = defaultControlDirPath();
-  const why = await userfaultfdProblem(memnode.address, token, controlDir);
+  const why = await (o.probe ?? userfaultfdProblem)(memnode.address, token, controlDir);
   if (why) {
     memnode.stop();
     return noNode(url, serve.stop, why);
@@ -105,17 +108,22 @@ async function userfaultfdProblem(memnode: string, token: string, controlDir: st
     await r.close();
     return null;
   } catch (err) {
-    if (err instanceof FarMemoryError && err.reason === 'uffd') {
-      let sysctl = 'unknown';
-      try {
-        sysctl = readFileSync('/proc/sys/vm/unprivileged_userfaultfd', 'utf8').trim();
-      } catch {
-        // not Linux, or /proc not mounted
-      }
-      return `userfaultfd is not available to this process (${err.message}; vm.unprivileged_userfaultfd = ${sysctl}, ` +
-        `uid ${process.getuid?.() ?? '?'}), so far-memory workloads cannot run. Enable it with ` +
-        '`sudo sysctl -w vm.unprivileged_userfaultfd=1` (or run as root, or give the process CAP_SYS_PTRACE), then start again.';
-    }
-    return `far-memory regions cannot be opened here: ${(err as Error).message}`;
+    return probeFailure(err);
   }
+}
+
+/** What to tell the user when the probe region could not be opened. */
+export function probeFailure(err: unknown): string {
+  if (err instanceof FarMemoryError && err.reason === 'uffd') {
+    let sysctl = 'unknown';
+    try {
+      sysctl = readFileSync('/proc/sys/vm/unprivileged_userfaultfd', 'utf8').trim();
+    } catch {
+      // not Linux, or /proc not mounted
+    }
+    return `userfaultfd is not available to this process (${err.message}; vm.unprivileged_userfaultfd = ${sysctl}, ` +
+      `uid ${process.getuid?.() ?? '?'}), so far-memory workloads cannot run. Enable it with ` +
+      '`sudo sysctl -w vm.unprivileged_userfaultfd=1` (or run as root, or give the process CAP_SYS_PTRACE), then start again.';
+  }
+  return `far-memory regions cannot be opened here: ${(err as Error).message}`;
 }
