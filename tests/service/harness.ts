@@ -67,8 +67,8 @@ export async function engine(): Promise<Engine> {
   return sharedEngine;
 }
 
-/** The real estimator; the confidence bar is lowered so a few dozen records are enough for a test. */
-export const testEstimators = (id: string) => new AppEstimator(id, { minConfidence: 0 });
+/** The real estimator with its default options (the daemon stand-in sends the data plane's stall measurements). */
+export const testEstimators = (id: string) => new AppEstimator(id);
 
 export async function makeService(bus: Bus, o: Partial<ServiceOptions> = {}): Promise<{ service: SpiritService; lines: Record<string, unknown>[] }> {
   const { log, lines } = memoryLogger();
@@ -107,8 +107,8 @@ export async function registerScenario(bus: Bus, node: string, s: Scenario, opts
 
 /**
  * A node daemon stand-in: for each app, one record per call at the bundle in force (spread around it so the
- * estimator sees several points), from the app's true model with seeded noise, as the real daemon would
- * measure. Time advances by `periodMs` per call.
+ * estimator sees several points), from the app's true model with seeded noise, with the data plane's stall
+ * and token wait per miss, as the real daemon would measure. Time advances by `periodMs` per call.
  */
 export class FakeDaemon {
   private step = 0;
@@ -127,7 +127,7 @@ export class FakeDaemon {
       const id = `${this.node}.${a.id}`;
       const b = this.allocation?.bundles.find((x) => x.app === id) ?? { cacheMB: cap.cacheMB / n, bandwidthMbps: cap.bandwidthMbps / n };
       const at = { cacheMB: Math.min(cap.cacheMB, b.cacheMB * spread + 1), bandwidthMbps: Math.min(cap.bandwidthMbps, b.bandwidthMbps * spread + 1) };
-      const [r] = syntheticTelemetry(model, [at], { seed: this.step * 131 + a.id.length, app: id, node: this.node, startMs: this.timeMs });
+      const [r] = syntheticTelemetry(model, [at], { seed: this.step * 131 + a.id.length, app: id, node: this.node, startMs: this.timeMs, stall: true });
       out.push({ ...r, mrc: model.mrc.map(([c, m]) => [c, m] as [number, number]) });
     }
     this.step++;
