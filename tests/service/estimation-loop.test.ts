@@ -8,6 +8,7 @@
 //    never below their equal share under the true models;
 //  - without the data plane's stall measurements, bandwidth-bound apps are not trusted (they stay pinned).
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildProblem } from '../../service/market/problem.ts';
 import { solveScenario } from '../../service/market/solve.ts';
 import { example } from './harness.ts';
 import { SimNode } from './sim-node.ts';
@@ -55,7 +56,7 @@ describe('live estimation on a simulated node (apps start with no model)', () =>
     }
   }
 
-  it('the models it learns are right: a plain solve on them is within 5% of the solve on the true models (weighted)', async () => {
+  it('weighted: a plain solve on the learned models is within 5% of the solve on the true models, and the loop ends where live control on the true models ends', async () => {
     // the live market's trust region can stop short of the unconstrained equilibrium (a fixed point of the
     // constrained solve, also reached with declared true models from the same start); this isolates the estimator
     const sim = await run('weighted', { seed: 1 }, 20);
@@ -67,6 +68,18 @@ describe('live estimation on a simulated node (apps start with no model)', () =>
     expect(Math.abs(got / truth - 1)).toBeLessThanOrEqual(GEO_TOLERANCE);
     // and the live loop never did worse than the equal split under the true models
     for (const r of sim.rounds.slice(5)) expect(r.trueGeoMean).toBeGreaterThanOrEqual(1 - TRUE_SI_TOLERANCE);
+    // it ends where the same live solves (trust region, hysteresis) end from the equal split with the TRUE models
+    const p = buildProblem(sim.scenario);
+    const cap = sim.scenario.capacity;
+    let cur = sim.scenario.apps.map((_, i) => ({ cacheMB: p.refX[i] * cap.cacheMB, bandwidthMbps: p.refY[i] * cap.bandwidthMbps }));
+    for (let i = 0; i < 20; i++) {
+      const r = solveScenario(sim.service.engine, { ...sim.scenario, apps: sim.scenario.apps.map((a, j) => ({ ...a, current: cur[j] })) }, {
+        trustRegionCacheMB: TRUST_SHARE * cap.cacheMB, trustRegionBandwidthMbps: TRUST_SHARE * cap.bandwidthMbps, hysteresisShare: 0.01,
+      });
+      cur = r.allocations.map((a) => ({ cacheMB: a.cacheMB, bandwidthMbps: a.bandwidthMbps }));
+    }
+    const liveOnTruth = sim.truth({ bundles: cur.map((c, j) => ({ ...c, app: sim.scenario.apps[j].id })) as never }).trueGeoMean;
+    expect(Math.abs(sim.rounds.at(-1)!.trueGeoMean / liveOnTruth - 1)).toBeLessThanOrEqual(GEO_TOLERANCE);
   });
 
   for (const name of ['limits', 'paper-mix']) {
