@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Allocation, Policy, Scenario, SolveResult } from '../scenario/types.ts';
 import { amountOf } from '../units.ts';
 import type { Engine } from './engine.ts';
-import { applyTrustRegion, checkLiveOptions, withinHysteresis, type LiveOptions } from './live.ts';
+import { checkLiveOptions, startingPoint, stepToward, trustRegionOn, withinHysteresis, type LiveOptions } from './live.ts';
 import { buildProblem, checkReferencePerf } from './problem.ts';
 import { drfPolicy } from './policies/drf.ts';
 import { harvestPolicy } from './policies/harvest.ts';
@@ -34,16 +34,25 @@ export function solveScenario(engine: Engine, scenario: Scenario, opts: SolveOpt
   const policy = opts.policy ?? 'spirit';
   const t0 = performance.now();
   const p = buildProblem(scenario);
-  const live = policy === 'spirit' && applyTrustRegion(p, opts);
   engine.load(p);
   const refF = new Float64Array(p.n);
   for (let i = 0; i < p.n; i++) refF[i] = engine.refPerf(i);
   checkReferencePerf(p, refF);
   let out: PolicyOutput = POLICY_FNS[policy](engine, p);
+  // live control (spirit only): hold within the hysteresis band, else step toward the equilibrium
   let held = false;
-  if (policy === 'spirit' && opts.hysteresisShare !== undefined && withinHysteresis(p, out.x, out.y, opts.hysteresisShare)) {
-    out = { ...out, x: p.curX.slice(), y: p.curY.slice(), certificate: undefined };
+  let step: { fractionCache: number; fractionBandwidth: number } | null = null;
+  const live = policy === 'spirit' && (trustRegionOn(opts) || opts.hysteresisShare !== undefined);
+  const start = live ? startingPoint(p) : null;
+  if (start && opts.hysteresisShare !== undefined && withinHysteresis(start.x, start.y, out.x, out.y, opts.hysteresisShare)) {
+    out = { ...out, x: start.x, y: start.y, certificate: undefined };
     held = true;
+  } else if (start && trustRegionOn(opts)) {
+    const s = stepToward(p, engine, start.x, start.y, out.x, out.y, opts);
+    if (s.fractionCache < 1 || s.fractionBandwidth < 1) {
+      out = { ...out, x: s.x, y: s.y, certificate: undefined };
+      step = { fractionCache: s.fractionCache, fractionBandwidth: s.fractionBandwidth };
+    }
   }
   const cert = out.certificate ?? engine.certificate(out.x, out.y);
   const elapsedMs = performance.now() - t0;
@@ -85,7 +94,8 @@ export function solveScenario(engine: Engine, scenario: Scenario, opts: SolveOpt
       allAtMaximum: cacheAtMax && bwAtMax,
       geoMeanPerf: Math.exp(logSum / p.n),
       minPerf,
-      ...(live ? { trustRegion: true } : {}),
+      ...(live && trustRegionOn(opts) ? { trustRegion: true } : {}),
+      ...(step ? { step } : {}),
       ...(held ? { held: true } : {}),
     },
     elapsedMs,

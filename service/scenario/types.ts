@@ -76,6 +76,8 @@ export interface Certificate {
   trustRegion?: boolean;
   /** hysteresis kept the current allocation */
   held?: boolean;
+  /** live control moved this fraction of the way to the equilibrium (absent when it got there) */
+  step?: { fractionCache: number; fractionBandwidth: number };
 }
 
 export interface SolveResult {
