@@ -16,14 +16,24 @@
 //    among the other apps, and every other app's reference bundle, are exactly what they were without it.
 //    A lone exploring app trades with the pool: the round checks (round.ts) that every market app still does
 //    at least as well as at its equal share, and drops the offset for that round otherwise.
-//  - nothing is promised about the exploring app's own throughput in a round beyond that: without a model
-//    nobody knows how it trades cache for bandwidth. The cost is bounded by the offset.
+//  - the exploring app's own throughput: all offsets of a round are halved (up to MAX_HALVINGS times, else
+//    the round does not explore) until no explorer's own model, untrusted as it is, predicts a loss of more
+//    than `maxLoss` (default 30%) against its equal share. That is a best effort, not a guarantee: without a
+//    trusted model nobody knows for sure how the app trades cache for bandwidth. Its price: an app whose curve
+//    has a cliff inside its trust region is not moved across it, so it may never be learned (it stays at
+//    its equal share); maxLoss 1 turns the check off (learning first).
 
 /** One exploring app, in capacity shares: its equal-share bundle and its limits. */
 export interface Explorer {
   id: string;
   /** rounds its estimator has closed (exploration grows with them) */
   rounds: number;
+  /**
+   * throughput at (equal share + offset) over throughput at the equal share, as far as its (not yet trusted)
+   * model can tell; absent without a model. Its curve and page size are usually known before the latency
+   * branch is, and they are what makes a trade across a cliff in the curve costly.
+   */
+  predictRatio?: (dx: number, dy: number) => number;
   refX: number; refY: number;
   xmin: number; xmax: number; ymin: number; ymax: number;
 }
@@ -35,12 +45,18 @@ export interface ExploreOptions {
   maxShare?: number;
   /** the trade's slope (radians from the cache axis), instead of the one the round's cycle visits */
   angle?: number;
+  /** the most an explorer's own model may predict it loses in a round; default MAX_PREDICTED_LOSS; 1 = no check */
+  maxLoss?: number;
 }
 
 /** An offset is at most this share of the app's own equal share: an explored app keeps at least half of each resource. */
 export const EXPLORE_MAX_OF_REF = 0.5;
 /** An app whose limits leave less room than this share of the nominal offset does not explore. */
 const MIN_ROOM_OF_OFFSET = 0.2;
+/** The most an exploring app's own model may predict it loses in a round (share of its equal-share throughput), by default. */
+export const MAX_PREDICTED_LOSS = 0.3;
+/** Halvings of a round's offsets tried before the round goes without exploration. */
+const MAX_HALVINGS = 5;
 /** Doublings of the offset at most (bounds the growth whatever maxShare says). */
 const MAX_DOUBLINGS = 4;
 /** Rounds of one cycle of the cosine. */
@@ -84,5 +100,19 @@ export function explorationOffsets(round: number, explorers: Explorer[], o: Expl
     const a = Math.abs(c) < 1e-12 ? 0 : c;
     out.set(e.id, { dx: (a * ax * Math.cos(psi)) / norm, dy: (-a * ay * Math.sin(psi)) / norm });
   });
-  return out;
+  const maxLoss = o.maxLoss ?? MAX_PREDICTED_LOSS;
+  return maxLoss >= 1 ? out : withinPredictedLoss(out, able, maxLoss);
+}
+
+/** The offsets scaled down together (zero sums stay zero) until no explorer's model predicts too big a loss. */
+function withinPredictedLoss(out: Map<string, { dx: number; dy: number }>, able: Explorer[], maxLoss: number): Map<string, { dx: number; dy: number }> {
+  for (let h = 0, f = 1; h <= MAX_HALVINGS; h++, f /= 2) {
+    const ok = able.every((e) => {
+      const o = out.get(e.id)!;
+      const r = e.predictRatio ? e.predictRatio(o.dx * f, o.dy * f) : 1;
+      return !(r < 1 - maxLoss); // NaN (a model that cannot tell) does not block
+    });
+    if (ok) return f === 1 ? out : new Map([...out].map(([id, o]) => [id, { dx: o.dx * f, dy: o.dy * f }]));
+  }
+  return new Map();
 }

@@ -8,6 +8,7 @@ import { validateScenario } from '../scenario/validate.ts';
 import type { AppSpec, Bundle, Capacity, Model, MrcModel, Scenario } from '../scenario/types.ts';
 import { amountOf, shareOf } from '../units.ts';
 import type { AllocationDoc, AppRecord, ModelSource } from '../bus/types.ts';
+import { throughputOf } from '../estimator/model.ts';
 import { explorationOffsets, type Explorer, type ExploreOptions } from './explore.ts';
 
 export interface AppInput {
@@ -79,7 +80,7 @@ export function buildRoundScenario(nodeId: string, cap: Capacity, apps: AppInput
   // explore the apps pinned for lack of a model whose telemetry flows (an app without data gains nothing);
   // alone on its node an app gets everything whatever its model
   const explorers: Explorer[] = n < 2 || !opts.explore ? [] : apps.flatMap((a, i) =>
-    picks[i].source === 'equal-share' && (a.estimate?.samples ?? 0) > 0 ? [explorerOf(a.app, cap, refX[i], refY[i], a.estimate?.epoch ?? 0)] : []);
+    picks[i].source === 'equal-share' && (a.estimate?.samples ?? 0) > 0 ? [explorerOf(a, cap, refX[i], refY[i])] : []);
   const explored = opts.explore ? explorationOffsets(opts.round ?? 0, explorers, opts.explore, opts.explore.angle) : new Map<string, { dx: number; dy: number }>();
   const specs: AppSpec[] = [];
   for (let i = 0; i < n; i++) {
@@ -104,10 +105,14 @@ export function buildRoundScenario(nodeId: string, cap: Capacity, apps: AppInput
 }
 
 /** An app's equal share and limits in capacity shares, for exploration. */
-function explorerOf(app: AppRecord, cap: Capacity, refX: number, refY: number, rounds: number): Explorer {
+function explorerOf(a: AppInput, cap: Capacity, refX: number, refY: number): Explorer {
+  const { app, estimate } = a;
   const l = app.limits ?? {};
+  const model = estimate?.model ?? null;
+  const at = (dx: number, dy: number): number => throughputOf(model!, amountOf(refX + dx, cap.cacheMB), amountOf(refY + dy, cap.bandwidthMbps));
   return {
-    id: app.id, rounds, refX, refY,
+    id: app.id, rounds: estimate?.epoch ?? 0, refX, refY,
+    ...(model ? { predictRatio: (dx: number, dy: number) => at(dx, dy) / at(0, 0) } : {}),
     xmin: shareOf(l.minCacheMB ?? 0, cap.cacheMB), xmax: Math.min(1, shareOf(l.maxCacheMB ?? cap.cacheMB, cap.cacheMB)),
     ymin: shareOf(l.minBandwidthMbps ?? 0, cap.bandwidthMbps), ymax: Math.min(1, shareOf(l.maxBandwidthMbps ?? cap.bandwidthMbps, cap.bandwidthMbps)),
   };

@@ -25,6 +25,8 @@ export interface RoundOptions {
   hysteresisShare?: number;
   /** exploration offset (share of capacity) of apps pinned for lack of a model; undefined = off */
   exploreShare?: number;
+  /** the most an explorer's own model may predict it loses in a round (explore.ts); undefined = the default */
+  exploreMaxLoss?: number;
   /** a node whose daemon sent nothing for this long is silent */
   silentAfterMs: number;
 }
@@ -76,7 +78,10 @@ export async function runRound(d: RoundDeps, nodeId: string): Promise<RoundResul
   });
   const round = (prev?.epoch ?? 0) + 1;
   const explore = d.options.exploreShare !== undefined && d.options.policy === 'spirit'
-    ? { share: d.options.exploreShare, maxShare: d.options.trustRegionShare ?? d.options.exploreShare } : undefined;
+    ? {
+      share: d.options.exploreShare, maxShare: d.options.trustRegionShare ?? d.options.exploreShare,
+      ...(d.options.exploreMaxLoss !== undefined ? { maxLoss: d.options.exploreMaxLoss } : {}),
+    } : undefined;
   let built = buildRoundScenario(nodeId, cap, inputs, prev, { explore, round });
   for (const [app, why] of built.rejected) d.log.warn({ node: nodeId, app }, `model not used: ${why}`);
   const t0 = performance.now();

@@ -37,6 +37,8 @@ export interface ServiceOptions {
   hysteresisShare?: number | null;
   /** exploration offset of apps being learned, share of capacity (default 0.05); null turns exploration off */
   exploreShare?: number | null;
+  /** the most an exploring app's own model may predict it loses in a round (default 0.3; 1 = no check) */
+  exploreMaxLoss?: number;
   reclaimIdleMs?: number;
   /** process metrics (CPU, memory, event loop) in /metrics */
   processMetrics?: boolean;
@@ -93,11 +95,15 @@ export class SpiritService {
     if (explore !== null && !(Number.isFinite(explore) && explore >= 0 && explore <= 0.5)) {
       throw new InputError('exploreShare', `is a share of capacity from 0 to 0.5 (or null: off), got ${explore}`);
     }
+    if (o.exploreMaxLoss !== undefined && !(Number.isFinite(o.exploreMaxLoss) && o.exploreMaxLoss > 0 && o.exploreMaxLoss <= 1)) {
+      throw new InputError('exploreMaxLoss', `is a share of throughput above 0 and at most 1 (1: no check), got ${o.exploreMaxLoss}`);
+    }
     this.roundDeps = {
       bus: this.bus, engine: this.engine, estimators: this.estimators, metrics: this.metrics, log: o.log, replica: this.replica,
       options: {
         policy, ...(trust !== null ? { trustRegionShare: trust } : {}), ...(hyst !== null ? { hysteresisShare: hyst } : {}),
         ...(explore !== null && explore > 0 ? { exploreShare: trust !== null ? Math.min(explore, trust) : explore } : {}),
+        ...(o.exploreMaxLoss !== undefined ? { exploreMaxLoss: o.exploreMaxLoss } : {}),
         silentAfterMs: o.silentAfterMs ?? DEFAULT_SILENT_AFTER_ROUNDS * this.intervalMs,
       },
     };

@@ -65,6 +65,29 @@ describe('explorationOffsets', () => {
   });
 });
 
+describe('the predicted-loss check', () => {
+  const both = (predictRatio?: Explorer['predictRatio']) => [explorer('a', 0.5, predictRatio ? { predictRatio } : {}), explorer('b', 0.5)];
+  const peak = (off: Map<string, { dx: number; dy: number }>): number => Math.max(0, ...[...off.values()].map((o) => Math.abs(o.dx)));
+
+  it('halves every offset of the round (sums stay zero) until no explorer\'s model predicts a loss over maxLoss', () => {
+    const cliff = (dx: number) => (dx < -0.02 ? 0.2 : 1); // losing more than 2% of cache costs 80%
+    for (let round = 0; round < EXPLORE_CYCLE_ROUNDS; round++) {
+      const off = explorationOffsets(round, both(cliff), { share: 0.08 });
+      const a = off.get('a')!;
+      expect(a.dx).toBeGreaterThanOrEqual(-0.02);
+      expect(a.dx + off.get('b')!.dx).toBeCloseTo(0, 12);
+    }
+    expect(peak(explorationOffsets(0, both(cliff), { share: 0.08 }))).toBeCloseTo(0.08, 12); // a gains cache: no loss
+    expect(peak(explorationOffsets(2, both(cliff), { share: 0.08 }))).toBeCloseTo(0.02, 12); // 0.08 halved twice
+    expect(peak(explorationOffsets(2, both(cliff), { share: 0.08, maxLoss: 1 }))).toBeCloseTo(0.08, 12); // check off
+  });
+
+  it('a round where even tiny offsets are predicted to hurt goes without exploration; a model that cannot tell does not block', () => {
+    expect(explorationOffsets(0, both(() => 0), { share: 0.05 }).size).toBe(0);
+    expect(explorationOffsets(0, both(() => Number.NaN), { share: 0.05 }).size).toBe(2);
+  });
+});
+
 describe('exploration in the round scenario', () => {
   const cap = { cacheMB: 1000, bandwidthMbps: 1000 };
   const app = (id: string): AppRecord => ({ id, node: 'n', weight: 1, createdMs: 0, updatedMs: 0 });

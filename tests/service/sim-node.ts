@@ -22,6 +22,8 @@ export interface SimOptions {
   /** declare the true models at registration (the loop then needs no estimator: the reference run) */
   declareModels?: boolean;
   estimator?: AppEstimatorOptions;
+  /** the service's exploreMaxLoss (default: the service's default) */
+  exploreMaxLoss?: number;
 }
 
 export interface SimRound {
@@ -45,6 +47,7 @@ export class SimNode {
     const service = new SpiritService({
       bus, engine: await engine(), log, estimatorFactory: (id) => new AppEstimator(id, o.estimator ?? {}),
       intervalMs: 3_600_000, leaseTtlMs: 600, silentAfterMs: 3_600_000, // rounds are driven by the test
+      ...(o.exploreMaxLoss !== undefined ? { exploreMaxLoss: o.exploreMaxLoss } : {}),
     });
     const sim = new SimNode(scenario, service, bus, o);
     await putNode(bus, sim.node, { capacity: scenario.capacity });
