@@ -256,7 +256,7 @@ export class NodeDaemon {
     if (this.registered && Date.now() >= this.sendAfterMs && this.queue.length > 0) await this.send();
     if (Date.now() - this.lastSummaryMs >= SUMMARY_EVERY_MS) {
       this.lastSummaryMs = Date.now();
-      this.log.info({ epoch: this.appliedEpoch, registered: this.registered, sent: this.sent, pending: this.queue.length, apps: this.lastWindow }, 'node status');
+      this.log.info({ epoch: this.appliedEpoch, registered: this.registered, sent: this.sent, pending: this.queue.length, skipped: this.skipped, apps: this.lastWindow }, 'node status');
     }
   }
 

@@ -49,7 +49,7 @@ describe('spirit node: bad input', () => {
     expect(code).toBe(2);
     expect(p.stderr()).toMatch(/spirit: bad input: PUT \/v1\/apps\/big:? limits\.minCacheMB: /);
     expect(controlFiles(ctl.dir)).toEqual([]);  // its workload was stopped and its region closed
-  });
+  }, 300_000);
 });
 
 describe('spirit node: the service goes away and comes back', () => {
@@ -86,5 +86,5 @@ describe('spirit node: the service goes away and comes back', () => {
     daemon.child.kill('SIGTERM');
     expect((await daemon.exited).code).toBe(0);
     expect(controlFiles(ctl.dir)).toEqual([]);
-  });
+  }, 300_000);
 });

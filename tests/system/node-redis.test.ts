@@ -39,7 +39,7 @@ describe('spirit node --redis', () => {
     const models = await waitFor('fitted models for both apps', async () => {
       const m = await bus.getFittedModels(NODE);
       return m.emb && m.svc ? m : null;
-    }, 150_000, 250);
+    }, 240_000, 250);
     for (const m of Object.values(models)) {
       expect(m.type).toBe('mrc');
       expect(m.mrc.length).toBeGreaterThanOrEqual(2);
@@ -51,7 +51,7 @@ describe('spirit node --redis', () => {
       expect(m.localNs).toBeGreaterThan(0);
       expect(m.remoteNs).toBeGreaterThan(0);
     }
-  });
+  }, 300_000);
 
   it('enforces the allocation stored in Redis on the regions', async () => {
     await waitFor('the regions to carry the stored allocation', async () => {
@@ -63,5 +63,5 @@ describe('spirit node --redis', () => {
     daemon.child.kill('SIGTERM');
     expect((await daemon.exited).code).toBe(0);
     expect(controlFiles(ctl.dir)).toEqual([]);
-  });
+  }, 300_000);
 });

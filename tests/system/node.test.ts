@@ -52,11 +52,15 @@ describe('spirit node with a memory node and spirit serve', () => {
 
   it('sends telemetry that reaches the service, which fits a model for each app', async () => {
     await waitFor('telemetry to be ingested', async () => (await getJson<{ lastTelemetryMs: number | null }>(`${serve.url}/v1/nodes/${NODE}`)).body.lastTelemetryMs);
-    // 'estimated' (or its stored copy, 'persisted') means the estimator had enough measured data to fit a model
+    // 'estimated' means the estimator had enough measured data to fit the app's model; 'persisted' is that
+    // fitted model stored by an earlier round (used while the estimator's confidence dips on noisy windows)
+    const fitted = new Set<string>();
     const doc = await waitFor('models fitted for both apps', async () => {
       const a = await allocation();
-      return a && a.bundles.length === 2 && a.bundles.every((b) => (b.source === 'estimated' || b.source === 'persisted') && b.confidence > 0) ? a : null;
-    }, 150_000, 250);
+      for (const b of a?.bundles ?? []) if (b.source === 'estimated' || b.source === 'persisted') fitted.add(b.app);
+      return fitted.size === 2 ? a : null;
+    }, 240_000, 250);
+    expect([...fitted].sort()).toEqual([...APPS].sort());
     expect(doc.bundles.map((b) => b.app).sort()).toEqual([...APPS].sort());
     const metrics = await (await fetch(`${serve.url}/metrics`)).text();
     const ingested = Number(/^spirit_telemetry_records_total (\d+)/m.exec(metrics)?.[1] ?? 0);
@@ -64,7 +68,7 @@ describe('spirit node with a memory node and spirit serve', () => {
     // every record the daemon sent was usable: none skipped as malformed, unknown or rejected by the estimator
     const skipped = [...metrics.matchAll(/^spirit_telemetry_skipped_total\{reason="(\w+)"\} (\d+)/gm)].filter((m) => Number(m[2]) > 0).map((m) => m[1]);
     expect(skipped).toEqual([]);
-  });
+  }, 300_000);
 
   it('applies allocations to the regions, in increasing epochs only', async () => {
     // the limits in the control blocks follow the allocation in force (allow for a newer round meanwhile)
@@ -83,7 +87,7 @@ describe('spirit node with a memory node and spirit serve', () => {
     const applied = daemon.logs().filter((l) => l.msg === 'allocation applied').map((l) => l.epoch as number);
     expect(applied.length).toBeGreaterThan(1);
     for (let i = 1; i < applied.length; i++) expect(applied[i]).toBeGreaterThan(applied[i - 1]);
-  });
+  }, 300_000);
 
   it('restarts a killed workload, which comes back under the allocation in force', async () => {
     const before = regionsByLabel(ctl.dir).get('kv');
@@ -107,7 +111,7 @@ describe('spirit node with a memory node and spirit serve', () => {
     const faults = regionsByLabel(ctl.dir).get('kv')!.missingFaults;
     await waitFor('the restarted workload to run', () => (regionsByLabel(ctl.dir).get('kv')?.missingFaults ?? 0) > faults);
     expect(daemon.logs().some((l) => l.msg === 'workload started' && l.app === 'kv' && l.generation === 2)).toBe(true);
-  });
+  }, 300_000);
 
   it('stops cleanly on SIGTERM: workloads stopped, regions closed, no control block left', async () => {
     daemon.child.kill('SIGTERM');

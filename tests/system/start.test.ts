@@ -55,7 +55,7 @@ describe('spirit start', () => {
     expect(p.stdout()).toMatch(/Stopped\. Node 'local': allocation epoch \d+, \d+ telemetry records sent, 0 workload restarts, 0 data errors\./);
     expect(controlFiles(ctl.dir)).toEqual([]);
     expect((await fetch(`${url}/healthz`).catch(() => null))?.ok ?? false).toBe(false);  // the service is gone too
-  });
+  }, 300_000);
 
   it('stops everything on Ctrl-C (SIGINT)', async () => {
     const ctl = tempDir('spirit-start-ctl-');
@@ -68,7 +68,7 @@ describe('spirit start', () => {
     expect((await p.exited).code).toBe(0);
     expect(p.stdout()).toMatch(/Stopped\./);
     expect(controlFiles(ctl.dir)).toEqual([]);
-  });
+  }, 300_000);
 
   it('without far memory it says why plainly and still serves the dashboard, with no node', async () => {
     // this machine has userfaultfd; the probe is replaced to reach the path a machine without it takes

@@ -55,7 +55,7 @@ describe('workload supervisor', () => {
     // the killed run's block is stale (the daemon removes those); the clean stop removed its own
     const live = controlFiles(ctl.dir).filter((f) => !f.includes(`-${first.pid}-`));
     expect(live).toEqual([]);
-  });
+  }, 300_000);
 
   it('gives a workload up at once when the memory node refuses its token', async () => {
     const events: WorkloadEvent[] = [];
@@ -80,5 +80,5 @@ describe('workload supervisor', () => {
     expect(exit.gaveUp).toBeNull();
     await s.stop();
     expect(s.state).toBe('stopped');
-  });
+  }, 300_000);
 });
