@@ -1,7 +1,7 @@
 // One telemetry window of one workload: from two snapshots (counters and control block, read at the same
 // moments) to the TelemetryRecord the daemon sends. Throughput is measured (the workload's own count of page
 // accesses over the window), never assumed; the data plane supplies misses, traffic, residency, the limits
-// in force, sampled pages and the fault latencies behind the stall per miss.
+// in force, sampled pages and the fault latencies behind the stall and token wait per miss.
 import { histPercentile, type RegionStats, telemetryFromWindow } from '../../native/index.ts';
 import { MAX_MISS_STALL_NS, MIN_MISS_STALL_NS } from '../estimator/limits.ts';
 import type { TelemetryRecord } from '../telemetry/record.ts';
@@ -28,7 +28,25 @@ export function recordOfWindow(app: string, node: string, before: WorkloadSnapsh
     throughputOpsPerSec: accesses / secFromMs(after.atMs - before.atMs), accesses, sampledPages: after.sampledPages,
   });
   const stall = missStallNs(before.stats, after.stats);
-  return stall === undefined ? rec : { ...rec, missStallNs: stall };
+  if (stall === undefined) return rec;
+  return { ...rec, missStallNs: stall, missTokenWaitNs: missTokenWaitNs(before.stats, after.stats) ?? 0 };
+}
+
+/** Fetches in the window: the faults whose fault-to-data latency the control block's histogram recorded. */
+function fetchHist(before: RegionStats, after: RegionStats): { hist: number[]; count: number } {
+  const hist = after.faultLatency.hist.map((n, i) => Math.max(0, n - (before.faultLatency.hist[i] ?? 0)));
+  return { hist, count: hist.reduce((a, b) => a + b, 0) };
+}
+
+/**
+ * The mean time one miss waited for bandwidth tokens over the window (service/telemetry/record.ts
+ * missTokenWaitNs): the growth of the token-bucket wait (throttledNs) over the window's fetches, the same
+ * misses missStallNs is taken over, so the two add up to the whole wait per miss. Undefined without fetches.
+ */
+export function missTokenWaitNs(before: RegionStats, after: RegionStats): number | undefined {
+  const { count } = fetchHist(before, after);
+  if (count === 0) return undefined;
+  return Math.min(MAX_MISS_STALL_NS, Math.max(0, after.throttledNs - before.throttledNs) / count);
 }
 
 /** Where a latency in log2 bucket i is taken to lie when only the bucket is known: [2^i, 2^(i+1)) -> 1.5 x 2^i. */
@@ -41,8 +59,7 @@ const BUCKET_MID = 1.5;
  * token wait spread over the misses. Undefined when no fault needed a fetch in the window.
  */
 export function missStallNs(before: RegionStats, after: RegionStats): number | undefined {
-  const hist = after.faultLatency.hist.map((n, i) => Math.max(0, n - (before.faultLatency.hist[i] ?? 0)));
-  const count = hist.reduce((a, b) => a + b, 0);
+  const { hist, count } = fetchHist(before, after);
   if (count === 0) return undefined;
   const throttledNs = Math.max(0, after.throttledNs - before.throttledNs);
   let stall: number;

@@ -10,7 +10,7 @@ import { initialBundles, limitsOfBundle, planAllocation, type RegionBounds } fro
 import { defaultNodeId, type NodeFlags, parseNodeFlags } from '../../service/node/run.ts';
 import type { WorkloadSnapshot } from '../../service/node/supervisor.ts';
 import { TelemetryQueue } from '../../service/node/telemetry-queue.ts';
-import { missStallNs, recordOfWindow, windowSkip } from '../../service/node/window.ts';
+import { missStallNs, missTokenWaitNs, recordOfWindow, windowSkip } from '../../service/node/window.ts';
 import { checkUniqueIds, parseWorkloadSpec, sampleRateFor } from '../../service/node/workload-spec.ts';
 import { ARCHETYPE_DEFS, newCounters } from '../../service/node/workloads/index.ts';
 import { affinePermutation, Rng } from '../../service/node/workloads/rng.ts';
@@ -175,6 +175,7 @@ describe('telemetry windows', () => {
     expect(r.pageTrafficBytesPerSec).toBeCloseTo(4096 * 300 / 2, 9);
     expect(r.missStallNs).toBeGreaterThanOrEqual(2 ** 16);                 // the median of faults in [2^16, 2^17) ns
     expect(r.missStallNs).toBeLessThan(2 ** 17);
+    expect(r.missTokenWaitNs).toBe(0);                                      // nothing was throttled
   });
 
   it('makes no record across a restart, during init, or across a limit change', () => {
@@ -197,11 +198,15 @@ describe('telemetry windows', () => {
     const waitNs = 100 * 2 ** 17;
     const throttled = stats({ hist: histWith([[14, 1000], [18, 100]]), throttledNs: 5e9 + waitNs });
     expect(missStallNs(before, throttled)).toBeCloseTo(1.5 * 2 ** 18 - waitNs / 100, 6);
+    expect(missTokenWaitNs(before, throttled)).toBeCloseTo(waitNs / 100, 6);  // stall + wait = the whole wait per miss
+    const rec = recordOfWindow('a', 'n', snap(before, { atMs: 1000 }), snap(throttled, { atMs: 2000, accesses: 10 }));
+    expect(rec.missStallNs! + rec.missTokenWaitNs!).toBeCloseTo(1.5 * 2 ** 18, 6);
     // a wait larger than the latencies explain: never below the fastest bucket's lower edge
     const over = stats({ hist: histWith([[14, 1000], [18, 100]]), throttledNs: 5e9 + 1e12 });
     expect(missStallNs(before, over)).toBe(2 ** 18);
     // no fetch in the window: nothing to say
     expect(missStallNs(before, stats({ hist: histWith([[14, 1000]]), throttledNs: 6e9 }))).toBeUndefined();
+    expect(missTokenWaitNs(before, stats({ hist: histWith([[14, 1000]]), throttledNs: 6e9 }))).toBeUndefined();
   });
 });
 
