@@ -32,6 +32,8 @@ export const FEAS_TOL: f64 = 1e-9;
 export const ENVY_TARGET: f64 = 0.0099;
 /** Envy accepted when no candidate meets the target (else the static allocation). */
 export const ENVY_LIMIT: f64 = 0.05;
+/** A candidate leaves at most this share of each resource idle (spec: the market clears, <= 0.5%). */
+export const CLEAR_SHARE: f64 = 0.005;
 /** Rounds of surplus hand-out, and steps of feasibility repair. */
 export const HANDOUT_ROUNDS: i32 = 8;
 export const REPAIR_STEPS: i32 = 64;

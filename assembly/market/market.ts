@@ -7,7 +7,7 @@ import {
 } from './state';
 import { BR_F, BR_SAT, BR_X, BR_Y, bestResponse } from './best-response';
 import { KIND_MRC, MRC_HEADER, throughput } from './model';
-import { ENVY_CAP } from './limits';
+import { CLEAR_SHARE, ENVY_CAP } from './limits';
 import { ln } from './ln';
 
 // set by rowBounds(): a bundle can beat the threshold only with cache > XNEED and bandwidth > YNEED
@@ -147,6 +147,21 @@ export function welfare(F: usize): f64 {
   let s: f64 = 0;
   for (let i = 0; i < N; i++) s += ldf(WEIGHT, i) * ln(ldf(F, i) / ldf(REFF, i));
   return s;
+}
+
+/** True when each resource's leftover is within CLEAR_SHARE of capacity, or every app is at its maximum of it. */
+export function cleared(X: usize, Y: usize): bool {
+  let lx: f64 = 1;
+  let ly: f64 = 1;
+  let atMaxX = true;
+  let atMaxY = true;
+  for (let i = 0; i < N; i++) {
+    lx -= ldf(X, i);
+    ly -= ldf(Y, i);
+    if (ldf(X, i) < ldf(XMAX, i) - 1e-9) atMaxX = false;
+    if (ldf(Y, i) < ldf(YMAX, i) - 1e-9) atMaxY = false;
+  }
+  return (lx <= CLEAR_SHARE || atMaxX) && (ly <= CLEAR_SHARE || atMaxY);
 }
 
 /** True when every app has at least its reference throughput (within rounding) . */

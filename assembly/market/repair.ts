@@ -4,7 +4,7 @@
 import { ldf, ldi, stf, sti } from './mem';
 import { BLOCKED, CLASSES, FLOOR, N, REFF, WEIGHT, XMIN, YMIN, classMember, classRep, classSize } from './state';
 import { perf } from './market';
-import { AMOUNT_STEPS, FEAS_TOL, REPAIR_ENVY, REPAIR_STEPS, SI_MARGIN } from './limits';
+import { AMOUNT_STEPS, FEAS_TOL, REPAIR_STEPS, SI_MARGIN } from './limits';
 import { ln } from './ln';
 
 // @ts-ignore: decorator
@@ -12,10 +12,11 @@ import { ln } from './ln';
   return onCache ? perf(i, ldf(X, i) - amt, ldf(Y, i)) : perf(i, ldf(X, i), ldf(Y, i) - amt);
 }
 
-export function repair(X: usize, Y: usize, F: usize): bool {
+/** `loss`: the relative throughput an app may lose (REPAIR_ENVY; Infinity: down to its reference). */
+export function repair(X: usize, Y: usize, F: usize, loss: f64): bool {
   for (let i = 0; i < N; i++) {
     const a = ldf(REFF, i) * (1 + SI_MARGIN);
-    const b = ldf(F, i) / (1 + REPAIR_ENVY);
+    const b = ldf(F, i) / (1 + loss);
     stf(FLOOR, i, a > b ? a : b);
   }
   // classes that reached their floor giving a resource (bit 0 cache, bit 1 bandwidth) give no more of it

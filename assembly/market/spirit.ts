@@ -7,7 +7,7 @@ import {
   REFF, REFX, REFY, RESX, RESY, SWITCHING, FAIRBUF, SAT, SATF, SCAN_H, SCAN_O, SCAN_P, SF, SX, SY, WEIGHT, X, XH, XL, XMAX, XMIN,
   Y, YH, YL, YMAX, YMIN, MODEL_OFF, classMember, classRep, classSize, resetBoxes,
 } from './state';
-import { DEMAND_CALLS, SUM_X, SUM_Y, demand, maxEnvy, sharingIncentive, welfare } from './market';
+import { DEMAND_CALLS, SUM_X, SUM_Y, cleared, demand, maxEnvy, sharingIncentive, welfare } from './market';
 import { BR_F, bestResponse } from './best-response';
 import { handOut } from './handout';
 import { trace } from './trace';
@@ -18,7 +18,7 @@ import { poolAdd, poolCount, poolOrder, poolReset, poolSort, slotF, slotPrice, s
 import {
   BISECT_STEPS, BOOST_CLASSES_SMALL, BOOST_FACTOR_COUNT, BOOST_MAX_SHARE, BOOST_MIN_GAIN, BOOST_TRIES,
   ENVY_LIMIT, ENVY_TARGET, FAIR_CANDIDATES, FEAS_TOL, H_ROOT, MAX_COMBOS, MAX_ENUM_CLASSES, PRICE_MIN, SECANT_STEPS, SWITCH_EPS,
-  T_BOOST, T_BRACKETS,
+  REPAIR_ENVY, T_BOOST, T_BRACKETS,
   T_COMBOS, T_FAIR, T_RECYCLE, T_SCAN, T_SELECT, boostFactor, setTuning,
 } from './limits';
 import { ln } from './ln';
@@ -141,7 +141,7 @@ export function solveSpirit(): void {
   for (let k = 0; k < count; k++) {
     const s = poolOrder(k);
     if (slotWelfare(s) < staticWelfare || checks >= T_SELECT) break;
-    if (!sharingIncentive(slotF(s))) continue;
+    if (!sharingIncentive(slotF(s)) || !cleared(slotX(s), slotY(s))) continue;
     checks++;
     const envy = certifyInto(slotX(s), slotY(s));
     if (envy <= ENVY_TARGET) { chosen = s; break; }
@@ -391,30 +391,33 @@ function resolve(price: f64, src: i32): i32 {
   }
   let added = 0;
   const evalCount = combos < T_COMBOS ? combos : T_COMBOS;
-  for (let e = 0; e < evalCount; e++) {
-    const key = unchecked(comboKey[unchecked(comboIdx[e])]);
-    copyF(CX, XH, n);
-    copyF(CY, YH, n);
-    copyF(CF, FH, n);
-    for (let a = 0; a < k; a++) {
-      if (!inCombo(enumerated, key, a)) continue;
-      const c = ldi(SWITCHING, a);
-      const size = classSize(c);
-      for (let m = 0; m < size; m++) {
-        const i = classMember(c, m);
-        stf(CX, i, ldf(XL, i)); stf(CY, i, ldf(YL, i)); stf(CF, i, ldf(FL, i));
+  // repair keeping everyone close to what it chose; only if no combination survives that, down to references
+  for (let attempt = 0; attempt < 2 && added == 0; attempt++) {
+    for (let e = 0; e < evalCount; e++) {
+      const key = unchecked(comboKey[unchecked(comboIdx[e])]);
+      copyF(CX, XH, n);
+      copyF(CY, YH, n);
+      copyF(CF, FH, n);
+      for (let a = 0; a < k; a++) {
+        if (!inCombo(enumerated, key, a)) continue;
+        const c = ldi(SWITCHING, a);
+        const size = classSize(c);
+        for (let m = 0; m < size; m++) {
+          const i = classMember(c, m);
+          stf(CX, i, ldf(XL, i)); stf(CY, i, ldf(YL, i)); stf(CF, i, ldf(FL, i));
+        }
       }
+      trace(1, <f64>key);
+      trace(2, unchecked(comboOver[unchecked(comboIdx[e])]));
+      if (!repair(CX, CY, CF, attempt == 0 ? REPAIR_ENVY : Infinity)) continue;
+      trace(3, welfare(CF));
+      handOut(CX, CY, CF);
+      const w = welfare(CF);
+      trace(4, w);
+      poolAdd(CX, CY, CF, price, w, src);
+      if (w > roundBestWelfare) { roundBestWelfare = w; roundBestPrice = price; }
+      added++;
     }
-    trace(1, <f64>key);
-    trace(2, unchecked(comboOver[unchecked(comboIdx[e])]));
-    if (!repair(CX, CY, CF)) continue;
-    trace(3, welfare(CF));
-    handOut(CX, CY, CF);
-    const w = welfare(CF);
-    trace(4, w);
-    poolAdd(CX, CY, CF, price, w, src);
-    if (w > roundBestWelfare) { roundBestWelfare = w; roundBestPrice = price; }
-    added++;
   }
   return added;
 }

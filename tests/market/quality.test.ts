@@ -51,4 +51,20 @@ describe('quality against the baselines and the reference', () => {
     expect(r.certificate.sharingIncentiveViolations).toEqual([]);
     expect(gm(r)).toBeGreaterThan(1);
   });
+
+  it('an app pinned at its equal share (min = max, as the control loop does for apps it cannot model yet) leaves the market working for the others', async () => {
+    const { wasm } = await engines();
+    const base = loadExample('paper-mix');
+    const n = base.apps.length;
+    const share = { cacheMB: base.capacity.cacheMB / n, bandwidthMbps: base.capacity.bandwidthMbps / n };
+    for (let k = 0; k < n; k++) {
+      const s = { ...base, apps: base.apps.map((a, i) => (i === k ? { ...a, limits: { minCacheMB: share.cacheMB, maxCacheMB: share.cacheMB, minBandwidthMbps: share.bandwidthMbps, maxBandwidthMbps: share.bandwidthMbps } } : a)) };
+      const r = solveScenario(wasm, s);
+      expect(r.allocations[k].cacheMB).toBeCloseTo(share.cacheMB, 6);
+      expect(r.allocations[k].bandwidthMbps).toBeCloseTo(share.bandwidthMbps, 6);
+      expect(r.certificate.sharingIncentiveViolations).toEqual([]);
+      expect(r.certificate.maxEnvy).toBeLessThanOrEqual(0.01);
+      expect(gm(r), `pinned ${base.apps[k].id}`).toBeGreaterThan(1.3); // the market, not the static fallback
+    }
+  });
 });

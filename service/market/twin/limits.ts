@@ -28,6 +28,8 @@ export const FEAS_TOL = 1e-9;
 export const ENVY_TARGET = 0.0099;
 /** Envy never accepted when handing out or repairing. */
 export const ENVY_LIMIT = 0.05;
+/** A candidate leaves at most this share of each resource idle (spec: the market clears, <= 0.5%). */
+export const CLEAR_SHARE = 0.005;
 /** Rounds of surplus hand-out and of feasibility repair (each round serves every class at most once). */
 export const HANDOUT_ROUNDS = 8;
 export const REPAIR_STEPS = 64;

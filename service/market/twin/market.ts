@@ -3,7 +3,7 @@
 import type { Problem } from '../problem.ts';
 import { bestResponse, type Bundle } from './best-response.ts';
 import { KIND_MRC, MRC_HEADER } from '../encoding.ts';
-import { ENVY_CAP, SATIATION_TAU } from './limits.ts';
+import { CLEAR_SHARE, ENVY_CAP, SATIATION_TAU } from './limits.ts';
 import { throughput } from './model.ts';
 import { ln } from './ln.ts';
 
@@ -194,6 +194,22 @@ export class Market {
     }
     this.clearBounds();
     return worst;
+  }
+
+  /** True when each resource's leftover is within CLEAR_SHARE of capacity, or every app is at its maximum of it. */
+  cleared(X: Float64Array, Y: Float64Array): boolean {
+    const p = this.p;
+    let lx = 1;
+    let ly = 1;
+    let atMaxX = true;
+    let atMaxY = true;
+    for (let i = 0; i < this.n; i++) {
+      lx -= X[i];
+      ly -= Y[i];
+      if (X[i] < p.xmax[i] - 1e-9) atMaxX = false;
+      if (Y[i] < p.ymax[i] - 1e-9) atMaxY = false;
+    }
+    return (lx <= CLEAR_SHARE || atMaxX) && (ly <= CLEAR_SHARE || atMaxY);
   }
 
   /** True when every app has at least its reference throughput (within rounding). */

@@ -2,16 +2,17 @@
 // the classes that lose least per unit (log throughput), never pushing an app below its reference
 // throughput nor more than REPAIR_ENVY below what it chose. Returns false if the excess cannot be removed
 // that way (the candidate is then dropped).
-import { AMOUNT_STEPS, FEAS_TOL, REPAIR_ENVY, REPAIR_STEPS, SI_MARGIN } from './limits.ts';
+import { AMOUNT_STEPS, FEAS_TOL, REPAIR_STEPS, SI_MARGIN } from './limits.ts';
 import type { Market } from './market.ts';
 import { ln } from './ln.ts';
 
-export function repair(m: Market, X: Float64Array, Y: Float64Array, F: Float64Array): boolean {
+/** `loss`: the relative throughput an app may lose (REPAIR_ENVY; Infinity: down to its reference). */
+export function repair(m: Market, X: Float64Array, Y: Float64Array, F: Float64Array, loss: number): boolean {
   const p = m.p;
   // each app keeps its reference throughput and nearly what it chose at the market price (what it gives up
   // stays under REPAIR_ENVY, so it hardly comes to envy bundles it could have bought)
   const floorF = new Float64Array(m.n);
-  for (let i = 0; i < m.n; i++) floorF[i] = Math.max(m.refF[i] * (1 + SI_MARGIN), F[i] / (1 + REPAIR_ENVY));
+  for (let i = 0; i < m.n; i++) floorF[i] = Math.max(m.refF[i] * (1 + SI_MARGIN), F[i] / (1 + loss));
   // classes that reached their floor giving a resource (bit 0 cache, bit 1 bandwidth) give no more of it
   const done = new Uint8Array(m.classMembers.length);
   for (let step = 0; step < REPAIR_STEPS; step++) {

@@ -16,7 +16,7 @@ import { fairRepair } from './fair-repair.ts';
 import { handOut } from './handout.ts';
 import {
   BISECT_STEPS, BOOST_FACTORS, BOOST_MAX_SHARE, BOOST_MIN_GAIN, BOOST_TRIES, ENVY_LIMIT, ENVY_TARGET, FEAS_TOL,
-  H_ROOT, MAX_COMBOS, MAX_ENUM_CLASSES, PRICE_MIN, SECANT_STEPS, SWITCH_EPS, tuning,
+  H_ROOT, MAX_COMBOS, MAX_ENUM_CLASSES, PRICE_MIN, REPAIR_ENVY, SECANT_STEPS, SWITCH_EPS, tuning,
 } from './limits.ts';
 import { Market } from './market.ts';
 import { Pool, type Candidate } from './pool.ts';
@@ -123,7 +123,7 @@ export function solveSpirit(p: Problem): SpiritOutput {
   let fallback: { c: Candidate; cert: CertificateRaw } | null = null;
   for (const c of order) {
     if (c.welfare < staticWelfare || checks >= tune.selectChecks) break;
-    if (!m.sharingIncentive(c.f)) continue;
+    if (!m.sharingIncentive(c.f) || !m.cleared(c.x, c.y)) continue;
     checks++;
     const cert = certify(m, c.x, c.y);
     if (cert.maxEnvy <= ENVY_TARGET) return { x: c.x, y: c.y, priceCache: c.price, iterations: it.count, fromMarket: true, certificate: cert };
@@ -289,23 +289,30 @@ function resolve(m: Market, pool: Pool, price: number, src: number, XL: Float64A
     if (fa === 0) return b.welfare - a.welfare;
     return a.over - b.over || b.welfare - a.welfare;
   });
-  for (const s of scored.slice(0, tuning(m.n).combosEval)) {
-    const CX = XH.slice();
-    const CY = YH.slice();
-    const CF = FH.slice();
-    switching.forEach((c, k) => {
-      if (!inCombo(s.key, k)) return;
-      for (const i of m.classMembers[c]) { CX[i] = XL[i]; CY[i] = YL[i]; CF[i] = FL[i]; }
-    });
-    trace(1, s.key);
-    trace(2, s.over);
-    if (!repair(m, CX, CY, CF)) continue;
-    trace(3, m.welfare(CF));
-    handOut(m, CX, CY, CF);
-    const w = m.welfare(CF);
-    trace(4, w);
-    pool.add(CX, CY, CF, price, w, src);
-    if (w > round.bestWelfare) { round.bestWelfare = w; round.bestPrice = price; }
-    round.added++;
+  // repair keeping everyone close to what it chose; only if no combination survives that, repair down to the
+  // apps' references (the fairness repair may then restore envy-freeness)
+  const evalCount = tuning(m.n).combosEval;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const before = round.added;
+    for (const s of scored.slice(0, evalCount)) {
+      const CX = XH.slice();
+      const CY = YH.slice();
+      const CF = FH.slice();
+      switching.forEach((c, k) => {
+        if (!inCombo(s.key, k)) return;
+        for (const i of m.classMembers[c]) { CX[i] = XL[i]; CY[i] = YL[i]; CF[i] = FL[i]; }
+      });
+      trace(1, s.key);
+      trace(2, s.over);
+      if (!repair(m, CX, CY, CF, attempt === 0 ? REPAIR_ENVY : Infinity)) continue;
+      trace(3, m.welfare(CF));
+      handOut(m, CX, CY, CF);
+      const w = m.welfare(CF);
+      trace(4, w);
+      pool.add(CX, CY, CF, price, w, src);
+      if (w > round.bestWelfare) { round.bestWelfare = w; round.bestPrice = price; }
+      round.added++;
+    }
+    if (round.added > before) break;
   }
 }
