@@ -219,8 +219,9 @@ export class NodeDaemon {
     for (const b of doc.bundles) void this.cgroups.get(b.app)?.apply(b);
     this.appliedEpoch = doc.epoch;
     this.appliedAtMs = Date.now();
+    const named = new Set(doc.bundles.map((b) => b.app));
     const foreign = plan.foreign.filter((a) => !this.cgroups.has(a));
-    const missing = plan.missing.filter((a) => !doc.bundles.some((b) => b.app === a));
+    const missing = [...this.sups.keys(), ...this.cgroups.keys()].filter((a) => !named.has(a));
     this.log.info({
       epoch: doc.epoch, policy: doc.policy,
       bundles: doc.bundles.map((b) => ({ app: b.app, cacheMB: round(b.cacheMB), bandwidthMbps: round(b.bandwidthMbps), source: b.source })),

@@ -65,12 +65,12 @@ afterEach(async () => {
   roots = [];
 });
 
-function daemonWith(s: Script): { d: NodeDaemon; lines: Record<string, unknown>[]; root: string } {
+function daemonWith(s: Script, apps = [{ id: 'db', group: 'spirit/db', weight: 1 }]): { d: NodeDaemon; lines: Record<string, unknown>[]; root: string } {
   const root = cgroupRoot();
   roots.push(root);
   const { log, lines } = memoryLogger();
   const d = new NodeDaemon({
-    node: 'n', capacity: { cacheMB: 64, bandwidthMbps: 100 }, workloads: [], cgroupApps: [{ id: 'db', group: 'spirit/db', weight: 1 }],
+    node: 'n', capacity: { cacheMB: 64, bandwidthMbps: 100 }, workloads: [], cgroupApps: apps,
     cgroupRoot: root.dir, swapDevice: '8:16', memnodes: [], memnodeToken: 'unused-token', controlDir: root.dir, intervalMs: 100,
     link: scriptedLink(s), log, registrationCheckMs: 100,
   });
@@ -98,6 +98,19 @@ describe('node daemon and its service link', () => {
     await waitFor('the cache limit', () => readFileSync(join(root, 'spirit/db/memory.max'), 'utf8').trim() === String(16 * 1048576), 10_000, 10);
     expect(readFileSync(join(root, 'spirit/db/io.max'), 'utf8')).toBe(`8:16 rbps=${40e6 / 8} wbps=${40e6 / 8}`);
     expect(d.status().appliedEpoch).toBe(1);
+  });
+
+  it('leaves an app the allocation does not name at its limits', async () => {
+    const s = script();
+    const { d, lines, root } = daemonWith(s, [{ id: 'db', group: 'spirit/db', weight: 1 }, { id: 'web', group: 'spirit/web', weight: 1 }]);
+    await d.start();
+    await waitFor('a watch', () => s.watches.length === 1, 30_000, 10);
+    const webMax = (): string => readFileSync(join(root, 'spirit/web/memory.max'), 'utf8').trim();
+    await waitFor('the equal split applied', () => webMax() === String(32 * 1048576), 10_000, 10);
+    s.watches[0](doc(5, 8, 30));  // names db only
+    await waitFor('db limited', () => readFileSync(join(root, 'spirit/db/memory.max'), 'utf8').trim() === String(8 * 1048576), 10_000, 10);
+    expect(webMax()).toBe(String(32 * 1048576));
+    expect(lines.find((l) => l.msg === 'allocation applied' && l.epoch === 5)?.keptLimits).toEqual(['web']);
   });
 
   it('registers again, and watches afresh, when the service forgot the node', async () => {
