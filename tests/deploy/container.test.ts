@@ -37,7 +37,8 @@ describe('container deployment', () => {
   it('compose.yaml commands use flags the CLI accepts', () => {
     const compose = read('compose.yaml');
     const commands = [...compose.matchAll(/command: (\[.*\])/g)].map((m) => JSON.parse(m[1]) as string[]);
-    expect(commands.length).toBeGreaterThanOrEqual(3);
+    expect(commands.length).toBeGreaterThanOrEqual(4);
+    expect(commands.map((c) => c[0])).toEqual(expect.arrayContaining(['serve', 'memnode', 'node']));
     for (const c of commands) {
       if (c[0] === 'redis-server') continue;
       const h = help(c[0]);
