@@ -27,7 +27,11 @@ export function renderComparison(c: Comparison): string {
     const cert = r.certificate;
     const notes: string[] = [];
     if (cert.sharingIncentiveViolations.length) notes.push(`${cert.sharingIncentiveViolations.length} below fair share`);
-    if (cert.maxEnvy > 0.01) notes.push(cert.maxEnvy >= 1e6 ? 'envious (an app with nothing)' : `envious (${fmt(cert.maxEnvy + 1, 1)}x better with another's bundle)`);
+    if (cert.maxEnvy > 0.01) {
+      notes.push(cert.maxEnvy >= 1e6 ? 'envious (an app with nothing)'
+        : cert.maxEnvy < 0.5 ? `envious (an app ${Math.round(cert.maxEnvy * 100)}% better off with another's bundle)`
+          : `envious (an app ${fmt(cert.maxEnvy + 1, 1)}x better off with another's bundle)`);
+    }
     if (!cert.cleared) notes.push('capacity idle');
     return [r.policy, fmt(cert.minPerf ?? NaN), fmt(cert.geoMeanPerf ?? NaN), fmtEnvy(cert.maxEnvy),
       fmt(cert.leftoverCacheMB, 0), fmt(cert.leftoverBandwidthMbps, 0), notes.join(', ') || 'fair'];

@@ -81,7 +81,13 @@ export function buildRoundScenario(nodeId: string, cap: Capacity, apps: AppInput
   // alone on its node an app gets everything whatever its model
   const explorers: Explorer[] = n < 2 || !opts.explore ? [] : apps.flatMap((a, i) =>
     picks[i].source === 'equal-share' && (a.estimate?.samples ?? 0) > 0 ? [explorerOf(a, cap, refX[i], refY[i])] : []);
-  const explored = opts.explore ? explorationOffsets(opts.round ?? 0, explorers, opts.explore, opts.explore.angle) : new Map<string, { dx: number; dy: number }>();
+  let explored = opts.explore ? explorationOffsets(opts.round ?? 0, explorers, opts.explore, opts.explore.angle) : new Map<string, { dx: number; dy: number }>();
+  // offsets that do not cancel (a lone explorer) trade with the apps the market allocates: with none of those on
+  // the node there is nobody to trade with, and the pinned bundles would not fit the node
+  let sumX = 0;
+  let sumY = 0;
+  for (const o of explored.values()) { sumX += o.dx; sumY += o.dy; }
+  if ((Math.abs(sumX) > 1e-12 || Math.abs(sumY) > 1e-12) && !picks.some((pk) => pk.model !== null)) explored = new Map();
   const specs: AppSpec[] = [];
   for (let i = 0; i < n; i++) {
     const a = apps[i];

@@ -108,6 +108,17 @@ describe('exploration in the round scenario', () => {
     for (const s of plain.scenario.apps) expect(s.limits!.minCacheMB).toBeCloseTo(500, 9);
   });
 
+  it('a lone explorer with no app the market allocates has nobody to trade with: no exploration, the pins fit', () => {
+    // 'b' cannot explore (its limits leave no room), so 'a' would explore alone against a node of pinned apps
+    const fixed: AppInput = { ...unknown('b', 5), app: { ...app('b'), limits: { minCacheMB: 500, maxCacheMB: 500, minBandwidthMbps: 500, maxBandwidthMbps: 500 } } };
+    for (let round = 0; round < 8; round++) {
+      const r = buildRoundScenario('n', cap, [unknown('a', 5), fixed], null, { explore: { share: 0.05 }, round });
+      for (const o of r.explored.values()) expect(Math.abs(o.dx) + Math.abs(o.dy)).toBe(0);
+      const total = r.scenario.apps.reduce((t, x) => t + x.limits!.minBandwidthMbps!, 0);
+      expect(total).toBeLessThanOrEqual(cap.bandwidthMbps * (1 + 1e-12));
+    }
+  });
+
   it('an app alone on its node does not explore (it gets everything whatever its model)', () => {
     expect(buildRoundScenario('n', cap, [unknown('a', 5)], null, { explore: { share: 0.05 }, round: 0 }).explored.size).toBe(0);
   });
