@@ -2,7 +2,8 @@
 // OUT_F) and the largest envy over all ordered pairs, with the pair behind it.
 import { ldf, stf } from './mem';
 import { IN_X, IN_Y, N, OUT_F } from './state';
-import { SKIP_ROW, clearBounds, envyOf, perf, rowBounds } from './market';
+import { SKIP_ROW, clearBounds, perf, rowBounds } from './market';
+import { ROW_ARGK, ROW_WORST, rowScan, setCandidate } from './envy';
 
 export let CERT_MAX_ENVY: f64 = 0;
 export let CERT_ENVIER: i32 = -1;
@@ -15,17 +16,14 @@ export function certifyInto(X: usize, Y: usize): f64 {
   let worst: f64 = 0;
   let a = -1;
   let b = -1;
+  for (let j = 0; j < n; j++) setCandidate(j, j, ldf(X, j), ldf(Y, j));
   for (let i = 0; i < n; i++) {
     const fi = ldf(OUT_F, i);
     rowBounds(i, fi * (1 + worst)); // prunes bundles that cannot make i envy more than `worst`
     if (SKIP_ROW) continue;
-    const xi = ldf(X, i);
-    const yi = ldf(Y, i);
-    for (let j = 0; j < n; j++) {
-      if (i == j) continue;
-      const e = envyOf(i, j, ldf(X, j), ldf(Y, j), fi, xi, yi);
-      if (e > worst) { worst = e; a = i; b = j; rowBounds(i, fi * (1 + worst)); }
-    }
+    // envy of i toward every other app, in app order (envy.ts; the twin: one envyOf at a time)
+    rowScan(i, fi, ldf(X, i), ldf(Y, i), n, i, worst);
+    if (ROW_ARGK >= 0) { worst = ROW_WORST; a = i; b = ROW_ARGK; }
   }
   clearBounds();
   CERT_MAX_ENVY = worst;

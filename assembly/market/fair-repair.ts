@@ -8,6 +8,7 @@ import {
   CLASS, CLASSES, N, REFF, ROW_ARG, ROW_MAX, WEIGHT, XMAX, XMIN, YMAX, YMIN, classMember, classRep, classSize,
 } from './state';
 import { SKIP_ROW, clearBounds, envyOf, perf, rowBounds } from './market';
+import { ROW_ARGK, ROW_WORST, rowScan, setCandidate } from './envy';
 import { AMOUNT_STEPS, ENVY_TARGET, FAIR_REPEATS, FAIR_STEPS, REPAIR_ENVY, SI_MARGIN } from './limits';
 import { ln } from './ln';
 
@@ -121,14 +122,10 @@ function computeRow(ci: i32, X: usize, Y: usize, F: usize): void {
   const fi = ldf(F, i);
   rowBounds(i, fi);
   if (!SKIP_ROW) {
-    const xi = ldf(X, i);
-    const yi = ldf(Y, i);
-    for (let cj = 0; cj < CLASSES; cj++) {
-      if (cj == ci) continue;
-      const j = classRep(cj);
-      const e = envyOf(i, j, ldf(X, j), ldf(Y, j), fi, xi, yi);
-      if (e > worst) { worst = e; arg = cj; rowBounds(i, fi * (1 + worst)); }
-    }
+    // envy of i toward every other class, in class order (candidates: setCandidate, kept current by the caller)
+    rowScan(i, fi, ldf(X, i), ldf(Y, i), CLASSES, ci, 0);
+    worst = ROW_WORST;
+    arg = ROW_ARGK;
   }
   clearBounds();
   stf(ROW_MAX, ci, worst);
@@ -146,6 +143,7 @@ function bump(key: i32): i32 {
 
 export function fairRepair(X: usize, Y: usize, F: usize): bool {
   const n = N;
+  for (let c = 0; c < CLASSES; c++) { const j = classRep(c); setCandidate(c, j, ldf(X, j), ldf(Y, j)); }
   for (let ci = 0; ci < CLASSES; ci++) computeRow(ci, X, Y, F);
   seenLen = 0;
   for (let step = 0; step < FAIR_STEPS; step++) {
@@ -221,6 +219,10 @@ export function fairRepair(X: usize, Y: usize, F: usize): bool {
       stf(F, j, fTo);
     }
     // envy after the move: the two classes' own rows, and every row's view of them
+    const rg = classRep(cg);
+    const rt = classRep(ct);
+    setCandidate(cg, rg, ldf(X, rg), ldf(Y, rg));
+    setCandidate(ct, rt, ldf(X, rt), ldf(Y, rt));
     computeRow(cg, X, Y, F);
     computeRow(ct, X, Y, F);
     const c1 = cg < ct ? cg : ct;

@@ -6,7 +6,9 @@ import {
   classRep, classSize, classMember,
 } from './state';
 import { BR_F, BR_SAT, BR_X, BR_Y, bestResponse } from './best-response';
-import { KIND_MRC, MRC_HEADER, throughput } from './model';
+import { KIND_MRC, MRC_HEADER, surfaceThroughput } from './model';
+import { A_KIND, A_OFF, A_RX, A_RY, A_W, A_XM, A_YM, appRec, missOf, mrcPerf } from './apps';
+import { ROW_WORST, rowScan, setCandidate } from './envy';
 import { CLEAR_SHARE, ENVY_CAP } from './limits';
 import { ln } from './ln';
 
@@ -58,9 +60,15 @@ export let SUM_X: f64 = 0;
 export let SUM_Y: f64 = 0;
 export let DEMAND_CALLS: i32 = 0;
 
+/** Throughput of app i at (x, y): model.ts throughput(), through the app's record (apps.ts). */
+export function perf(i: i32, x: f64, y: f64): f64 {
+  return perfRec(appRec(i), x, y);
+}
+
 // @ts-ignore: decorator
-@inline export function perf(i: i32, x: f64, y: f64): f64 {
-  return throughput(ldi(MODEL_OFF, i), x, y);
+@inline export function perfRec(r: usize, x: f64, y: f64): f64 {
+  if (load<i32>(r, A_KIND) != 0) return surfaceThroughput(load<i32>(r, A_OFF), x, y);
+  return mrcPerf(r, missOf(r, x), y);
 }
 
 /** Best response of every app at cache price `price` into (X, Y, F) and SAT; sums in SUM_X, SUM_Y. */
@@ -89,21 +97,28 @@ export function demand(price: f64, X: usize, Y: usize, F: usize): void {
  * reservation on top of i's), capped at i's maxima.
  */
 export function envyOf(i: i32, j: i32, xj: f64, yj: f64, fi: f64, xi: f64 = -1, yi: f64 = -1): f64 {
-  const s = ldf(WEIGHT, i) / ldf(WEIGHT, j);
-  let dx = xj - ldf(RESX, j);
+  const ri = appRec(i);
+  const rj = appRec(j);
+  const s = load<f64>(ri, A_W) / load<f64>(rj, A_W);
+  let dx = xj - load<f64>(rj, A_RX);
   if (dx < 0) dx = 0;
-  let dy = yj - ldf(RESY, j);
+  let dy = yj - load<f64>(rj, A_RY);
   if (dy < 0) dy = 0;
-  let x = ldf(RESX, i) + dx * s;
-  const xm = ldf(XMAX, i);
+  return envyAt(ri, i, dx, dy, s, fi, xi, yi);
+}
+
+/** envyOf() from j's net bundle (dx, dy) and the weight ratio s = w_i / w_j. */
+export function envyAt(ri: usize, i: i32, dx: f64, dy: f64, s: f64, fi: f64, xi: f64, yi: f64): f64 {
+  let x = load<f64>(ri, A_RX) + dx * s;
+  const xm = load<f64>(ri, A_XM);
   if (x > xm) x = xm;
-  let y = ldf(RESY, i) + dy * s;
-  const ym = ldf(YMAX, i);
+  let y = load<f64>(ri, A_RY) + dy * s;
+  const ym = load<f64>(ri, A_YM);
   if (y > ym) y = ym;
   // no larger than i's own bundle in either resource: no envy, nothing to compute
   if (x <= xi && y <= yi) return 0;
   if (x < XNEED || y < YNEED) return 0;
-  const f = perf(i, x, y);
+  const f = perfRec(ri, x, y);
   if (!(fi > 0)) return f > 0 ? ENVY_CAP : 0;
   const e = f / fi - 1;
   return e > 0 ? (e < ENVY_CAP ? e : ENVY_CAP) : 0;
@@ -124,19 +139,15 @@ export function envyToward(j: i32, xj: f64, yj: f64, F: usize): f64 {
 /** Largest envy over all pairs of classes (apps of one class hold identical bundles); skips rows that cannot beat it. */
 export function maxEnvy(X: usize, Y: usize, F: usize): f64 {
   let worst: f64 = 0;
+  for (let c = 0; c < CLASSES; c++) { const j = classRep(c); setCandidate(c, j, ldf(X, j), ldf(Y, j)); }
   for (let ci = 0; ci < CLASSES; ci++) {
     const i = classRep(ci);
     const fi = ldf(F, i);
     rowBounds(i, fi * (1 + worst));
     if (SKIP_ROW) continue;
-    const xi = ldf(X, i);
-    const yi = ldf(Y, i);
-    for (let cj = 0; cj < CLASSES; cj++) {
-      if (cj == ci) continue;
-      const j = classRep(cj);
-      const e = envyOf(i, j, ldf(X, j), ldf(Y, j), fi, xi, yi);
-      if (e > worst) { worst = e; rowBounds(i, fi * (1 + worst)); }
-    }
+    // envy of i toward every other class, in class order (envy.ts; the twin: one envyOf at a time)
+    rowScan(i, fi, ldf(X, i), ldf(Y, i), CLASSES, ci, worst);
+    worst = ROW_WORST;
   }
   clearBounds();
   return worst;

@@ -7,6 +7,8 @@ import { BOOST_CLASSES_SMALL, BOOST_TRIES, FAIR_CANDIDATES, MAX_SCAN, POOL_SLOTS
 /** Entries of the boost list (classes x factors), kept in the per-class scratch. */
 const BOOST_LIST: i32 = BOOST_CLASSES_SMALL * BOOST_TRIES + 1;
 import { throughput } from './model';
+import { buildApps } from './apps';
+import { prepareEnvy } from './envy';
 
 export let N: i32 = 0;
 export let CLASSES: i32 = 0;
@@ -116,6 +118,7 @@ export function prepare(n: i32, modelLen: i32): void {
     FAIRBUF = growF(FAIRBUF, c * 3 * FAIR_CANDIDATES, n * 3 * FAIR_CANDIDATES);
     capN = n;
   }
+  prepareEnvy(n);
   if (POOL_PRICE == 0) {
     POOL_PRICE = heap.alloc(<usize>POOL_SLOTS << 3);
     POOL_WELFARE = heap.alloc(<usize>POOL_SLOTS << 3);
@@ -146,6 +149,7 @@ export function init(classCount: i32): void {
     capClasses = need;
   }
   CLASSES = classCount;
+  buildApps(n, MD, MODEL_OFF, WEIGHT, RESX, RESY, XMAX, YMAX);
   for (let i = 0; i < n; i++) {
     const off = ldi(MODEL_OFF, i);
     const r = throughput(off, ldf(REFX, i), ldf(REFY, i));
