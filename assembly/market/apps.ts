@@ -10,6 +10,7 @@
 // the knot sought (the last one <= x) lies in [table[b], table[b + 1]], which holds at most the knots of
 // one bucket: with at least two buckets per piece, a uniform curve needs one comparison.
 import { ldf, ldi } from './mem';
+import { surfaceThroughput } from './model';
 
 /** Record layout (byte offsets); i32 fields at the end. */
 export const A_W: i32 = 0; // weight
@@ -33,6 +34,17 @@ export const A_KNOTS: i32 = 120; // u32: address of the knots, (x, m) pairs
 export const A_TABLE: i32 = 124; // u32: address of the bucket table (u16 entries, BMAX + 2 of them)
 export const APP_BYTES: i32 = 128;
 
+/**
+ * Knot layout (32 bytes): cache share, miss ratio, and the latency term at the knot: D = localS + m remoteS
+ * and L = 1 / D, computed as model.ts mrcThroughput computes them for m = m_k (so the same bits).
+ */
+export const K_X: i32 = 0;
+export const K_M: i32 = 8;
+export const K_D: i32 = 16;
+export const K_L: i32 = 24;
+export const KNOT_BYTES: i32 = 32;
+export const KNOT_SHIFT: usize = 5;
+
 /** Most buckets per curve (a curve of many knots gets at least one bucket per 2 pieces up to this). */
 const MAX_BUCKETS: i32 = 4096;
 
@@ -54,8 +66,8 @@ function bucketsFor(n: i32): i32 {
 
 function blobBytes(n: i32): usize {
   // knots, then the table (u16, buckets + 1 entries), rounded up to 16 bytes
-  const bytes = (<usize>n << 4) + ((<usize>bucketsFor(n) + 1) << 1);
-  return (bytes + 15) & ~(<usize>15);
+  const bytes = (<usize>n << KNOT_SHIFT) + ((<usize>bucketsFor(n) + 1) << 1);
+  return (bytes + 31) & ~(<usize>31);
 }
 
 /** 2^52: adding it to a share in [0, 2^31) leaves that share rounded to an integer in the low bits. */
@@ -76,7 +88,7 @@ export const TWO52: f64 = 4503599627370496.0;
 export function knotAbove(kn: usize, lo: i32, hi: i32, x: f64): i32 {
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (load<f64>(kn + (<usize>mid << 4)) <= x) lo = mid; else hi = mid - 1;
+    if (load<f64>(kn + (<usize>mid << KNOT_SHIFT)) <= x) lo = mid; else hi = mid - 1;
   }
   return lo;
 }
@@ -84,16 +96,17 @@ export function knotAbove(kn: usize, lo: i32, hi: i32, x: f64): i32 {
 /** A valid mrc record (two knots) that SIMD lanes without an entry of their own read (envy.ts). */
 export const SAFE_REC: usize = safeRecord();
 function safeRecord(): usize {
-  const r = heap.alloc(<usize>APP_BYTES + 48);
-  memory.fill(r, 0, <usize>APP_BYTES + 48);
+  const r = heap.alloc(<usize>APP_BYTES + 2 * KNOT_BYTES + 32);
+  memory.fill(r, 0, <usize>APP_BYTES + 2 * KNOT_BYTES + 32);
   const kn = (r + <usize>APP_BYTES + 15) & ~(<usize>15);
-  store<f64>(kn, 0); store<f64>(kn, 1, 8); store<f64>(kn, 1, 16); store<f64>(kn, 0, 24);
-  store<u16>(kn, 0, 32); store<u16>(kn, 0, 34);
+  store<f64>(kn, 0, K_X); store<f64>(kn, 1, K_M); store<f64>(kn, 2, K_D); store<f64>(kn, 0.5, K_L);
+  store<f64>(kn, 1, KNOT_BYTES + K_X); store<f64>(kn, 0, KNOT_BYTES + K_M); store<f64>(kn, 1, KNOT_BYTES + K_D); store<f64>(kn, 1, KNOT_BYTES + K_L);
+  store<u16>(kn, 0, 2 * KNOT_BYTES); store<u16>(kn, 0, 2 * KNOT_BYTES + 2);
   store<f64>(r, 0, A_X0); store<f64>(r, 1, A_XL); store<f64>(r, 1, A_M0); store<f64>(r, 0, A_ML);
   store<f64>(r, 1, A_LS); store<f64>(r, 1, A_RS); store<f64>(r, 1, A_P); store<f64>(r, 1, A_W);
   store<u32>(r, 0, A_BMAX);
   store<u32>(r, <u32>kn, A_KNOTS);
-  store<u32>(r, <u32>(kn + 32), A_TABLE);
+  store<u32>(r, <u32>(kn + 2 * KNOT_BYTES), A_TABLE);
   return r;
 }
 
@@ -105,7 +118,7 @@ export function buildApps(n: i32, md: usize, modelOff: usize, weight: usize, res
     APP = heap.alloc(<usize>count << 7);
     capApps = n;
   }
-  let need: usize = 16;
+  let need: usize = 32;
   for (let i = 0; i < n; i++) {
     const off = ldi(modelOff, i);
     if (ldf(md, off) == 0) need += blobBytes(<i32>ldf(md, off + 1));
@@ -115,7 +128,7 @@ export function buildApps(n: i32, md: usize, modelOff: usize, weight: usize, res
     KNOTS = heap.alloc(need);
     capKnotBytes = need;
   }
-  let at = (KNOTS + 15) & ~(<usize>15);
+  let at = (KNOTS + 31) & ~(<usize>31);
   for (let i = 0; i < n; i++) {
     const r = appRec(i);
     const off = ldi(modelOff, i);
@@ -149,12 +162,18 @@ export function buildApps(n: i32, md: usize, modelOff: usize, weight: usize, res
     store<f64>(r, span > 0 ? <f64>buckets / span : 0, A_SCALE);
     store<i32>(r, buckets - 1, A_BMAX);
     const kn = at;
-    const tb = kn + (<usize>k << 4);
+    const tb = kn + (<usize>k << KNOT_SHIFT);
     store<u32>(r, <u32>kn, A_KNOTS);
     store<u32>(r, <u32>tb, A_TABLE);
     for (let j = 0; j < k; j++) {
-      store<f64>(kn + (<usize>j << 4), ldf(md, xs + j));
-      store<f64>(kn + (<usize>j << 4), ldf(md, ms + j), 8);
+      const kj = kn + (<usize>j << KNOT_SHIFT);
+      const mj = ldf(md, ms + j);
+      // the latency bound at the knot, as model.ts mrcThroughput computes it for m = m_j
+      const d = ldf(md, off + 2) + mj * ldf(md, off + 3);
+      store<f64>(kj, ldf(md, xs + j), K_X);
+      store<f64>(kj, mj, K_M);
+      store<f64>(kj, d, K_D);
+      store<f64>(kj, 1 / d, K_L);
     }
     // table[b] = the last knot (at most k - 2, the last piece's start) whose bucket is below b, else 0
     let j = 0;
@@ -181,11 +200,11 @@ export function buildApps(n: i32, md: usize, modelOff: usize, weight: usize, res
     const kn = <usize>load<u32>(r, A_KNOTS);
     const tb = <usize>load<u32>(r, A_TABLE) + (<usize>bucketOf(r, x) << 1);
     const lo = knotAbove(kn, <i32>load<u16>(tb), <i32>load<u16>(tb, 2), x);
-    const p = kn + (<usize>lo << 4);
-    const x0 = load<f64>(p);
-    const m0 = load<f64>(p, 8);
-    const t = (x - x0) / (load<f64>(p, 16) - x0);
-    m = m0 + t * (load<f64>(p, 24) - m0);
+    const p = kn + (<usize>lo << KNOT_SHIFT);
+    const x0 = load<f64>(p, K_X);
+    const m0 = load<f64>(p, K_M);
+    const t = (x - x0) / (load<f64>(p, KNOT_BYTES + K_X) - x0);
+    m = m0 + t * (load<f64>(p, KNOT_BYTES + K_M) - m0);
   }
   return m;
 }
@@ -197,4 +216,36 @@ export function buildApps(n: i32, md: usize, modelOff: usize, weight: usize, res
   if (m <= 0) return lat;
   const bw = (load<f64>(r, A_P) * y) / m;
   return bw < lat ? bw : lat;
+}
+
+/** Throughput of app record r at (x, y): model.ts throughput(), the mrc case through the record. */
+// @ts-ignore: decorator
+@inline export function perfRec(r: usize, x: f64, y: f64): f64 {
+  if (load<i32>(r, A_KIND) != 0) return surfaceThroughput(load<i32>(r, A_OFF), x, y);
+  return mrcPerf(r, missOf(r, x), y);
+}
+
+/** Index of the first knot above x (n if none): the twin's firstKnotAbove() bisection, through the table. */
+// @ts-ignore: decorator
+@inline export function knotAfter(r: usize, x: f64): i32 {
+  let k: i32;
+  if (!(x < load<f64>(r, A_XL))) {
+    k = load<i32>(r, A_N); // x at or beyond the last knot (or NaN, which the bisection also ends on n)
+  } else if (x < load<f64>(r, A_X0)) {
+    k = 0;
+  } else {
+    const tb = <usize>load<u32>(r, A_TABLE) + (<usize>bucketOf(r, x) << 1);
+    k = knotAbove(<usize>load<u32>(r, A_KNOTS), <i32>load<u16>(tb), <i32>load<u16>(tb, 2), x) + 1;
+  }
+  return k;
+}
+
+/** Knot k's cache share and miss ratio (0 <= k < n). */
+// @ts-ignore: decorator
+@inline export function knotX(r: usize, k: i32): f64 {
+  return load<f64>(<usize>load<u32>(r, A_KNOTS) + (<usize>k << KNOT_SHIFT), K_X);
+}
+// @ts-ignore: decorator
+@inline export function knotM(r: usize, k: i32): f64 {
+  return load<f64>(<usize>load<u32>(r, A_KNOTS) + (<usize>k << KNOT_SHIFT), K_M);
 }

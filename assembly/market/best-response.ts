@@ -1,9 +1,14 @@
 // Best response of one app at prices (p, q = 1 - p) with budget b inside its box of limits: the bundle of
 // highest throughput it can afford, and among those the cheapest one. The algorithm is explained in
 // service/market/twin/best-response.ts, its line-by-line twin. Results go to BR_X, BR_Y, BR_F, BR_SAT.
+// An app is given by its record (apps.ts): the mrc model's numbers and knots are read from there, knots
+// found through its bucket table; a surface is read from MD as in the twin.
 import { ldf } from './mem';
 import { MD } from './state';
-import { KIND_MRC, MRC_HEADER, SURFACE_HEADER, mrcThroughput, surfaceThroughput, throughput } from './model';
+import { SURFACE_HEADER, surfaceThroughput, throughput } from './model';
+import {
+  A_KIND, A_LS, A_M0, A_ML, A_N, A_OFF, A_P, A_RS, A_KNOTS, KNOT_BYTES, KNOT_SHIFT, K_D, K_L, K_M, K_X, knotAfter, mrcPerf, perfRec,
+} from './apps';
 import { SATIATION_TOL } from './limits';
 
 const BISECT_Y_STEPS: i32 = 60;
@@ -14,45 +19,54 @@ export let BR_Y: f64 = 0;
 export let BR_F: f64 = 0;
 export let BR_SAT: i32 = 0;
 
-export function bestResponse(off: i32, p: f64, b: f64, xmin: f64, xmax: f64, ymin: f64, ymax: f64, satTarget: f64, refF: f64): void {
+export function bestResponse(r: usize, p: f64, b: f64, xmin: f64, xmax: f64, ymin: f64, ymax: f64, satTarget: f64, refF: f64): void {
   const q = 1 - p;
   BR_SAT = 0;
   if (p * xmin + q * ymin >= b) {
-    BR_X = xmin; BR_Y = ymin; BR_F = throughput(off, xmin, ymin);
+    BR_X = xmin; BR_Y = ymin; BR_F = perfRec(r, xmin, ymin);
     return;
   }
   const xAtYmax = (b - q * ymax) / p;
   if (xAtYmax >= xmax) {
-    BR_X = xmax; BR_Y = ymax; BR_F = throughput(off, xmax, ymax);
-    cheapest(off, p, b, xmin, xmax, ymin, ymax, satTarget, refF);
+    BR_X = xmax; BR_Y = ymax; BR_F = perfRec(r, xmax, ymax);
+    cheapest(r, p, b, xmin, xmax, ymin, ymax, satTarget, refF);
     return;
   }
   const xa = xAtYmax > xmin ? xAtYmax : xmin;
   const xbRaw = (b - q * ymin) / p;
   const xb = xbRaw < xmax ? xbRaw : xmax;
-  if (ldf(MD, off) == KIND_MRC) {
-    mrcLineMax(off, p, 1 / q, b, xa, xb, ymin, ymax);
-    if (BR_F < satTarget && !mrcHasSlack(off, BR_X, BR_Y, xmin, ymin)) return;
+  if (load<i32>(r, A_KIND) == 0) {
+    mrcLineMax(r, p, 1 / q, b, xa, xb, ymin, ymax);
+    if (BR_F < satTarget && !mrcHasSlack(r, BR_X, BR_Y, xmin, ymin)) return;
   } else {
-    surfaceLineMax(off, p, q, 1 / q, b, xa, xb, ymin, ymax);
+    surfaceLineMax(load<i32>(r, A_OFF), p, q, 1 / q, b, xa, xb, ymin, ymax);
   }
-  cheapest(off, p, b, xmin, xb, ymin, ymax, satTarget, refF);
+  cheapest(r, p, b, xmin, xb, ymin, ymax, satTarget, refF);
 }
 
-function mrcHasSlack(off: i32, x: f64, y: f64, xmin: f64, ymin: f64): bool {
-  const n = <i32>ldf(MD, off + 1);
-  const xs = off + MRC_HEADER;
-  const ms = xs + n;
-  const k = firstKnotAbove(xs, n, x);
-  const m = missAt(xs, ms, n, k, x);
+function mrcHasSlack(r: usize, x: f64, y: f64, xmin: f64, ymin: f64): bool {
+  const n = load<i32>(r, A_N);
+  const kn = <usize>load<u32>(r, A_KNOTS);
+  const k = knotAfter(r, x);
+  const m = missAt(r, kn, n, k, x);
   if (m <= 0) return true;
-  const lat = 1 / (ldf(MD, off + 2) + m * ldf(MD, off + 3));
-  if (y > ymin && (ldf(MD, off + 4) * y) / m > lat * (1 + 1e-12)) return true;
+  const lat = 1 / (load<f64>(r, A_LS) + m * load<f64>(r, A_RS));
+  if (y > ymin && (load<f64>(r, A_P) * y) / m > lat * (1 + 1e-12)) return true;
   if (x <= xmin) return false;
   let j = k - 1;
-  if (j >= 0 && j < n && ldf(MD, xs + j) >= x) j--;
-  if (j < 0) return ldf(MD, ms) == m;
-  return ldf(MD, ms + j) == m;
+  if (j >= 0 && j < n && kx(kn, j) >= x) j--;
+  if (j < 0) return load<f64>(r, A_M0) == m;
+  return km(kn, j) == m;
+}
+
+/** Knot j's cache share and miss ratio in the knots at kn (apps.ts: (x, m) pairs). */
+// @ts-ignore: decorator
+@inline function kx(kn: usize, j: i32): f64 {
+  return load<f64>(kn + (<usize>j << KNOT_SHIFT), K_X);
+}
+// @ts-ignore: decorator
+@inline function km(kn: usize, j: i32): f64 {
+  return load<f64>(kn + (<usize>j << KNOT_SHIFT), K_M);
 }
 
 // @ts-ignore: decorator
@@ -61,60 +75,72 @@ function mrcHasSlack(off: i32, x: f64, y: f64, xmin: f64, ymin: f64): bool {
   return y < ymin ? ymin : y > ymax ? ymax : y;
 }
 
-function firstKnotAbove(xs: i32, n: i32, x: f64): i32 {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    const gt = ldf(MD, xs + mid) > x;
-    hi = select<i32>(mid, hi, gt);
-    lo = select<i32>(lo, mid + 1, gt);
+/** Miss ratio at x knowing x lies in the piece ending at knot k (k = the first knot above x). */
+// @ts-ignore: decorator
+@inline function missAt(r: usize, kn: usize, n: i32, k: i32, x: f64): f64 {
+  let m: f64;
+  if (k <= 0) {
+    m = load<f64>(r, A_M0);
+  } else if (k >= n) {
+    m = load<f64>(r, A_ML);
+  } else {
+    const p = kn + (<usize>(k - 1) << KNOT_SHIFT);
+    const x0 = load<f64>(p, K_X);
+    const m0 = load<f64>(p, K_M);
+    const t = (x - x0) / (load<f64>(p, KNOT_BYTES + K_X) - x0);
+    m = m0 + t * (load<f64>(p, KNOT_BYTES + K_M) - m0);
   }
-  return lo;
+  return m;
 }
 
-function missAt(xs: i32, ms: i32, n: i32, k: i32, x: f64): f64 {
-  if (k <= 0) return ldf(MD, ms);
-  if (k >= n) return ldf(MD, ms + n - 1);
-  const x0 = ldf(MD, xs + k - 1);
-  const t = (x - x0) / (ldf(MD, xs + k) - x0);
-  return ldf(MD, ms + k - 1) + t * (ldf(MD, ms + k) - ldf(MD, ms + k - 1));
-}
-
-function mrcLineMax(off: i32, p: f64, iq: f64, b: f64, xa: f64, xb: f64, ymin: f64, ymax: f64): void {
-  const n = <i32>ldf(MD, off + 1);
-  const xs = off + MRC_HEADER;
-  const ms = xs + n;
-  const ls = ldf(MD, off + 2);
-  const rs = ldf(MD, off + 3);
-  const P = ldf(MD, off + 4);
-  let k = firstKnotAbove(xs, n, xa);
+function mrcLineMax(r: usize, p: f64, iq: f64, b: f64, xa: f64, xb: f64, ymin: f64, ymax: f64): void {
+  const n = load<i32>(r, A_N);
+  const kn = <usize>load<u32>(r, A_KNOTS);
+  const ls = load<f64>(r, A_LS);
+  const rs = load<f64>(r, A_RS);
+  const P = load<f64>(r, A_P);
+  let k = knotAfter(r, xa);
   let u = xa;
-  let mu = missAt(xs, ms, n, k, xa);
+  let mu = missAt(r, kn, n, k, xa);
   let gu = mu - P * ((b - p * u) * iq) * (ls + mu * rs);
   let bestX = xa;
-  let bestF = mrcThroughput(off, mu, yOnLine(p, iq, b, xa, ymin, ymax));
+  let yu = yOnLine(p, iq, b, xa, ymin, ymax); // y at u (the twin computes it anew where it needs it)
+  let bestF = mrcPerf(r, mu, yu);
   // bounds on all that lies right of u: the miss ratio is at least its value at xb and bandwidth at most y(u)
-  const mEnd = missAt(xs, ms, n, firstKnotAbove(xs, n, xb), xb);
+  const mEnd = missAt(r, kn, n, knotAfter(r, xb), xb);
   const latMax = 1 / (ls + mEnd * rs);
   while (true) {
     if (latMax * (1 + 1e-12) <= bestF) break;
-    if (mEnd > 0 && P * yOnLine(p, iq, b, u, ymin, ymax) * (1 + 1e-12) <= bestF * mEnd) break;
+    if (mEnd > 0 && P * yu * (1 + 1e-12) <= bestF * mEnd) break;
+    // the piece [u, v]; at a knot, ls + m rs and its inverse come from the knot (apps.ts: the same bits)
     let v = xb;
     let mv: f64;
-    if (k < n && ldf(MD, xs + k) < xb) { v = ldf(MD, xs + k); mv = ldf(MD, ms + k); } else mv = missAt(xs, ms, n, k, xb);
-    const gv = mv - P * ((b - p * v) * iq) * (ls + mv * rs);
+    let dv: f64;
+    let lv: f64 = 0;
+    const atKnot = k < n && kx(kn, k) < xb;
+    if (atKnot) {
+      const kp = kn + (<usize>k << KNOT_SHIFT);
+      v = load<f64>(kp, K_X); mv = load<f64>(kp, K_M); dv = load<f64>(kp, K_D); lv = load<f64>(kp, K_L);
+    } else {
+      mv = missAt(r, kn, n, k, xb);
+      dv = ls + mv * rs;
+    }
+    const yRaw = (b - p * v) * iq;
+    const gv = mv - P * yRaw * dv;
+    const yv = yRaw < ymin ? ymin : yRaw > ymax ? ymax : yRaw;
     if (v > u) {
-      const yv = yOnLine(p, iq, b, v, ymin, ymax);
-      if (bestF * (ls + mv * rs) < 1 + 1e-12 && (mv <= 0 || P * yv > bestF * mv * (1 - 1e-12))) {
-        const fv = mrcThroughput(off, mv, yv);
+      if (bestF * dv < 1 + 1e-12 && (mv <= 0 || P * yv > bestF * mv * (1 - 1e-12))) {
+        // mrcThroughput(mv, yv)
+        const lat = atKnot ? lv : 1 / dv;
+        let fv = lat;
+        if (!(mv <= 0)) { const bw = (P * yv) / mv; fv = bw < lat ? bw : lat; }
         if (fv > bestF) { bestF = fv; bestX = v; }
       }
       if (gu < 0 && gv > 0) {
         const c = mrcCrossing(p, iq, b, ls, rs, P, u, mu, v, mv);
         if (c > u && c < v) {
           const mc = mu + ((mv - mu) * (c - u)) / (v - u);
-          const fc = mrcThroughput(off, mc, yOnLine(p, iq, b, c, ymin, ymax));
+          const fc = mrcPerf(r, mc, yOnLine(p, iq, b, c, ymin, ymax));
           if (fc > bestF) { bestF = fc; bestX = c; }
         }
       }
@@ -123,6 +149,7 @@ function mrcLineMax(off: i32, p: f64, iq: f64, b: f64, xa: f64, xb: f64, ymin: f
     u = v;
     mu = mv;
     gu = gv;
+    yu = yv;
     k++;
   }
   BR_X = bestX;
@@ -213,7 +240,7 @@ function surfaceLineMax(off: i32, p: f64, q: f64, iq: f64, b: f64, xa: f64, xb: 
   BR_F = bestF;
 }
 
-function cheapest(off: i32, p: f64, b: f64, xmin: f64, xHi: f64, ymin: f64, ymax: f64, satTarget: f64, refF: f64): void {
+function cheapest(r: usize, p: f64, b: f64, xmin: f64, xHi: f64, ymin: f64, ymax: f64, satTarget: f64, refF: f64): void {
   const q = 1 - p;
   const fStar = BR_F;
   let target = fStar * (1 - SATIATION_TOL);
@@ -223,19 +250,18 @@ function cheapest(off: i32, p: f64, b: f64, xmin: f64, xHi: f64, ymin: f64, ymax
   let cy = BR_Y;
   let cost = p * cx + q * cy;
   const budget = b * (1 + 1e-12);
-  if (ldf(MD, off) == KIND_MRC) {
-    const n = <i32>ldf(MD, off + 1);
-    const xs = off + MRC_HEADER;
-    const ms = xs + n;
-    const ls = ldf(MD, off + 2);
-    const rs = ldf(MD, off + 3);
-    const P = ldf(MD, off + 4);
+  if (load<i32>(r, A_KIND) == 0) {
+    const n = load<i32>(r, A_N);
+    const kn = <usize>load<u32>(r, A_KNOTS);
+    const ls = load<f64>(r, A_LS);
+    const rs = load<f64>(r, A_RS);
+    const P = load<f64>(r, A_P);
     const mLat: f64 = rs > 0 ? (1 / target - ls) / rs : 2;
     const mYmin = (P * ymin) / target;
     const tP = target / P;
-    let k = firstKnotAbove(xs, n, xmin);
+    let k = knotAfter(r, xmin);
     let u = xmin;
-    let mu = missAt(xs, ms, n, k, xmin);
+    let mu = missAt(r, kn, n, k, xmin);
     for (let guard = 0; guard <= n + 1; guard++) {
       if (mu <= mLat) {
         let y = tP * mu;
@@ -248,7 +274,7 @@ function cheapest(off: i32, p: f64, b: f64, xmin: f64, xHi: f64, ymin: f64, ymax
       if (mu <= mYmin) break;
       let v = xHi;
       let mv: f64;
-      if (k < n && ldf(MD, xs + k) < xHi) { v = ldf(MD, xs + k); mv = ldf(MD, ms + k); } else mv = missAt(xs, ms, n, k, xHi);
+      if (k < n && kx(kn, k) < xHi) { v = kx(kn, k); mv = km(kn, k); } else mv = missAt(r, kn, n, k, xHi);
       if (v > u && mu != mv) {
         for (let t = 0; t < 2; t++) {
           const mt = t == 0 ? mLat : mYmin;
@@ -275,6 +301,7 @@ function cheapest(off: i32, p: f64, b: f64, xmin: f64, xHi: f64, ymin: f64, ymax
       k++;
     }
   } else {
+    const off = load<i32>(r, A_OFF);
     const nx = <i32>ldf(MD, off + 1);
     const xs = off + SURFACE_HEADER;
     for (let i = 0; i < nx; i++) {
@@ -294,7 +321,7 @@ function cheapest(off: i32, p: f64, b: f64, xmin: f64, xHi: f64, ymin: f64, ymax
   }
   BR_X = cx;
   BR_Y = cy;
-  BR_F = throughput(off, cx, cy);
+  BR_F = perfRec(r, cx, cy);
 }
 
 export function minYFor(off: i32, x: f64, target: f64, ymin: f64, ymax: f64): f64 {

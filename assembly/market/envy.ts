@@ -12,7 +12,7 @@
 import { ldf, ldi } from './mem';
 import {
   A_KIND, A_KNOTS, A_LS, A_M0, A_ML, A_P, A_RS, A_RX, A_RY, A_SCALE, A_TABLE, A_W, A_X0, A_XL, A_XM, A_YM, A_BMAX,
-  TWO52, appRec, knotAbove, SAFE_REC,
+  KNOT_BYTES, KNOT_SHIFT, TWO52, appRec, knotAbove, SAFE_REC,
 } from './apps';
 import { ENVY_CAP } from './limits';
 import { XNEED, YNEED, envyAt, rowBounds } from './market';
@@ -78,8 +78,8 @@ export function prepareEnvy(n: i32): void {
   let lo = <i32>load<u16>(tb);
   const hi = <i32>load<u16>(tb, 2);
   if (hi - lo > 1) lo = knotAbove(kn, lo, hi, x);
-  else lo = select<i32>(hi, lo, load<f64>(kn + (<usize>hi << 4)) <= x);
-  return kn + (<usize>lo << 4);
+  else lo = select<i32>(hi, lo, load<f64>(kn + (<usize>hi << KNOT_SHIFT)) <= x);
+  return kn + (<usize>lo << KNOT_SHIFT);
 }
 
 /**
@@ -111,9 +111,9 @@ function evalBatch(count: i32, rec: usize, fiRow: f64): void {
     const pa = laneKnot(ra, f64x2.extract_lane(xc, 0), i32x4.extract_lane(bits, 0));
     const pb = laneKnot(rb, f64x2.extract_lane(xc, 1), i32x4.extract_lane(bits, 2));
     const a0 = v128.load(pa);
-    const a1 = v128.load(pa, 16);
+    const a1 = v128.load(pa, KNOT_BYTES);
     const b0 = v128.load(pb);
-    const b1 = v128.load(pb, 16);
+    const b1 = v128.load(pb, KNOT_BYTES);
     const kx0 = i64x2.shuffle(a0, b0, 0, 2);
     const km0 = i64x2.shuffle(a0, b0, 1, 3);
     const kx1 = i64x2.shuffle(a1, b1, 0, 2);

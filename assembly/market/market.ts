@@ -6,8 +6,8 @@ import {
   classRep, classSize, classMember,
 } from './state';
 import { BR_F, BR_SAT, BR_X, BR_Y, bestResponse } from './best-response';
-import { KIND_MRC, MRC_HEADER, surfaceThroughput } from './model';
-import { A_KIND, A_OFF, A_RX, A_RY, A_W, A_XM, A_YM, appRec, missOf, mrcPerf } from './apps';
+import { KIND_MRC, MRC_HEADER } from './model';
+import { A_RX, A_RY, A_W, A_XM, A_YM, appRec, perfRec } from './apps';
 import { ROW_WORST, rowScan, setCandidate } from './envy';
 import { CLEAR_SHARE, ENVY_CAP } from './limits';
 import { ln } from './ln';
@@ -65,11 +65,6 @@ export function perf(i: i32, x: f64, y: f64): f64 {
   return perfRec(appRec(i), x, y);
 }
 
-// @ts-ignore: decorator
-@inline export function perfRec(r: usize, x: f64, y: f64): f64 {
-  if (load<i32>(r, A_KIND) != 0) return surfaceThroughput(load<i32>(r, A_OFF), x, y);
-  return mrcPerf(r, missOf(r, x), y);
-}
 
 /** Best response of every app at cache price `price` into (X, Y, F) and SAT; sums in SUM_X, SUM_Y. */
 export function demand(price: f64, X: usize, Y: usize, F: usize): void {
@@ -80,7 +75,7 @@ export function demand(price: f64, X: usize, Y: usize, F: usize): void {
     const i = classRep(c);
     // reservations are free: the budget buys what lies beyond them
     const b = ldf(BUDGET, i) + price * ldf(RESX, i) + (1 - price) * ldf(RESY, i);
-    bestResponse(ldi(MODEL_OFF, i), price, b, ldf(BXLO, i), ldf(BXHI, i), ldf(BYLO, i), ldf(BYHI, i), ldf(SATF, i), ldf(REFF, i));
+    bestResponse(appRec(i), price, b, ldf(BXLO, i), ldf(BXHI, i), ldf(BYLO, i), ldf(BYHI, i), ldf(SATF, i), ldf(REFF, i));
     const size = classSize(c);
     for (let k = 0; k < size; k++) {
       const j = classMember(c, k);

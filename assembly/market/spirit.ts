@@ -9,6 +9,7 @@ import {
 } from './state';
 import { DEMAND_CALLS, SUM_X, SUM_Y, cleared, demand, maxEnvy, sharingIncentive, welfare } from './market';
 import { BR_F, bestResponse } from './best-response';
+import { appRec } from './apps';
 import { handOut } from './handout';
 import { trace } from './trace';
 import { certifyInto } from './certificate';
@@ -176,7 +177,7 @@ function boostClasses(price: f64): i32 {
   let count = 0;
   for (let c = 0; c < CLASSES; c++) {
     const i = classRep(c);
-    const off = ldi(MODEL_OFF, i);
+    const off = appRec(i);
     const reserved = price * ldf(RESX, i) + (1 - price) * ldf(RESY, i);
     bestResponse(off, price, ldf(BUDGET0, i) + reserved, ldf(XMIN, i), ldf(XMAX, i), ldf(YMIN, i), ldf(YMAX, i), ldf(SATF, i), ldf(REFF, i));
     const f1 = BR_F;
