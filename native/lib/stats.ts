@@ -47,6 +47,16 @@ export interface RegionCounters {
   limitChanges: number;
   cachePagesLimit: number;
   loopIterations: number;
+  /** pages the sampler parked each period (a subset of parks) */
+  sampleParks: number;
+  /** pages evicted ahead of demand to keep free frames under pressure (a subset of evictions) */
+  reserveEvictions: number;
+  /** misses on pages among the last 256 evicted (the working set exceeds the cache by less than that) */
+  refaults: number;
+  /** gauge: 1 while the free-frame reserve is kept (a frame request found the cache full), else 0 */
+  reserveArmed: number;
+  /** misses served from a write-back copy still in flight (a subset of softFaults: no network) */
+  writebackRestores: number;
 }
 
 export interface RegionStats extends RegionCounters {

@@ -46,7 +46,12 @@ namespace spirit {
   X(failedFaults)      /* faults resolved with a zero page after the region failed */      \
   X(limitChanges)      /* limit updates applied */                                        \
   X(cachePagesLimit)   /* gauge: the cache limit in force, pages */                       \
-  X(loopIterations)    /* fault-thread loop passes (liveness) */
+  X(loopIterations)    /* fault-thread loop passes (liveness) */                          \
+  X(sampleParks)       /* pages the sampler parked (a subset of parks) */                 \
+  X(reserveEvictions)  /* pages evicted ahead of demand to keep free frames (of evictions) */ \
+  X(refaults)          /* misses on pages among the last kRefaultWindowPages evicted */   \
+  X(reserveArmed)      /* gauge: 1 while the free-frame reserve is kept (pressure) */     \
+  X(writebackRestores) /* misses served from a write-back copy in flight (of softFaults) */
 
 enum CounterId : uint32_t {
 #define SPIRIT_COUNTER_ENUM(name) c_##name,

@@ -46,8 +46,15 @@ constexpr uint32_t kWritebackInflightPagesMax = 1024;
 constexpr uint32_t kEvictBatchPages = 64;
 // Out-of-place copies released lazily in one madvise per run; at most this many wait (memory slack).
 constexpr size_t kShadowFreeBatchPages = 64;
-// Free frames the background evictor keeps ready so demand faults rarely evict on the critical path.
+// Free frames the background evictor keeps ready so demand faults rarely evict on the critical path. Kept
+// only under pressure (a frame request found the cache full), never below the limit without demand.
 constexpr uint32_t kEvictReservePages = 32;
+// Recently evicted pages remembered to spot refaults. A miss on one of them means the working set exceeds
+// the cache by less than this; then a reserve would only evict what is about to come back (4x the
+// reserve's largest refill, so one refill's refaults are always seen).
+constexpr uint32_t kRefaultWindowPages = 256;
+// Misses per pressure decision: the reserve is dropped when at least half of them were refaults.
+constexpr uint32_t kRefaultCheckMisses = 64;
 // uffd messages read per syscall (the kernel queues the rest).
 constexpr int kFaultMsgsPerRead = 64;
 // Max CLOCK hand steps per page needed: two sweeps of the frame table always find a victim.

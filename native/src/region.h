@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "control_block.h"
+#include "eviction_pressure.h"
 #include "page_table.h"
 #include "reasons.h"
 #include "replica.h"
@@ -114,12 +115,17 @@ class Region {
 
   // region_evict.cc
   bool ensureRoom(uint64_t pages);
-  bool evictOne();
+  bool evictOne(bool reserve = false);
   void park(uint64_t p);
   void queuePark(uint64_t p);
   void flushParks();
-  bool evict(uint64_t p);
+  bool evict(uint64_t p, bool reserve = false);
   void backgroundEvict();
+  uint64_t reservePages() const;
+  uint64_t notLocalPages() const {  // pages that could still need a frame
+    uint64_t local = pt_.used() + incoming_;
+    return pages_ > local ? pages_ - local : 0;
+  }
   void freeShadow(uint64_t p);
   void flushShadowFrees();
   uint64_t limitPages() const { return cachePages_; }
@@ -163,6 +169,7 @@ class Region {
 
   // limits in force
   uint64_t cachePages_ = 0;
+  EvictionPressure pressure_;                   // whether evicting ahead of demand is worth it
   uint64_t limitsSeqSeen_ = ~0ull;
   uint32_t sampleRatePpm_ = 0, samplePeriodMs_ = 0;
   uint64_t sampleSeed_ = 0;

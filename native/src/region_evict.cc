@@ -16,6 +16,7 @@ namespace spirit {
 // (every frame holds a dirty page and no write-back slot is free).
 bool Region::ensureRoom(uint64_t pages) {
   uint64_t guard = 2 * pt_.frameCount() + limits::kEvictBatchPages;
+  if (pt_.used() + incoming_ + pages > cachePages_) pressure_.onDemandEviction();
   while (pt_.used() + incoming_ + pages > cachePages_ && guard-- > 0) {
     if (!evictOne()) break;
   }
@@ -23,7 +24,7 @@ bool Region::ensureRoom(uint64_t pages) {
   return pt_.used() + incoming_ + pages <= cachePages_;
 }
 
-bool Region::evictOne() {
+bool Region::evictOne(bool reserve) {
   uint64_t steps = uint64_t(limits::kClockSweepsMax) * pt_.frameCount() + 1;
   for (uint64_t s = 0; s < steps; s++) {
     int64_t p = pt_.clockNext();
@@ -35,7 +36,7 @@ bool Region::evictOne() {
     }
     if (st == kMapped) {
       queuePark(uint64_t(p));
-    } else if (st == kParked && evict(uint64_t(p))) {
+    } else if (st == kParked && evict(uint64_t(p), reserve)) {
       return true;
     }
   }
@@ -90,7 +91,7 @@ void Region::flushParks() {
   toPark_.clear();
 }
 
-bool Region::evict(uint64_t p) {
+bool Region::evict(uint64_t p, bool reserve) {
   const uint64_t pg = limits::kPageBytes;
   PageState st = pt_.state(p);
   uint8_t* addr = base_ + p * pg;
@@ -110,18 +111,31 @@ bool Region::evict(uint64_t p) {
   pt_.setState(p, kAbsent);
   pt_.clear(p, kMarker);
   counterAdd(cb_, c_evictions, 1);
+  if (reserve) counterAdd(cb_, c_reserveEvictions, 1);
+  pressure_.onEvicted(p);
   return true;
 }
 
-// Keeps a small reserve of free frames between faults, so a demand fault rarely evicts on its critical path.
-// Once below the reserve it evicts down to twice the reserve (hysteresis: evictions, and so write-backs,
-// come in batches). After a cache shrink it evicts a bounded batch per loop pass until the new limit holds.
+// Free frames to keep ahead of demand: none without pressure (below the limit nothing is parked or evicted),
+// and never more than the pages that could still need a frame (a region whose cache holds all of it never
+// evicts).
+uint64_t Region::reservePages() const {
+  if (!pressure_.armed()) return 0;
+  return std::min({uint64_t(limits::kEvictReservePages), cachePages_ / 8, notLocalPages()});
+}
+
+// Under pressure, keeps a small reserve of free frames between faults, so a demand fault rarely evicts on
+// its critical path. Once below the reserve it evicts up to twice the reserve (hysteresis: evictions, and
+// so write-backs, come in batches), but never to more free frames than pages that could come in. After a
+// cache shrink it evicts a bounded batch per loop pass until the new limit holds.
 void Region::backgroundEvict() {
-  uint64_t reserve = std::min<uint64_t>(limits::kEvictReservePages, cachePages_ / 8);
-  if (pt_.used() + incoming_ + reserve <= cachePages_) return;
+  bool over = pt_.used() + incoming_ > cachePages_;
+  uint64_t reserve = over ? 0 : reservePages();
+  if (!over && (reserve == 0 || pt_.used() + incoming_ + reserve <= cachePages_)) return;
+  uint64_t target = over ? 0 : std::min(2 * reserve, notLocalPages());
   for (uint32_t i = 0; i < limits::kEvictBatchPages; i++) {
-    if (pt_.used() + incoming_ + 2 * reserve <= cachePages_) break;
-    if (!evictOne()) break;
+    if (pt_.used() + incoming_ + target <= cachePages_) break;
+    if (!evictOne(!over)) break;
   }
   flushParks();
   pt_.compactIfSparse();

@@ -104,7 +104,10 @@ void Region::handleMissing(uint64_t p, bool write, uint64_t now, bool retry) {
     case kAbsent:
       break;
   }
-  if (!retry) recordAccess(p);
+  if (!retry) {
+    recordAccess(p);
+    if (pressure_.onMiss(p)) counterAdd(cb_, c_refaults, 1);
+  }
   auto slot = wbSlotOf_.find(p);
   if (slot != wbSlotOf_.end() || !pt_.has(p, kRemote)) {
     if (!ensureRoom(1)) {  // every frame holds a dirty page waiting for a write-back slot: wait for acks
@@ -112,7 +115,12 @@ void Region::handleMissing(uint64_t p, bool write, uint64_t now, bool retry) {
       return;
     }
     const uint8_t* src = slot != wbSlotOf_.end() ? wbSlots_ + size_t(slot->second) * pg : kZeroPage;
-    counterAdd(cb_, slot != wbSlotOf_.end() ? c_softFaults : c_zeroFills, 1);
+    if (slot != wbSlotOf_.end()) {
+      counterAdd(cb_, c_softFaults, 1);
+      counterAdd(cb_, c_writebackRestores, 1);  // evicted, so a miss, but no network
+    } else {
+      counterAdd(cb_, c_zeroFills, 1);
+    }
     if (!installLocal(p, src, false, write)) return;
     histRecord(cb_->softLatencyHist, nowNs() - now);
     return;

@@ -94,7 +94,9 @@ void Region::applyLimits(uint64_t now, bool force) {
   limitsSeqSeen_ = seq;
   const uint64_t pg = limits::kPageBytes;
   uint64_t cache = cb_->cacheBytes.load();
-  cachePages_ = std::clamp<uint64_t>(cache / pg, limits::kCachePagesMin, pages_);
+  uint64_t cachePages = std::clamp<uint64_t>(cache / pg, limits::kCachePagesMin, pages_);
+  if (cachePages != cachePages_) pressure_.reset();  // the evidence was about the old size
+  cachePages_ = cachePages;
   double bw = bitsToDouble(cb_->bandwidthMbpsBits.load());
   if (!(bw >= limits::kBandwidthMbpsMin)) bw = limits::kBandwidthMbpsMin;
   if (bw > limits::kBandwidthMbpsMax) bw = limits::kBandwidthMbpsMax;
@@ -126,6 +128,7 @@ void Region::publishGauges() {
   counterSet(cb_, c_dirtyPages, dirtyPages_);
   counterSet(cb_, c_writebackInflightPages, limits::kWritebackInflightPagesMax - freeSlots_.size());
   counterSet(cb_, c_readsInflight, readsInflight_.size());
+  counterSet(cb_, c_reserveArmed, pressure_.armed() ? 1 : 0);
   cb_->heartbeatWallMs.store(wallMs(), std::memory_order_relaxed);
 }
 

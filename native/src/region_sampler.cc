@@ -30,9 +30,15 @@ void Region::rebuildSampleList() {
 void Region::sampleTick(uint64_t now) {
   if (sampleRatePpm_ == 0 || now < nextSampleNs_) return;
   nextSampleNs_ = now + uint64_t(samplePeriodMs_) * kNsPerMs;
+  flushParks();  // (nothing else is queued between loop steps; keeps the count below the sampler's own)
+  uint64_t parked = 0;
   for (uint32_t p : sampleList_)
-    if (pt_.state(p) == kMapped) queuePark(p);
+    if (pt_.state(p) == kMapped && !pt_.has(p, kParking)) {
+      queuePark(p);
+      parked++;
+    }
   flushParks();
+  counterAdd(cb_, c_sampleParks, parked);
 }
 
 }  // namespace spirit
