@@ -7,4 +7,4 @@ export { attachControl, listRegions, removeStale, type ControlHandle, type Regio
 export { type RegionStats, type RegionCounters, type LatencySummary, histPercentile } from './lib/stats.ts';
 export { nativeLimits, type NativeLimits } from './lib/limits.ts';
 export { CgroupEnforcer, detectCgroupVersion, detectSwapDevice, cgroupPaths, type CgroupEnforcerOptions, type CgroupPaths, type CacheResult, type ShrinkStep, type CgroupVersion } from './lib/cgroup.ts';
-export { telemetryFromWindow, missesBetween, type WindowInput } from './lib/telemetry.ts';
+export { telemetryFromWindow, missesBetween, demandMissesBetween, type WindowInput } from './lib/telemetry.ts';

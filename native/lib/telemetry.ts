@@ -23,12 +23,32 @@ export interface WindowInput {
   sampledPages?: number[];
 }
 
+/** Growth of one counter between snapshots; a counter a snapshot lacks (an older layout) counts as 0. */
+function grown(before: RegionStats, after: RegionStats, k: keyof RegionStats): number {
+  const a = after[k];
+  const b = before[k];
+  return Math.max(0, (typeof a === 'number' && Number.isFinite(a) ? a : 0) - (typeof b === 'number' && Number.isFinite(b) ? b : 0));
+}
+
 /**
- * Misses in a window: faults on pages that were not local (fetched, zero-filled, or waited for while in
- * flight). Faults on parked pages are cache hits the CLOCK probe made visible, so they are not misses.
+ * Demand misses in a window: faults that had to wait for a page that was not local (a fetch, a page still
+ * in flight, a zero fill). Faults on parked pages are cache hits the CLOCK probe or the sampler made
+ * visible, and faults served from a write-back copy are counted by missesBetween, so neither is here.
+ */
+export function demandMissesBetween(before: RegionStats, after: RegionStats): number {
+  return Math.max(0, grown(before, after, 'missingFaults') - grown(before, after, 'softFaults'));
+}
+
+/**
+ * Misses in a window: pages the application used that were not in its cache (docs/dataplane.md, "Misses").
+ * Demand misses, plus pages mapped back from a write-back copy (evicted, served without the network), plus
+ * pages readahead fetched before the application reached them (prefetchedPages). A prefetched page counts
+ * in the window it arrives in, at most one readahead window (256 pages) before its use; one the application
+ * never uses counts too (it cost the same page traffic). So a streaming scan reads about 1 page fetched per
+ * page scanned, as its page traffic and its sampled miss-ratio curve say, not the ~0.02 of its demand faults.
  */
 export function missesBetween(before: RegionStats, after: RegionStats): number {
-  return Math.max(0, (after.missingFaults - before.missingFaults) - (after.softFaults - before.softFaults));
+  return demandMissesBetween(before, after) + grown(before, after, 'writebackRestores') + grown(before, after, 'prefetchedPages');
 }
 
 export function telemetryFromWindow(w: WindowInput): TelemetryRecord {
