@@ -8,7 +8,9 @@
 //  - sequential and random throughput through a region 8x its cache, against raw TCP loopback throughput in
 //    page-sized messages and against memcpy (target: sequential >= 50% of raw TCP);
 //  - bandwidth-limit accuracy over 2 s windows at 100, 500 and 2000 Mbps;
-//  - the integrity check's error count (random reads/writes over a region 10x its cache).
+//  - the integrity check's error count (random reads/writes over a region 10x its cache);
+//  - a fully cached region (cache = size, warm, default sampling) against local memory, random pages and a
+//    sequential scan, with the data plane's work meanwhile (target: random within 2x of local memory).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpus, loadavg, release } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,6 +27,7 @@ const SCAN = join(HERE, 'farmem', 'scan.ts');
 const TARGET_LATENCY_RATIO = 2;
 const MOONSHOT_LATENCY_RATIO = 1.3;
 const TARGET_SEQ_VS_TCP = 0.5;
+const TARGET_CACHED_VS_LOCAL = 0.5;
 const BANDWIDTH_LIMITS_MBPS = [100, 500, 2000];
 const WINDOW_MS = 2000;
 const SETTLE_MS = 1000;
@@ -40,10 +43,15 @@ interface Plan {
   windowsPerLimit: number;
   integrityMiB: number;
   integrityOps: number;
+  cachedMiB: number;
+  cachedRounds: number;
+  cachedRoundMs: number;
 }
 
-const FULL: Plan = { repeats: 3, latencySamples: 5000, regionMiB: 256, cacheMiB: 32, randomOps: 40_000, streamMiB: 1024, windowsPerLimit: 2, integrityMiB: 32, integrityOps: 200_000 };
-const QUICK: Plan = { repeats: 1, latencySamples: 1000, regionMiB: 64, cacheMiB: 8, randomOps: 5000, streamMiB: 256, windowsPerLimit: 1, integrityMiB: 8, integrityOps: 20_000 };
+const FULL: Plan = { repeats: 3, latencySamples: 5000, regionMiB: 256, cacheMiB: 32, randomOps: 40_000, streamMiB: 1024, windowsPerLimit: 2, integrityMiB: 32, integrityOps: 200_000,
+  cachedMiB: 64, cachedRounds: 10, cachedRoundMs: 200 };
+const QUICK: Plan = { repeats: 1, latencySamples: 1000, regionMiB: 64, cacheMiB: 8, randomOps: 5000, streamMiB: 256, windowsPerLimit: 1, integrityMiB: 8, integrityOps: 20_000,
+  cachedMiB: 16, cachedRounds: 4, cachedRoundMs: 100 };
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -121,6 +129,38 @@ function throughputMiBps(trials: Record<string, unknown>[]): { miBps: number; tr
   return { miBps: round(median(each), 1), trialsMiBps: each.map((x) => round(x, 1)) };
 }
 
+interface CachedTrial {
+  rand: { far: number[]; local: number[] };
+  scan: { far: number[]; local: number[] };
+  counters: Record<string, number | null>;
+  elapsedMs: number;
+}
+
+/** Far/local ratios of a fully cached region, round by round (each round pairs a far and a local run). */
+function cachedFigures(trials: CachedTrial[]) {
+  const ratios = (k: 'rand' | 'scan') => trials.flatMap((t) => t[k].far.map((f, i) => f / t[k].local[i]));
+  const rates = (k: 'rand' | 'scan', side: 'far' | 'local') => round(median(trials.flatMap((t) => t[k][side])) / 1e6, 2);
+  const sec = trials.reduce((s, t) => s + secFromMs(t.elapsedMs), 0);
+  const perSec = (k: string): number | null => {
+    const xs = trials.map((t) => t.counters[k]);
+    return xs.some((x) => x === null) ? null : round((xs as number[]).reduce((a, b) => a + b, 0) / sec, 1);
+  };
+  const rand = ratios('rand');
+  const randomVsLocal = round(median(rand), 3);
+  return {
+    randomFarMAccessesPerSec: rates('rand', 'far'),
+    randomLocalMAccessesPerSec: rates('rand', 'local'),
+    randomVsLocal,
+    randomVsLocalRange: [round(Math.min(...rand), 3), round(Math.max(...rand), 3)],
+    scanFarMLinesPerSec: rates('scan', 'far'),
+    scanLocalMLinesPerSec: rates('scan', 'local'),
+    scanVsLocal: round(median(ratios('scan')), 3),
+    perSec: Object.fromEntries(['faults', 'softFaults', 'parks', 'sampleParks', 'evictions', 'reserveEvictions', 'fetchedPages'].map((k) => [k, perSec(k)])),
+    targetRandomVsLocal: TARGET_CACHED_VS_LOCAL,
+    targetMet: randomVsLocal >= TARGET_CACHED_VS_LOCAL,
+  };
+}
+
 async function bandwidthAccuracy(memnode: string, plan: Plan): Promise<Record<string, unknown>[]> {
   const child = spawn(process.execPath, ['--import', 'tsx', SCAN, memnode, '128', '16'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
@@ -156,7 +196,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
   const plan = opts.quick ? QUICK : FULL;
   const mn = await startMemNode();
   try {
-    const t: Record<string, Record<string, unknown>[]> = { lat: [], seq: [], rand: [], stream: [], memcpy: [] };
+    const t: Record<string, Record<string, unknown>[]> = { lat: [], seq: [], rand: [], stream: [], memcpy: [], cached: [] };
     for (let r = 0; r < plan.repeats; r++) {
       log(`bench farmem: round ${r + 1}/${plan.repeats}`);
       const seed = 101 + r;
@@ -165,6 +205,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
       t.seq.push(await runTrial({ kind: 'seq', memnode: mn.address, regionMiB: plan.regionMiB, cacheMiB: plan.cacheMiB }));
       t.rand.push(await runTrial({ kind: 'rand', memnode: mn.address, regionMiB: plan.regionMiB, cacheMiB: plan.cacheMiB, ops: plan.randomOps, seed }));
       t.memcpy.push(await runTrial({ kind: 'memcpy', streamMiB: Math.min(plan.streamMiB, 512) }));
+      t.cached.push(await runTrial({ kind: 'cached', memnode: mn.address, regionMiB: plan.cachedMiB, rounds: plan.cachedRounds, roundMs: plan.cachedRoundMs }));
     }
     log('bench farmem: bandwidth limit accuracy');
     const bandwidth = await bandwidthAccuracy(mn.address, plan);
@@ -216,6 +257,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
         targetSequentialVsTcp: TARGET_SEQ_VS_TCP,
         targetMet: seqVsTcp >= TARGET_SEQ_VS_TCP,
       },
+      fullyCached: { regionMiB: plan.cachedMiB, cacheMiB: plan.cachedMiB, ...cachedFigures(t.cached as unknown as CachedTrial[]) },
       bandwidthLimit: bandwidth,
       integrity: integ,
     };
@@ -230,6 +272,7 @@ export function format(f: Record<string, unknown>): string {
   const th = f.throughput as Record<string, number | boolean>;
   const bw = f.bandwidthLimit as { limitMbps: number; measuredMbps: number[]; maxErrorPct: number }[];
   const ig = f.integrity as { ops: number; errors: number };
+  const fc = f.fullyCached as ReturnType<typeof cachedFigures> & { regionMiB: number };
   const lines = [
     `far memory (${f.quick ? 'quick' : 'full'} run; load ${(f.machine as Record<string, number>).loadAvg1m})`,
     '',
@@ -247,6 +290,12 @@ export function format(f: Record<string, unknown>): string {
     `  memcpy, 4 KiB               ${fl.memcpyMiBps}`,
     `  sequential through region   ${th.sequentialMiBps}  (${th.sequentialVsTcp}x TCP; target >= ${th.targetSequentialVsTcp}: ${th.targetMet ? 'met' : 'NOT met'})`,
     `  random through region       ${th.randomMiBps}  (${th.randomVsTcp}x TCP)`,
+    '',
+    `fully cached region (${fc.regionMiB} MiB, cache = size, warm, 1% sampling) vs local memory`,
+    `  random pages                ${fc.randomFarMAccessesPerSec} vs ${fc.randomLocalMAccessesPerSec} M accesses/s: ${fc.randomVsLocal}x local` +
+      ` (rounds ${fc.randomVsLocalRange.join('..')}; target >= ${fc.targetRandomVsLocal}: ${fc.targetMet ? 'met' : 'NOT met'})`,
+    `  sequential scan             ${fc.scanFarMLinesPerSec} vs ${fc.scanLocalMLinesPerSec} M lines/s: ${fc.scanVsLocal}x local`,
+    `  data plane work per second: ${Object.entries(fc.perSec).map(([k, v]) => `${k} ${v ?? 'n/a'}`).join(', ')}`,
     '',
     'bandwidth limit (2 s windows)',
     ...bw.map((b) => `  ${String(b.limitMbps).padStart(5)} Mbps: measured ${b.measuredMbps.join(', ')} Mbps (max error ${b.maxErrorPct}%)`),

@@ -1,6 +1,7 @@
 // The command line: `spirit memnode` (logs the port it picked, serves, stops on SIGTERM, refuses bad
 // flags with exit 2) and `spirit bench farmem --quick --json` (one JSON document with the figures, floors,
-// ratios, bandwidth windows and the integrity error count; speed itself is not asserted here).
+// ratios, bandwidth windows, the integrity error count and the fully cached comparison; speed itself is not
+// asserted here).
 import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Op, WireClient } from '../../native/lib/wire.ts';
@@ -78,5 +79,10 @@ describe('spirit bench farmem', () => {
     expect(f.bandwidthLimit.every((b) => (b.measuredMbps as number[]).length >= 1)).toBe(true);
     expect(f.integrity.errors).toBe(0);
     expect(f.integrity.evictions as number).toBeGreaterThan(0);
+    // the fully cached region: rates on both sides, the ratio, and no eviction while it runs
+    expect(positive(f.fullyCached.randomFarMAccessesPerSec) && positive(f.fullyCached.randomLocalMAccessesPerSec)).toBe(true);
+    expect(positive(f.fullyCached.randomVsLocal) && positive(f.fullyCached.scanVsLocal)).toBe(true);
+    expect((f.fullyCached.perSec as Record<string, number>).evictions).toBe(0);
+    expect((f.fullyCached.perSec as Record<string, number>).parks).toBe((f.fullyCached.perSec as Record<string, number>).sampleParks);
   }, 300_000);
 });
