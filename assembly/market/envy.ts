@@ -24,6 +24,7 @@ let EV_F: usize = 0;
 let EV_E: usize = 0;
 let EV_R: usize = 0; // u32 record address (column batches)
 let EV_J: usize = 0; // i32 index of the pair in its row or column
+let EV_P: usize = 0; // u32 address of the knot starting the entry's piece
 // a row's candidates: net bundle (beyond the reservation, >= 0) and weight, by class or by app
 export let CAND_DX: usize = 0;
 export let CAND_DY: usize = 0;
@@ -36,13 +37,13 @@ let cap: i32 = 0;
 export function prepareEnvy(n: i32): void {
   if (n <= cap && EV_X != 0) return;
   if (EV_X != 0) {
-    heap.free(EV_X); heap.free(EV_Y); heap.free(EV_F); heap.free(EV_E); heap.free(EV_R); heap.free(EV_J);
+    heap.free(EV_X); heap.free(EV_Y); heap.free(EV_F); heap.free(EV_E); heap.free(EV_R); heap.free(EV_J); heap.free(EV_P);
     heap.free(CAND_DX); heap.free(CAND_DY); heap.free(CAND_W); heap.free(GIFT_E);
   }
   // two spare entries: a batch reads its last pair of lanes whole
   const m = <usize>(n + 2);
   EV_X = heap.alloc(m << 3); EV_Y = heap.alloc(m << 3); EV_F = heap.alloc(m << 3); EV_E = heap.alloc(m << 3);
-  EV_R = heap.alloc(m << 2); EV_J = heap.alloc(m << 2);
+  EV_R = heap.alloc(m << 2); EV_J = heap.alloc(m << 2); EV_P = heap.alloc(m << 2);
   CAND_DX = heap.alloc(m << 3); CAND_DY = heap.alloc(m << 3); CAND_W = heap.alloc(m << 3);
   GIFT_E = heap.alloc(m << 3);
   for (let k: usize = 0; k < m; k++) {
@@ -66,74 +67,114 @@ export function prepareEnvy(n: i32): void {
   store<f64>(CAND_W + (<usize>k << 3), load<f64>(r, A_W));
 }
 
-// ---- pass B: envy of `count` entries, two lanes at a time -------------------------------------------------
+// ---- pass B: envy of `count` entries -------------------------------------------------------------------
+// In two loops of short dependency chains (so that many entries are in flight at once): B1 finds each
+// entry's piece of the curve, B2 does the arithmetic two entries at a time.
 
-/** Knot index (the last knot <= x, at most n - 2) of lane x in the record: bucket, then the bucket's knots. */
+/** Address of the knot starting x's piece (the last knot <= x, at most n - 2): bucket, then its knots. */
 // @ts-ignore: decorator
-@inline function laneKnot(r: usize, x: f64, bucketBits: i32): usize {
-  const bmax = load<u32>(r, A_BMAX);
-  const b = <u32>bucketBits > bmax ? bmax : <u32>bucketBits;
-  const tb = <usize>load<u32>(r, A_TABLE) + (<usize>b << 1);
+@inline function pieceOf(kn: usize, tb: usize, x0: f64, xl: f64, sc: f64, bmax: u32, x: f64): u32 {
+  // x clamped to the curve (a NaN stays NaN and ends on some piece: its result is NaN either way)
+  const xc = x < x0 ? x0 : x > xl ? xl : x;
+  const raw = <u32>reinterpret<u64>((xc - x0) * sc + TWO52); // apps.ts bucketOf(), the same bits
+  const tp = tb + (<usize>(raw > bmax ? bmax : raw) << 1);
+  let lo = <i32>load<u16>(tp);
+  const hi = <i32>load<u16>(tp, 2);
+  if (hi - lo > 1) lo = knotAbove(kn, lo, hi, xc);
+  else lo = select<i32>(hi, lo, load<f64>(kn + (<usize>hi << KNOT_SHIFT)) <= xc);
+  return <u32>(kn + (<usize>lo << KNOT_SHIFT));
+}
+
+/** B1 for a row (one record r). */
+function piecesRow(count: i32, r: usize): void {
   const kn = <usize>load<u32>(r, A_KNOTS);
-  let lo = <i32>load<u16>(tb);
-  const hi = <i32>load<u16>(tb, 2);
-  if (hi - lo > 1) lo = knotAbove(kn, lo, hi, x);
-  else lo = select<i32>(hi, lo, load<f64>(kn + (<usize>hi << KNOT_SHIFT)) <= x);
-  return kn + (<usize>lo << KNOT_SHIFT);
+  const tb = <usize>load<u32>(r, A_TABLE);
+  const x0 = load<f64>(r, A_X0);
+  const xl = load<f64>(r, A_XL);
+  const sc = load<f64>(r, A_SCALE);
+  const bmax = load<u32>(r, A_BMAX);
+  for (let t = 0; t < count; t++) {
+    store<u32>(EV_P + (<usize>t << 2), pieceOf(kn, tb, x0, xl, sc, bmax, load<f64>(EV_X + (<usize>t << 3))));
+  }
+  store<u32>(EV_P + (<usize>count << 2), <u32>kn);
+}
+
+/** B1 for a column (each entry's record in EV_R). */
+function piecesColumn(count: i32): void {
+  for (let t = 0; t < count; t++) {
+    const r = <usize>load<u32>(EV_R + (<usize>t << 2));
+    const p = pieceOf(<usize>load<u32>(r, A_KNOTS), <usize>load<u32>(r, A_TABLE), load<f64>(r, A_X0), load<f64>(r, A_XL),
+      load<f64>(r, A_SCALE), load<u32>(r, A_BMAX), load<f64>(EV_X + (<usize>t << 3)));
+    store<u32>(EV_P + (<usize>t << 2), p);
+  }
+  store<u32>(EV_P + (<usize>count << 2), load<u32>(SAFE_REC, A_KNOTS));
 }
 
 /**
- * Envy (market.ts envyOf after its early returns) of the entries' enviers at their bundles: E = f / fi - 1
- * capped to [0, ENVY_CAP], f the envier's mrc throughput. Row batches (rec != 0) share one envier (its
- * record and fi); column batches take each entry's own (EV_R, EV_F).
+ * B2, lanes (k, k + 1): market.ts envyOf after its early returns, E = f / fi - 1 within [0, ENVY_CAP], f the
+ * envier's mrc throughput at (x, y): model.ts missRatio and mrcThroughput, the same operations in the same
+ * order, lane by lane. x0, xl, m0, ml, ls, rs, P, fi: the enviers' numbers, lane by lane.
  */
-function evalBatch(count: i32, rec: usize, fiRow: f64): void {
+// @ts-ignore: decorator
+@inline function envyLanes(k: i32, x0: v128, xl: v128, m0: v128, ml: v128, ls: v128, rs: v128, P: v128, fi: v128): void {
+  const o = <usize>k << 3;
+  const xv = v128.load(EV_X + o);
+  const yv = v128.load(EV_Y + o);
+  const pa = <usize>load<u32>(EV_P + (<usize>k << 2));
+  const pb = <usize>load<u32>(EV_P + (<usize>k << 2), 4);
+  const a0 = v128.load(pa);
+  const a1 = v128.load(pa, KNOT_BYTES);
+  const b0 = v128.load(pb);
+  const b1 = v128.load(pb, KNOT_BYTES);
+  const kx0 = i64x2.shuffle(a0, b0, 0, 2);
+  const km0 = i64x2.shuffle(a0, b0, 1, 3);
+  const kx1 = i64x2.shuffle(a1, b1, 0, 2);
+  const km1 = i64x2.shuffle(a1, b1, 1, 3);
+  // missRatio: m0 + t (m1 - m0), t = (x - x0) / (x1 - x0); flat beyond both ends
+  const t = f64x2.div(f64x2.sub(xv, kx0), f64x2.sub(kx1, kx0));
+  let m = f64x2.add(km0, f64x2.mul(t, f64x2.sub(km1, km0)));
+  m = v128.bitselect(m0, v128.bitselect(ml, m, f64x2.ge(xv, xl)), f64x2.le(xv, x0));
+  // mrcThroughput: min(1 / (ls + m rs), P y / m), the latency bound alone when m <= 0
   const zero = f64x2.splat(0);
   const one = f64x2.splat(1);
+  const lat = f64x2.div(one, f64x2.add(ls, f64x2.mul(m, rs)));
+  const bw = f64x2.div(f64x2.mul(P, yv), m);
+  const f = v128.bitselect(lat, v128.bitselect(bw, lat, f64x2.lt(bw, lat)), f64x2.le(m, zero));
+  // envyOf: f / fi - 1, within [0, ENVY_CAP]
   const capv = f64x2.splat(ENVY_CAP);
-  const two52 = f64x2.splat(TWO52);
+  const e = f64x2.sub(f64x2.div(f, fi), one);
+  v128.store(EV_E + o, v128.bitselect(v128.bitselect(e, capv, f64x2.lt(e, capv)), zero, f64x2.gt(e, zero)));
+}
+
+/** Envy of a row's entries (one envier: record r, throughput fi > 0) into EV_E. */
+function evalRow(count: i32, r: usize, fi: f64): void {
+  piecesRow(count, r);
+  const x0 = f64x2.splat(load<f64>(r, A_X0));
+  const xl = f64x2.splat(load<f64>(r, A_XL));
+  const m0 = f64x2.splat(load<f64>(r, A_M0));
+  const ml = f64x2.splat(load<f64>(r, A_ML));
+  const ls = f64x2.splat(load<f64>(r, A_LS));
+  const rs = f64x2.splat(load<f64>(r, A_RS));
+  const P = f64x2.splat(load<f64>(r, A_P));
+  const fv = f64x2.splat(fi);
+  for (let k = 0; k < count; k += 2) envyLanes(k, x0, xl, m0, ml, ls, rs, P, fv);
+}
+
+/** Envy of a column's entries (each its own envier: record EV_R, throughput EV_F) into EV_E. */
+function evalColumn(count: i32): void {
+  piecesColumn(count);
   for (let k = 0; k < count; k += 2) {
-    const o = <usize>k << 3;
-    const ra: usize = rec != 0 ? rec : <usize>load<u32>(EV_R + (<usize>k << 2));
-    const rb: usize = rec != 0 ? rec : <usize>load<u32>(EV_R + (<usize>k << 2), 4);
-    const xv = v128.load(EV_X + o);
-    const yv = v128.load(EV_Y + o);
-    const fi = rec != 0 ? f64x2.splat(fiRow) : v128.load(EV_F + o);
-    // the record's fields of both lanes: [a, b]
-    const x0 = v128.load64_lane(rb + A_X0, v128.load64_zero(ra + A_X0), 1);
-    const xl = v128.load64_lane(rb + A_XL, v128.load64_zero(ra + A_XL), 1);
-    const low = f64x2.le(xv, x0);
-    const high = f64x2.ge(xv, xl);
-    // the piece: x clamped to the curve (NaN stays NaN and ends on some piece; its result is NaN either way)
-    const xc = v128.bitselect(x0, v128.bitselect(xl, xv, f64x2.gt(xv, xl)), f64x2.lt(xv, x0));
-    const sc = v128.load64_lane(rb + A_SCALE, v128.load64_zero(ra + A_SCALE), 1);
-    const bits = f64x2.add(f64x2.mul(f64x2.sub(xc, x0), sc), two52);
-    const pa = laneKnot(ra, f64x2.extract_lane(xc, 0), i32x4.extract_lane(bits, 0));
-    const pb = laneKnot(rb, f64x2.extract_lane(xc, 1), i32x4.extract_lane(bits, 2));
-    const a0 = v128.load(pa);
-    const a1 = v128.load(pa, KNOT_BYTES);
-    const b0 = v128.load(pb);
-    const b1 = v128.load(pb, KNOT_BYTES);
-    const kx0 = i64x2.shuffle(a0, b0, 0, 2);
-    const km0 = i64x2.shuffle(a0, b0, 1, 3);
-    const kx1 = i64x2.shuffle(a1, b1, 0, 2);
-    const km1 = i64x2.shuffle(a1, b1, 1, 3);
-    // model.ts missRatio: m0 + t (m1 - m0), t = (x - x0) / (x1 - x0); flat beyond both ends
-    const t = f64x2.div(f64x2.sub(xv, kx0), f64x2.sub(kx1, kx0));
-    let m = f64x2.add(km0, f64x2.mul(t, f64x2.sub(km1, km0)));
-    const m0 = v128.load64_lane(rb + A_M0, v128.load64_zero(ra + A_M0), 1);
-    const ml = v128.load64_lane(rb + A_ML, v128.load64_zero(ra + A_ML), 1);
-    m = v128.bitselect(m0, v128.bitselect(ml, m, high), low);
-    // model.ts mrcThroughput: min(1 / (ls + m rs), P y / m), the latency bound alone when m <= 0
-    const ls = v128.load64_lane(rb + A_LS, v128.load64_zero(ra + A_LS), 1);
-    const rs = v128.load64_lane(rb + A_RS, v128.load64_zero(ra + A_RS), 1);
-    const P = v128.load64_lane(rb + A_P, v128.load64_zero(ra + A_P), 1);
-    const lat = f64x2.div(one, f64x2.add(ls, f64x2.mul(m, rs)));
-    const bw = f64x2.div(f64x2.mul(P, yv), m);
-    const f = v128.bitselect(lat, v128.bitselect(bw, lat, f64x2.lt(bw, lat)), f64x2.le(m, zero));
-    // envyOf: f / fi - 1, within [0, ENVY_CAP]
-    const e = f64x2.sub(f64x2.div(f, fi), one);
-    v128.store(EV_E + o, v128.bitselect(v128.bitselect(e, capv, f64x2.lt(e, capv)), zero, f64x2.gt(e, zero)));
+    const ra = <usize>load<u32>(EV_R + (<usize>k << 2));
+    const rb = <usize>load<u32>(EV_R + (<usize>k << 2), 4);
+    envyLanes(k,
+      v128.load64_lane(rb + A_X0, v128.load64_zero(ra + A_X0), 1),
+      v128.load64_lane(rb + A_XL, v128.load64_zero(ra + A_XL), 1),
+      v128.load64_lane(rb + A_M0, v128.load64_zero(ra + A_M0), 1),
+      v128.load64_lane(rb + A_ML, v128.load64_zero(ra + A_ML), 1),
+      v128.load64_lane(rb + A_LS, v128.load64_zero(ra + A_LS), 1),
+      v128.load64_lane(rb + A_RS, v128.load64_zero(ra + A_RS), 1),
+      v128.load64_lane(rb + A_P, v128.load64_zero(ra + A_P), 1),
+      v128.load(EV_F + (<usize>k << 3)));
   }
 }
 
@@ -188,7 +229,7 @@ export function rowScan(i: i32, fi: f64, xi: f64, yi: f64, count: i32, skip: i32
     cnt += need1;
   }
   // pass B
-  evalBatch(cnt, r, fi);
+  evalRow(cnt, r, fi);
   // pass C: the twin's decisions in its order (entries under the current bounds give no envy)
   for (let t = 0; t < cnt; t++) {
     const x = load<f64>(EV_X + (<usize>t << 3));
@@ -263,7 +304,7 @@ export function columnEnvy(j: i32, xj: f64, yj: f64, X: usize, Y: usize, F: usiz
   }
   // the lane after the last entry reads a valid record
   store<u32>(EV_R + (<usize>cnt << 2), <u32>SAFE_REC);
-  evalBatch(cnt, 0, 0);
+  evalColumn(cnt);
   for (let t = 0; t < cnt; t++) {
     const code = load<i32>(EV_J + (<usize>t << 2));
     const k = code & 0x3fffffff;
