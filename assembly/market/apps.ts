@@ -50,6 +50,14 @@ const MAX_BUCKETS: i32 = 4096;
 
 export let APP: usize = 0;
 let capApps: i32 = 0;
+/** The same mrc numbers by app, side by side (column batches in envy.ts load two apps' at once). */
+export let AX0: usize = 0;
+export let AXL: usize = 0;
+export let AM0: usize = 0;
+export let AML: usize = 0;
+export let ALS: usize = 0;
+export let ARS: usize = 0;
+export let AP: usize = 0;
 let KNOTS: usize = 0;
 let capKnotBytes: usize = 0;
 
@@ -116,6 +124,11 @@ export function buildApps(n: i32, md: usize, modelOff: usize, weight: usize, res
     if (APP != 0) heap.free(APP);
     const count: i32 = n > 0 ? n : 1;
     APP = heap.alloc(<usize>count << 7);
+    if (AX0 != 0) { heap.free(AX0); heap.free(AXL); heap.free(AM0); heap.free(AML); heap.free(ALS); heap.free(ARS); heap.free(AP); }
+    // one spare: a pair of lanes may read one app beyond the last
+    const bytes = <usize>(count + 1) << 3;
+    AX0 = heap.alloc(bytes); AXL = heap.alloc(bytes); AM0 = heap.alloc(bytes); AML = heap.alloc(bytes);
+    ALS = heap.alloc(bytes); ARS = heap.alloc(bytes); AP = heap.alloc(bytes);
     capApps = n;
   }
   let need: usize = 32;
@@ -139,7 +152,11 @@ export function buildApps(n: i32, md: usize, modelOff: usize, weight: usize, res
     store<f64>(r, ldf(ymax, i), A_YM);
     store<i32>(r, off, A_OFF);
     if (ldf(md, off) != 0) {
+      // a surface: model.ts evaluates it; its mrc fields are the safe record's, which SIMD lanes may read
+      memory.copy(r + <usize>A_LS, SAFE_REC + <usize>A_LS, <usize>(A_KIND - A_LS));
+      memory.copy(r + <usize>A_BMAX, SAFE_REC + <usize>A_BMAX, 12);
       store<i32>(r, 1, A_KIND);
+      store<i32>(r, 2, A_N);
       continue;
     }
     const k = <i32>ldf(md, off + 1);
@@ -182,6 +199,13 @@ export function buildApps(n: i32, md: usize, modelOff: usize, weight: usize, res
       store<u16>(tb + (<usize>b << 1), <u16>j);
     }
     at += blobBytes(k);
+  }
+  for (let i = 0; i <= n; i++) {
+    const r = i < n ? appRec(i) : SAFE_REC;
+    const o = <usize>i << 3;
+    store<f64>(AX0 + o, load<f64>(r, A_X0)); store<f64>(AXL + o, load<f64>(r, A_XL));
+    store<f64>(AM0 + o, load<f64>(r, A_M0)); store<f64>(AML + o, load<f64>(r, A_ML));
+    store<f64>(ALS + o, load<f64>(r, A_LS)); store<f64>(ARS + o, load<f64>(r, A_RS)); store<f64>(AP + o, load<f64>(r, A_P));
   }
 }
 

@@ -9,20 +9,19 @@
 //  C. the twin's decisions, in the twin's order, over the results.
 // The pruning bounds (market.ts rowBounds) only tighten within a row; should they ever loosen, pass C
 // falls back to the scalar check for the rest of the row, so the result never depends on that.
-import { ldf, ldi } from './mem';
+import { ldf, ldi, stf } from './mem';
+import { RESX, RESY, WEIGHT, XMAX, YMAX } from './state';
 import {
   A_KIND, A_KNOTS, A_LS, A_M0, A_ML, A_P, A_RS, A_RX, A_RY, A_SCALE, A_TABLE, A_W, A_X0, A_XL, A_XM, A_YM, A_BMAX,
-  KNOT_BYTES, KNOT_SHIFT, TWO52, appRec, knotAbove, SAFE_REC,
+  AM0, AML, ALS, ARS, AP, AX0, AXL, KNOT_BYTES, KNOT_SHIFT, TWO52, appRec, knotAbove, SAFE_REC,
 } from './apps';
 import { ENVY_CAP } from './limits';
 import { XNEED, YNEED, envyAt, rowBounds } from './market';
 
-// entries of one batch: bundle, envier's record and throughput, the pair's index, the result
+// entries of one row batch: scaled bundle, candidate index, piece, result
 let EV_X: usize = 0;
 let EV_Y: usize = 0;
-let EV_F: usize = 0;
 let EV_E: usize = 0;
-let EV_R: usize = 0; // u32 record address (column batches)
 let EV_J: usize = 0; // i32 index of the pair in its row or column
 let EV_P: usize = 0; // u32 address of the knot starting the entry's piece
 // a row's candidates: net bundle (beyond the reservation, >= 0) and weight, by class or by app
@@ -37,19 +36,18 @@ let cap: i32 = 0;
 export function prepareEnvy(n: i32): void {
   if (n <= cap && EV_X != 0) return;
   if (EV_X != 0) {
-    heap.free(EV_X); heap.free(EV_Y); heap.free(EV_F); heap.free(EV_E); heap.free(EV_R); heap.free(EV_J); heap.free(EV_P);
+    heap.free(EV_X); heap.free(EV_Y); heap.free(EV_E); heap.free(EV_J); heap.free(EV_P);
     heap.free(CAND_DX); heap.free(CAND_DY); heap.free(CAND_W); heap.free(GIFT_E);
   }
   // two spare entries: a batch reads its last pair of lanes whole
   const m = <usize>(n + 2);
-  EV_X = heap.alloc(m << 3); EV_Y = heap.alloc(m << 3); EV_F = heap.alloc(m << 3); EV_E = heap.alloc(m << 3);
-  EV_R = heap.alloc(m << 2); EV_J = heap.alloc(m << 2); EV_P = heap.alloc(m << 2);
+  EV_X = heap.alloc(m << 3); EV_Y = heap.alloc(m << 3); EV_E = heap.alloc(m << 3);
+  EV_J = heap.alloc(m << 2); EV_P = heap.alloc(m << 2);
   CAND_DX = heap.alloc(m << 3); CAND_DY = heap.alloc(m << 3); CAND_W = heap.alloc(m << 3);
   GIFT_E = heap.alloc(m << 3);
   for (let k: usize = 0; k < m; k++) {
-    store<f64>(EV_X + (k << 3), 0); store<f64>(EV_Y + (k << 3), 0); store<f64>(EV_F + (k << 3), 1);
+    store<f64>(EV_X + (k << 3), 0); store<f64>(EV_Y + (k << 3), 0);
     store<f64>(CAND_DX + (k << 3), 0); store<f64>(CAND_DY + (k << 3), 0); store<f64>(CAND_W + (k << 3), 1);
-    store<u32>(EV_R + (k << 2), <u32>SAFE_REC);
   }
   cap = n;
 }
@@ -99,29 +97,13 @@ function piecesRow(count: i32, r: usize): void {
   store<u32>(EV_P + (<usize>count << 2), <u32>kn);
 }
 
-/** B1 for a column (each entry's record in EV_R). */
-function piecesColumn(count: i32): void {
-  for (let t = 0; t < count; t++) {
-    const r = <usize>load<u32>(EV_R + (<usize>t << 2));
-    const p = pieceOf(<usize>load<u32>(r, A_KNOTS), <usize>load<u32>(r, A_TABLE), load<f64>(r, A_X0), load<f64>(r, A_XL),
-      load<f64>(r, A_SCALE), load<u32>(r, A_BMAX), load<f64>(EV_X + (<usize>t << 3)));
-    store<u32>(EV_P + (<usize>t << 2), p);
-  }
-  store<u32>(EV_P + (<usize>count << 2), load<u32>(SAFE_REC, A_KNOTS));
-}
-
 /**
- * B2, lanes (k, k + 1): market.ts envyOf after its early returns, E = f / fi - 1 within [0, ENVY_CAP], f the
- * envier's mrc throughput at (x, y): model.ts missRatio and mrcThroughput, the same operations in the same
- * order, lane by lane. x0, xl, m0, ml, ls, rs, P, fi: the enviers' numbers, lane by lane.
+ * B2: market.ts envyOf after its early returns, E = f / fi - 1 within [0, ENVY_CAP], f the envier's mrc
+ * throughput at (x, y): model.ts missRatio and mrcThroughput, the same operations in the same order, lane by
+ * lane. pa, pb: the lanes' pieces (knot addresses); x0, xl, m0, ml, ls, rs, P, fi: the enviers' numbers.
  */
 // @ts-ignore: decorator
-@inline function envyLanes(k: i32, x0: v128, xl: v128, m0: v128, ml: v128, ls: v128, rs: v128, P: v128, fi: v128): void {
-  const o = <usize>k << 3;
-  const xv = v128.load(EV_X + o);
-  const yv = v128.load(EV_Y + o);
-  const pa = <usize>load<u32>(EV_P + (<usize>k << 2));
-  const pb = <usize>load<u32>(EV_P + (<usize>k << 2), 4);
+@inline function envy2(xv: v128, yv: v128, pa: usize, pb: usize, x0: v128, xl: v128, m0: v128, ml: v128, ls: v128, rs: v128, P: v128, fi: v128): v128 {
   const a0 = v128.load(pa);
   const a1 = v128.load(pa, KNOT_BYTES);
   const b0 = v128.load(pb);
@@ -143,7 +125,7 @@ function piecesColumn(count: i32): void {
   // envyOf: f / fi - 1, within [0, ENVY_CAP]
   const capv = f64x2.splat(ENVY_CAP);
   const e = f64x2.sub(f64x2.div(f, fi), one);
-  v128.store(EV_E + o, v128.bitselect(v128.bitselect(e, capv, f64x2.lt(e, capv)), zero, f64x2.gt(e, zero)));
+  return v128.bitselect(v128.bitselect(e, capv, f64x2.lt(e, capv)), zero, f64x2.gt(e, zero));
 }
 
 /** Envy of a row's entries (one envier: record r, throughput fi > 0) into EV_E. */
@@ -157,25 +139,19 @@ function evalRow(count: i32, r: usize, fi: f64): void {
   const rs = f64x2.splat(load<f64>(r, A_RS));
   const P = f64x2.splat(load<f64>(r, A_P));
   const fv = f64x2.splat(fi);
-  for (let k = 0; k < count; k += 2) envyLanes(k, x0, xl, m0, ml, ls, rs, P, fv);
+  for (let k = 0; k < count; k += 2) {
+    const o = <usize>k << 3;
+    const pa = <usize>load<u32>(EV_P + (<usize>k << 2));
+    const pb = <usize>load<u32>(EV_P + (<usize>k << 2), 4);
+    v128.store(EV_E + o, envy2(v128.load(EV_X + o), v128.load(EV_Y + o), pa, pb, x0, xl, m0, ml, ls, rs, P, fv));
+  }
 }
 
-/** Envy of a column's entries (each its own envier: record EV_R, throughput EV_F) into EV_E. */
-function evalColumn(count: i32): void {
-  piecesColumn(count);
-  for (let k = 0; k < count; k += 2) {
-    const ra = <usize>load<u32>(EV_R + (<usize>k << 2));
-    const rb = <usize>load<u32>(EV_R + (<usize>k << 2), 4);
-    envyLanes(k,
-      v128.load64_lane(rb + A_X0, v128.load64_zero(ra + A_X0), 1),
-      v128.load64_lane(rb + A_XL, v128.load64_zero(ra + A_XL), 1),
-      v128.load64_lane(rb + A_M0, v128.load64_zero(ra + A_M0), 1),
-      v128.load64_lane(rb + A_ML, v128.load64_zero(ra + A_ML), 1),
-      v128.load64_lane(rb + A_LS, v128.load64_zero(ra + A_LS), 1),
-      v128.load64_lane(rb + A_RS, v128.load64_zero(ra + A_RS), 1),
-      v128.load64_lane(rb + A_P, v128.load64_zero(ra + A_P), 1),
-      v128.load(EV_F + (<usize>k << 3)));
-  }
+/** The piece of app record r's curve holding x (pieceOf with the record's numbers). */
+// @ts-ignore: decorator
+@inline function pieceAt(r: usize, x: f64): usize {
+  return <usize>pieceOf(<usize>load<u32>(r, A_KNOTS), <usize>load<u32>(r, A_TABLE), load<f64>(r, A_X0), load<f64>(r, A_XL),
+    load<f64>(r, A_SCALE), load<u32>(r, A_BMAX), x);
 }
 
 // ---- rows: one envier against candidates -----------------------------------------------------------------
@@ -268,8 +244,10 @@ function rowScalar(i: i32, fi: f64, xi: f64, yi: f64, from: i32, count: i32, ski
 
 /**
  * Envy of every app k (the twin's envyOf(k, j, xj, yj, F[k], X[k], Y[k])) toward app j holding (xj, yj),
- * for k in [from, to), into OUT (f64 per app; 0 where the twin returns early). Apps of j's class get 0
- * when skipClass (the caller does not look at them).
+ * for k in [from, to), into OUT (f64 per app; 0 where the twin returns early). Apps of class skipClass get
+ * 0 (the caller does not look at them). Nearly every app of a column needs a throughput, so the column is
+ * evaluated whole, two apps at a time (their numbers side by side: WEIGHT.., AX0..), and the early returns
+ * are applied to the results.
  */
 export function columnEnvy(j: i32, xj: f64, yj: f64, X: usize, Y: usize, F: usize, from: i32, to: i32, OUT: usize, skipClass: i32, CLASS: usize): void {
   const rj = appRec(j);
@@ -278,41 +256,46 @@ export function columnEnvy(j: i32, xj: f64, yj: f64, X: usize, Y: usize, F: usiz
   let dy = yj - load<f64>(rj, A_RY);
   if (dy < 0) dy = 0;
   const wj = load<f64>(rj, A_W);
-  const xn = XNEED;
-  const yn = YNEED;
-  let cnt = 0;
-  for (let k = from; k < to; k++) {
-    const r = appRec(k);
-    const s = load<f64>(r, A_W) / wj;
-    let x = load<f64>(r, A_RX) + dx * s;
-    const xm = load<f64>(r, A_XM);
-    x = x > xm ? xm : x;
-    let y = load<f64>(r, A_RY) + dy * s;
-    const ym = load<f64>(r, A_YM);
-    y = y > ym ? ym : y;
-    const none = (<i32>(x <= ldf(X, k)) & <i32>(y <= ldf(Y, k))) | <i32>(x < xn) | <i32>(y < yn) | <i32>(ldi(CLASS, k) == skipClass);
-    store<f64>(OUT + (<usize>k << 3), 0);
-    const fi = ldf(F, k);
-    // a surface model, or no throughput of its own (envy capped): the scalar check (EV_R: any safe record)
-    const scalar = <i32>(load<i32>(r, A_KIND) != 0) | <i32>!(fi > 0);
-    store<f64>(EV_X + (<usize>cnt << 3), x);
-    store<f64>(EV_Y + (<usize>cnt << 3), y);
-    store<f64>(EV_F + (<usize>cnt << 3), scalar ? 1 : fi);
-    store<u32>(EV_R + (<usize>cnt << 2), scalar ? <u32>SAFE_REC : <u32>r);
-    store<i32>(EV_J + (<usize>cnt << 2), scalar ? k | 0x40000000 : k);
-    cnt += none ^ 1;
-  }
-  // the lane after the last entry reads a valid record
-  store<u32>(EV_R + (<usize>cnt << 2), <u32>SAFE_REC);
-  evalColumn(cnt);
-  for (let t = 0; t < cnt; t++) {
-    const code = load<i32>(EV_J + (<usize>t << 2));
-    const k = code & 0x3fffffff;
-    let e = load<f64>(EV_E + (<usize>t << 3));
-    if (code != k) {
-      const r = appRec(k);
-      e = envyAt(r, k, dx, dy, load<f64>(r, A_W) / wj, ldf(F, k), ldf(X, k), ldf(Y, k));
+  const wjv = f64x2.splat(wj);
+  const dxv = f64x2.splat(dx);
+  const dyv = f64x2.splat(dy);
+  const xnv = f64x2.splat(XNEED);
+  const ynv = f64x2.splat(YNEED);
+  const zero = f64x2.splat(0);
+  let k = from;
+  for (; k + 1 < to; k += 2) {
+    const o = <usize>k << 3;
+    // envyOf: s = w_k / w_j; k's reservation plus j's net bundle scaled, capped at k's maxima
+    const s = f64x2.div(v128.load(WEIGHT + o), wjv);
+    const xm = v128.load(XMAX + o);
+    let x = f64x2.add(v128.load(RESX + o), f64x2.mul(dxv, s));
+    x = v128.bitselect(xm, x, f64x2.gt(x, xm));
+    const ym = v128.load(YMAX + o);
+    let y = f64x2.add(v128.load(RESY + o), f64x2.mul(dyv, s));
+    y = v128.bitselect(ym, y, f64x2.gt(y, ym));
+    const none = v128.or(v128.and(f64x2.le(x, v128.load(X + o)), f64x2.le(y, v128.load(Y + o))),
+      v128.or(f64x2.lt(x, xnv), f64x2.lt(y, ynv)));
+    const ra = appRec(k);
+    const rb = appRec(k + 1);
+    const pa = pieceAt(ra, f64x2.extract_lane(x, 0));
+    const pb = pieceAt(rb, f64x2.extract_lane(x, 1));
+    const fi = v128.load(F + o);
+    const e = envy2(x, y, pa, pb, v128.load(AX0 + o), v128.load(AXL + o), v128.load(AM0 + o), v128.load(AML + o),
+      v128.load(ALS + o), v128.load(ARS + o), v128.load(AP + o), fi);
+    v128.store(OUT + o, v128.bitselect(zero, e, none));
+    // a surface model, or no throughput of its own (envy capped): the scalar check
+    if (load<i32>(ra, A_KIND) != 0 || !(f64x2.extract_lane(fi, 0) > 0)) {
+      store<f64>(OUT + o, envyAt(ra, k, dx, dy, load<f64>(ra, A_W) / wj, ldf(F, k), ldf(X, k), ldf(Y, k)));
     }
-    store<f64>(OUT + (<usize>k << 3), e);
+    if (load<i32>(rb, A_KIND) != 0 || !(f64x2.extract_lane(fi, 1) > 0)) {
+      store<f64>(OUT + o + 8, envyAt(rb, k + 1, dx, dy, load<f64>(rb, A_W) / wj, ldf(F, k + 1), ldf(X, k + 1), ldf(Y, k + 1)));
+    }
+    if (ldi(CLASS, k) == skipClass) store<f64>(OUT + o, 0);
+    if (ldi(CLASS, k + 1) == skipClass) store<f64>(OUT + o + 8, 0);
+  }
+  if (k < to) {
+    const r = appRec(k);
+    const e = envyAt(r, k, dx, dy, load<f64>(r, A_W) / wj, ldf(F, k), ldf(X, k), ldf(Y, k));
+    stf(OUT, k, ldi(CLASS, k) == skipClass ? 0 : e);
   }
 }
