@@ -262,6 +262,7 @@ export function columnEnvy(j: i32, xj: f64, yj: f64, X: usize, Y: usize, F: usiz
   const xnv = f64x2.splat(XNEED);
   const ynv = f64x2.splat(YNEED);
   const zero = f64x2.splat(0);
+  // in three loops of short dependency chains (many apps in flight): scaled bundles, pieces, envy
   let k = from;
   for (; k + 1 < to; k += 2) {
     const o = <usize>k << 3;
@@ -273,26 +274,35 @@ export function columnEnvy(j: i32, xj: f64, yj: f64, X: usize, Y: usize, F: usiz
     const ym = v128.load(YMAX + o);
     let y = f64x2.add(v128.load(RESY + o), f64x2.mul(dyv, s));
     y = v128.bitselect(ym, y, f64x2.gt(y, ym));
+    v128.store(EV_X + o, x);
+    v128.store(EV_Y + o, y);
+  }
+  const end = k;
+  for (let t = from; t < end; t++) {
+    store<u32>(EV_P + (<usize>t << 2), <u32>pieceAt(appRec(t), load<f64>(EV_X + (<usize>t << 3))));
+  }
+  for (k = from; k < end; k += 2) {
+    const o = <usize>k << 3;
+    const x = v128.load(EV_X + o);
+    const y = v128.load(EV_Y + o);
     const none = v128.or(v128.and(f64x2.le(x, v128.load(X + o)), f64x2.le(y, v128.load(Y + o))),
       v128.or(f64x2.lt(x, xnv), f64x2.lt(y, ynv)));
-    const ra = appRec(k);
-    const rb = appRec(k + 1);
-    const pa = pieceAt(ra, f64x2.extract_lane(x, 0));
-    const pb = pieceAt(rb, f64x2.extract_lane(x, 1));
+    const pa = <usize>load<u32>(EV_P + (<usize>k << 2));
+    const pb = <usize>load<u32>(EV_P + (<usize>k << 2), 4);
     const fi = v128.load(F + o);
     const e = envy2(x, y, pa, pb, v128.load(AX0 + o), v128.load(AXL + o), v128.load(AM0 + o), v128.load(AML + o),
       v128.load(ALS + o), v128.load(ARS + o), v128.load(AP + o), fi);
     v128.store(OUT + o, v128.bitselect(zero, e, none));
-    // a surface model, or no throughput of its own (envy capped): the scalar check
-    if (load<i32>(ra, A_KIND) != 0 || !(f64x2.extract_lane(fi, 0) > 0)) {
-      store<f64>(OUT + o, envyAt(ra, k, dx, dy, load<f64>(ra, A_W) / wj, ldf(F, k), ldf(X, k), ldf(Y, k)));
-    }
-    if (load<i32>(rb, A_KIND) != 0 || !(f64x2.extract_lane(fi, 1) > 0)) {
-      store<f64>(OUT + o + 8, envyAt(rb, k + 1, dx, dy, load<f64>(rb, A_W) / wj, ldf(F, k + 1), ldf(X, k + 1), ldf(Y, k + 1)));
-    }
-    if (ldi(CLASS, k) == skipClass) store<f64>(OUT + o, 0);
-    if (ldi(CLASS, k + 1) == skipClass) store<f64>(OUT + o + 8, 0);
   }
+  for (k = from; k < end; k++) {
+    // a surface model, or no throughput of its own (envy capped): the scalar check; j's class: nothing
+    const r = appRec(k);
+    if (load<i32>(r, A_KIND) != 0 || !(ldf(F, k) > 0)) {
+      stf(OUT, k, envyAt(r, k, dx, dy, load<f64>(r, A_W) / wj, ldf(F, k), ldf(X, k), ldf(Y, k)));
+    }
+    if (ldi(CLASS, k) == skipClass) stf(OUT, k, 0);
+  }
+  k = end;
   if (k < to) {
     const r = appRec(k);
     const e = envyAt(r, k, dx, dy, load<f64>(r, A_W) / wj, ldf(F, k), ldf(X, k), ldf(Y, k));
