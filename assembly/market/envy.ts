@@ -9,7 +9,7 @@
 //  C. the twin's decisions, in the twin's order, over the results.
 // The pruning bounds (market.ts rowBounds) only tighten within a row; should they ever loosen, pass C
 // falls back to the scalar check for the rest of the row, so the result never depends on that.
-import { ldf, ldi, stf } from './mem';
+import { ldf, ldi, stf, sti } from './mem';
 import { RESX, RESY, WEIGHT, XMAX, YMAX } from './state';
 import {
   A_KIND, A_KNOTS, A_LS, A_M0, A_ML, A_P, A_RS, A_RX, A_RY, A_SCALE, A_TABLE, A_W, A_X0, A_XL, A_XM, A_YM, A_BMAX,
@@ -28,8 +28,6 @@ let EV_P: usize = 0; // u32 address of the knot starting the entry's piece
 export let CAND_DX: usize = 0;
 export let CAND_DY: usize = 0;
 export let CAND_W: usize = 0;
-/** giftOk's column (handout.ts) */
-export let GIFT_E: usize = 0;
 let cap: i32 = 0;
 
 /** Size the scratch for n apps (state.ts prepare()). */
@@ -37,14 +35,13 @@ export function prepareEnvy(n: i32): void {
   if (n <= cap && EV_X != 0) return;
   if (EV_X != 0) {
     heap.free(EV_X); heap.free(EV_Y); heap.free(EV_E); heap.free(EV_J); heap.free(EV_P);
-    heap.free(CAND_DX); heap.free(CAND_DY); heap.free(CAND_W); heap.free(GIFT_E);
+    heap.free(CAND_DX); heap.free(CAND_DY); heap.free(CAND_W);
   }
   // two spare entries: a batch reads its last pair of lanes whole
   const m = <usize>(n + 2);
   EV_X = heap.alloc(m << 3); EV_Y = heap.alloc(m << 3); EV_E = heap.alloc(m << 3);
   EV_J = heap.alloc(m << 2); EV_P = heap.alloc(m << 2);
   CAND_DX = heap.alloc(m << 3); CAND_DY = heap.alloc(m << 3); CAND_W = heap.alloc(m << 3);
-  GIFT_E = heap.alloc(m << 3);
   for (let k: usize = 0; k < m; k++) {
     store<f64>(EV_X + (k << 3), 0); store<f64>(EV_Y + (k << 3), 0);
     store<f64>(CAND_DX + (k << 3), 0); store<f64>(CAND_DY + (k << 3), 0); store<f64>(CAND_W + (k << 3), 1);
@@ -98,12 +95,12 @@ function piecesRow(count: i32, r: usize): void {
 }
 
 /**
- * B2: market.ts envyOf after its early returns, E = f / fi - 1 within [0, ENVY_CAP], f the envier's mrc
- * throughput at (x, y): model.ts missRatio and mrcThroughput, the same operations in the same order, lane by
- * lane. pa, pb: the lanes' pieces (knot addresses); x0, xl, m0, ml, ls, rs, P, fi: the enviers' numbers.
+ * B2: the mrc throughput f at (x, y) of two enviers (model.ts missRatio and mrcThroughput, the same
+ * operations in the same order, lane by lane). pa, pb: the lanes' pieces (knot addresses); x0, xl, m0, ml,
+ * ls, rs, P: the enviers' numbers.
  */
 // @ts-ignore: decorator
-@inline function envy2(xv: v128, yv: v128, pa: usize, pb: usize, x0: v128, xl: v128, m0: v128, ml: v128, ls: v128, rs: v128, P: v128, fi: v128): v128 {
+@inline function perf2(xv: v128, yv: v128, pa: usize, pb: usize, x0: v128, xl: v128, m0: v128, ml: v128, ls: v128, rs: v128, P: v128): v128 {
   const a0 = v128.load(pa);
   const a1 = v128.load(pa, KNOT_BYTES);
   const b0 = v128.load(pb);
@@ -117,15 +114,23 @@ function piecesRow(count: i32, r: usize): void {
   let m = f64x2.add(km0, f64x2.mul(t, f64x2.sub(km1, km0)));
   m = v128.bitselect(m0, v128.bitselect(ml, m, f64x2.ge(xv, xl)), f64x2.le(xv, x0));
   // mrcThroughput: min(1 / (ls + m rs), P y / m), the latency bound alone when m <= 0
-  const zero = f64x2.splat(0);
-  const one = f64x2.splat(1);
-  const lat = f64x2.div(one, f64x2.add(ls, f64x2.mul(m, rs)));
+  const lat = f64x2.div(f64x2.splat(1), f64x2.add(ls, f64x2.mul(m, rs)));
   const bw = f64x2.div(f64x2.mul(P, yv), m);
-  const f = v128.bitselect(lat, v128.bitselect(bw, lat, f64x2.lt(bw, lat)), f64x2.le(m, zero));
-  // envyOf: f / fi - 1, within [0, ENVY_CAP]
+  return v128.bitselect(lat, v128.bitselect(bw, lat, f64x2.lt(bw, lat)), f64x2.le(m, f64x2.splat(0)));
+}
+
+/** envyOf's last step, lane by lane: f / fi - 1 within [0, ENVY_CAP] (fi > 0). */
+// @ts-ignore: decorator
+@inline function envyFrom(f: v128, fi: v128): v128 {
+  const zero = f64x2.splat(0);
   const capv = f64x2.splat(ENVY_CAP);
-  const e = f64x2.sub(f64x2.div(f, fi), one);
+  const e = f64x2.sub(f64x2.div(f, fi), f64x2.splat(1));
   return v128.bitselect(v128.bitselect(e, capv, f64x2.lt(e, capv)), zero, f64x2.gt(e, zero));
+}
+
+// @ts-ignore: decorator
+@inline function envy2(xv: v128, yv: v128, pa: usize, pb: usize, x0: v128, xl: v128, m0: v128, ml: v128, ls: v128, rs: v128, P: v128, fi: v128): v128 {
+  return envyFrom(perf2(xv, yv, pa, pb, x0, xl, m0, ml, ls, rs, P), fi);
 }
 
 /** Envy of a row's entries (one envier: record r, throughput fi > 0) into EV_E. */
@@ -308,4 +313,110 @@ export function columnEnvy(j: i32, xj: f64, yj: f64, X: usize, Y: usize, F: usiz
     const e = envyAt(r, k, dx, dy, load<f64>(r, A_W) / wj, ldf(F, k), ldf(X, k), ldf(Y, k));
     stf(OUT, k, ldi(CLASS, k) == skipClass ? 0 : e);
   }
+}
+
+// ---- the hand-out's gift search: one receiver j, many amounts ---------------------------------------------
+// handout.ts giftOk(j, x, y) asks, for amounts of one resource, whether any app outside j's class would envy
+// j holding (x, y) more than its allowance (its envy before the gift, at least the target). Between the
+// calls of one search only (x, y) changes, so giftPrepare() keeps what does not: each app's weight ratio
+// w_k / w_j, and the throughput band around fi (1 + allowance) outside of which comparing f with it
+// decides `envy > allowance` without computing the envy (f / fi - 1 is monotone in f; the band's width,
+// 1e-12 relative, is far above rounding). Inside the band, and for apps the SIMD path does not cover, the
+// envy is computed exactly as the twin does.
+
+let GS: usize = 0; // f64 per app: w_k / w_j
+let GLO: usize = 0; // f64 per app: f at most this: within the allowance
+let GHI: usize = 0; // f64 per app: f at least this: beyond it
+let GCODE: usize = 0; // i32 per app: 0 not compared (j's class), 1 SIMD, 2 scalar (surface, or fi not > 0)
+let gcap: i32 = 0;
+let gJ: i32 = -1;
+
+/** Before a gift search for receiver j: BEFORE (f64 per app) holds each app's envy of j before the gift. */
+export function giftPrepare(j: i32, F: usize, BEFORE: usize, CLASS: usize, n: i32, target: f64): void {
+  if (n > gcap || GS == 0) {
+    if (GS != 0) { heap.free(GS); heap.free(GLO); heap.free(GHI); heap.free(GCODE); }
+    const m = <usize>(n + 2);
+    GS = heap.alloc(m << 3); GLO = heap.alloc(m << 3); GHI = heap.alloc(m << 3); GCODE = heap.alloc(m << 2);
+    gcap = n;
+  }
+  gJ = j;
+  const wj = load<f64>(appRec(j), A_W);
+  const cj = ldi(CLASS, j);
+  for (let k = 0; k < n; k++) {
+    const r = appRec(k);
+    stf(GS, k, load<f64>(r, A_W) / wj);
+    const fi = ldf(F, k);
+    const b = ldf(BEFORE, k);
+    const allowed = b > target ? b : target;
+    const band = fi * (1 + allowed);
+    // the envy is capped at ENVY_CAP: an allowance at the cap is never exceeded
+    stf(GLO, k, allowed >= ENVY_CAP ? Infinity : band * (1 - 1e-12));
+    stf(GHI, k, allowed >= ENVY_CAP ? Infinity : band * (1 + 1e-12));
+    sti(GCODE, k, k == j || ldi(CLASS, k) == cj ? 0 : load<i32>(r, A_KIND) != 0 || !(fi > 0) ? 2 : 1);
+  }
+}
+
+/** Apps whose throughput giftCheck computes at once before looking at them (it stops at the first too envious). */
+const GIFT_CHUNK: i32 = 32;
+
+/**
+ * handout.ts giftOk(j, x, y): true when no app outside j's class would envy j holding (x, y) more than
+ * its allowance (BEFORE, at least `target`). Apps in order, GIFT_CHUNK at a time.
+ */
+export function giftCheck(x: f64, y: f64, X: usize, Y: usize, F: usize, BEFORE: usize, n: i32, target: f64): bool {
+  const rj = appRec(gJ);
+  let dx = x - load<f64>(rj, A_RX);
+  if (dx < 0) dx = 0;
+  let dy = y - load<f64>(rj, A_RY);
+  if (dy < 0) dy = 0;
+  const xn = XNEED;
+  const yn = YNEED;
+  for (let from = 0; from < n; from += GIFT_CHUNK) {
+    const to = from + GIFT_CHUNK < n ? from + GIFT_CHUNK : n;
+    // the scaled bundles and their pieces
+    for (let k = from; k < to; k++) {
+      const s = ldf(GS, k);
+      let xk = ldf(RESX, k) + dx * s;
+      const xm = ldf(XMAX, k);
+      xk = xk > xm ? xm : xk;
+      let yk = ldf(RESY, k) + dy * s;
+      const ym = ldf(YMAX, k);
+      yk = yk > ym ? ym : yk;
+      stf(EV_X, k, xk);
+      stf(EV_Y, k, yk);
+      store<u32>(EV_P + (<usize>k << 2), <u32>pieceAt(appRec(k), xk));
+    }
+    // the odd app out of the last pair reads a valid piece
+    store<u32>(EV_P + (<usize>to << 2), load<u32>(SAFE_REC, A_KNOTS));
+    // throughputs, two apps at a time
+    for (let k = from; k < to; k += 2) {
+      const o = <usize>k << 3;
+      const pa = <usize>load<u32>(EV_P + (<usize>k << 2));
+      const pb = <usize>load<u32>(EV_P + (<usize>k << 2), 4);
+      v128.store(EV_E + o, perf2(v128.load(EV_X + o), v128.load(EV_Y + o), pa, pb, v128.load(AX0 + o), v128.load(AXL + o),
+        v128.load(AM0 + o), v128.load(AML + o), v128.load(ALS + o), v128.load(ARS + o), v128.load(AP + o)));
+    }
+    // the twin's checks, in its order
+    for (let k = from; k < to; k++) {
+      const code = ldi(GCODE, k);
+      if (code == 0) continue;
+      const b = ldf(BEFORE, k);
+      const allowed = b > target ? b : target;
+      if (code == 2) {
+        const r = appRec(k);
+        if (envyAt(r, k, dx, dy, ldf(GS, k), ldf(F, k), ldf(X, k), ldf(Y, k)) > allowed) return false;
+        continue;
+      }
+      const xk = ldf(EV_X, k);
+      const yk = ldf(EV_Y, k);
+      if (xk <= ldf(X, k) && yk <= ldf(Y, k)) continue;
+      if (xk < xn || yk < yn) continue;
+      const f = ldf(EV_E, k);
+      if (f <= ldf(GLO, k)) continue;
+      if (f >= ldf(GHI, k)) return false;
+      const e = f / ldf(F, k) - 1;
+      if ((e > 0 ? (e < ENVY_CAP ? e : ENVY_CAP) : 0) > allowed) return false;
+    }
+  }
+  return true;
 }

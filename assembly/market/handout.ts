@@ -4,28 +4,16 @@
 import { ldf, ldi, stf, sti } from './mem';
 import { BEFORE, BLOCKED, CLASS, CLASSES, CLS_A, CLS_F, N, WEIGHT, XMAX, YMAX, classMember, classRep, classSize } from './state';
 import { perf } from './market';
-import { GIFT_E, columnEnvy } from './envy';
+import { columnEnvy, giftCheck, giftPrepare } from './envy';
 import { ENVY_TARGET, HANDOUT_REFINE, LEFTOVER_TOL, T_HANDOUT_ROUNDS, T_HANDOUT_STEPS, T_HANDOUT_TRIES } from './limits';
 import { ln } from './ln';
 
-/** Apps whose envy giftOk computes at once before looking at them (it stops at the first too envious). */
-const GIFT_CHUNK: i32 = 32;
-
 /** True when giving app j the bundle (x, y) keeps every other class's envy of j within its allowance. */
-function giftOk(j: i32, x: f64, y: f64, X: usize, Y: usize, F: usize): bool {
-  const cj = ldi(CLASS, j);
-  for (let from = 0; from < N; from += GIFT_CHUNK) {
-    const to = from + GIFT_CHUNK < N ? from + GIFT_CHUNK : N;
-    // envy of apps from..to-1 toward j holding (x, y) (envy.ts; the twin: one envyOf at a time)
-    columnEnvy(j, x, y, X, Y, F, from, to, GIFT_E, cj, CLASS);
-    for (let i = from; i < to; i++) {
-      if (i == j || ldi(CLASS, i) == cj) continue;
-      const b = ldf(BEFORE, i);
-      const allowed = b > ENVY_TARGET ? b : ENVY_TARGET;
-      if (ldf(GIFT_E, i) > allowed) return false;
-    }
-  }
-  return true;
+// @ts-ignore: decorator
+@inline function giftOk(j: i32, x: f64, y: f64, X: usize, Y: usize, F: usize): bool {
+  // the twin: envyOf(i, j, x, y, F[i], X[i], Y[i]) > max(BEFORE[i], ENVY_TARGET) for any i outside j's
+  // class; envy.ts giftCheck, with what giftPrepare kept for j's search
+  return giftCheck(x, y, X, Y, F, BEFORE, N, ENVY_TARGET);
 }
 
 /** Rank classes (in CLS_A, best first) by gain in CLS_F; only the first `want` need be exact. */
@@ -103,6 +91,7 @@ export function handOut(X: usize, Y: usize, F: usize): void {
         const yi = ldf(Y, i);
         // nobody's envy of the receiver may rise above the target, or above what it already was
         columnEnvy(i, xi, yi, X, Y, F, 0, N, BEFORE, -1, CLASS);
+        giftPrepare(i, F, BEFORE, CLASS, N, ENVY_TARGET);
         let a = room;
         if (!giftOk(i, onCache ? xi + a : xi, onCache ? yi : yi + a, X, Y, F)) {
           // halve until a gift fits, then bisect between the last two amounts
