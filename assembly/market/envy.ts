@@ -356,12 +356,16 @@ export function giftPrepare(j: i32, F: usize, BEFORE: usize, CLASS: usize, n: i3
   }
 }
 
-/** Apps whose throughput giftCheck computes at once before looking at them (it stops at the first too envious). */
-const GIFT_CHUNK: i32 = 32;
+/**
+ * Apps whose throughputs giftCheck computes at once before looking at them: it stops at the first app too
+ * envious, most often one of the first few, so the chunks start small and double.
+ */
+const GIFT_CHUNK_FIRST: i32 = 4;
+const GIFT_CHUNK_MAX: i32 = 64;
 
 /**
  * handout.ts giftOk(j, x, y): true when no app outside j's class would envy j holding (x, y) more than
- * its allowance (BEFORE, at least `target`). Apps in order, GIFT_CHUNK at a time.
+ * its allowance (BEFORE, at least `target`). Apps in order, a chunk at a time.
  */
 export function giftCheck(x: f64, y: f64, X: usize, Y: usize, F: usize, BEFORE: usize, n: i32, target: f64): bool {
   const rj = appRec(gJ);
@@ -371,8 +375,9 @@ export function giftCheck(x: f64, y: f64, X: usize, Y: usize, F: usize, BEFORE: 
   if (dy < 0) dy = 0;
   const xn = XNEED;
   const yn = YNEED;
-  for (let from = 0; from < n; from += GIFT_CHUNK) {
-    const to = from + GIFT_CHUNK < n ? from + GIFT_CHUNK : n;
+  let chunk = GIFT_CHUNK_FIRST;
+  for (let from = 0; from < n; from += chunk, chunk = chunk < GIFT_CHUNK_MAX ? chunk << 1 : chunk) {
+    const to = from + chunk < n ? from + chunk : n;
     // the scaled bundles and their pieces
     for (let k = from; k < to; k++) {
       const s = ldf(GS, k);
