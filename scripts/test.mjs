@@ -32,24 +32,42 @@ if (extra.length === 0) {
 
 const reportDir = join(root, '.tmp');
 mkdirSync(reportDir, { recursive: true });
-const report = join(reportDir, 'vitest-report.json');
-rmSync(report, { force: true });
-step('tests (vitest)', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra]);
-try {
-  const r = JSON.parse(readFileSync(report, 'utf8'));
-  passed += r.numPassedTests ?? 0;
-  failed += r.numFailedTests ?? 0;
-  // a suite that fails to load has no tests to count; count it as a failure so it cannot hide
-  const broken = (r.testResults ?? []).filter((t) => t.status === 'failed' && (t.assertionResults ?? []).length === 0).length;
-  failed += broken;
-  const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-  if (skipped > 0) {
-    console.error(`${skipped} tests skipped or todo: counted as failed (no skipped tests are left behind)`);
-    failed += skipped;
+
+// Suites whose workloads measure real time (bandwidth over 2 s windows, estimators fitting models from live
+// telemetry) run alone, one file at a time, after the rest: on a 2-core machine the CPU-heavy property and
+// differential suites would otherwise starve them and turn their measurements into noise.
+const TIMED = ['tests/native/', 'tests/system/'];
+const phases = extra.length > 0
+  ? [{ label: 'tests (vitest)', args: extra }]
+  : [
+      { label: 'tests (vitest, in parallel)', args: TIMED.flatMap((d) => ['--exclude', `${d}**`]) },
+      { label: 'tests (vitest, timed suites one at a time)', args: [...TIMED, '--no-file-parallelism', '--maxWorkers=1'] },
+    ];
+
+phases.forEach((phase, i) => {
+  const report = join(reportDir, `vitest-report-${i + 1}.json`);
+  rmSync(report, { force: true });
+  step(phase.label, bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...phase.args]);
+  try {
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    passed += r.numPassedTests ?? 0;
+    failed += r.numFailedTests ?? 0;
+    // a suite that fails to load has no tests to count; count it as a failure so it cannot hide
+    const broken = (r.testResults ?? []).filter((t) => t.status === 'failed' && (t.assertionResults ?? []).length === 0).length;
+    failed += broken;
+    const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+    if (skipped > 0) {
+      console.error(`${skipped} tests skipped or todo: counted as failed (no skipped tests are left behind)`);
+      failed += skipped;
+    }
+    if ((r.numTotalTests ?? 0) === 0) {
+      console.error(`${phase.label}: no tests ran`);
+      failed++;
+    }
+  } catch (err) {
+    console.error(`could not read the vitest report ${report}: ${err.message}`);
+    failed++;
   }
-} catch (err) {
-  console.error(`could not read the vitest report ${report}: ${err.message}`);
-  failed++;
-}
+});
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
