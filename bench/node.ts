@@ -8,7 +8,6 @@
 // Real processes throughout: a `spirit memnode`, workload processes, redis-server and `spirit serve`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { RedisBus } from '../service/bus/redis.ts';
 import type { AllocationDoc } from '../service/bus/types.ts';
 import { log } from '../service/cli/output.ts';
 import { renderTable } from '../service/cli/table.ts';
+import { startRedisServer } from './service/procs.ts';
 import { NodeDaemon } from '../service/node/daemon.ts';
 import { busLink, httpLink } from '../service/node/link.ts';
 import { type WorkloadSnapshot, WorkloadSupervisor } from '../service/node/supervisor.ts';
@@ -44,17 +44,6 @@ const quantile = (xs: number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Spawns a process and waits for a line of its stderr to match. */
 async function spawnUntil(cmd: string, args: string[], pattern: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
@@ -138,15 +127,12 @@ async function archetypes(plan: Plan, memnode: string, controlDir: string): Prom
 
 /** Publishes allocations to Redis and times each step of their way to the region. */
 async function enforcement(plan: Plan, memnode: string, controlDir: string): Promise<Record<string, unknown>> {
-  const redisPort = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'bench-node-redis-'));
-  const redis = spawn('/usr/bin/redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  const redis = await startRedisServer();
+  const redisUrl = redis.url;
   let serve: ChildProcess | null = null;
   let daemon: NodeDaemon | null = null;
   let bus: RedisBus | null = null;
   try {
-    await sleep(300);
     bus = await RedisBus.connect(redisUrl);
     const s = await spawnUntil(process.execPath, [SPIRIT, 'serve', '--port', '0', '--redis', redisUrl, '--interval-ms', '3600000'], /"url":"(http:[^"]+)"/);
     serve = s.child;
@@ -204,8 +190,7 @@ async function enforcement(plan: Plan, memnode: string, controlDir: string): Pro
     await daemon?.stop();
     if (serve) await stop(serve);
     await bus?.close();
-    await stop(redis);
-    rmSync(dir, { recursive: true, force: true });
+    await redis.stop();
   }
 }
 

@@ -108,8 +108,15 @@ export async function startRedisServer(): Promise<RedisChild> {
   const port = await freePort();
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   track(proc);
+  // a missing binary is an 'error' event, not an exit: without a listener it would crash the benchmark
+  let spawnError: Error | null = null;
+  proc.once('error', (err) => { spawnError = err; });
   const deadline = Date.now() + START_MS;
   while (Date.now() < deadline) {
+    if (spawnError) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`cannot start redis-server (${(spawnError as Error).message}): install it, e.g. apt-get install -y redis-server`);
+    }
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1');
       s.once('connect', () => { s.destroy(); resolve(true); });
