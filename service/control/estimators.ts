@@ -9,7 +9,11 @@ export interface EstimatorLike {
   /** closes the epoch; `region`: the bundles the market may give the app next round (the confidence speaks for those) */
   endEpoch(ctx?: { region?: { cacheMB: [number, number]; bandwidthMbps: [number, number] } }): unknown;
   /** `samples`: records held (an app with none is not explored); `epoch`: epochs closed (exploration grows with them) */
-  current(): { model: MrcModel | null; confidence: number; residual: number; enoughData: boolean; samples?: number; epoch?: number };
+  current(): {
+    model: MrcModel | null; confidence: number; residual: number; enoughData: boolean; samples?: number; epoch?: number;
+    /** the confidence's factors, for the debug log that says why an app is still at its equal share */
+    parts?: Record<string, number>; mrcSource?: string; lastEpochError?: number | null;
+  };
   dispose?(): void;
 }
 

@@ -74,6 +74,12 @@ export async function runRound(d: RoundDeps, nodeId: string): Promise<RoundResul
     const est = d.estimators.get(app.id);
     if (est) est.endEpoch({ region: nextRoundRegion(app, cap, refs.refX[i], refs.refY[i], inForce.get(app.id), d.options.trustRegionShare) });
     const cur = est ? est.current() : null;
+    if (cur && d.log.isLevelEnabled?.('debug')) {
+      d.log.debug({
+        node: nodeId, app: app.id, confidence: cur.confidence, enoughData: cur.enoughData, samples: cur.samples,
+        parts: cur.parts, mrcSource: cur.mrcSource, lastEpochError: cur.lastEpochError,
+      }, 'estimate');
+    }
     return { app, estimate: cur, persisted: persisted[app.id] };
   });
   const round = (prev?.epoch ?? 0) + 1;
