@@ -3,7 +3,6 @@
 
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -95,7 +94,6 @@ std::unique_ptr<Region> Region::create(const RegionConfig& cfg, Reason& reason, 
   for (const auto& m : cfg.memnodes) r->replicas_.push_back(std::make_unique<Replica>(m));
   for (int i = int(limits::kReadsInflightMax) - 1; i >= 0; i--) r->freeStaging_.push_back(i);
   for (int i = int(limits::kWritebackInflightPagesMax) - 1; i >= 0; i--) r->freeSlots_.push_back(i);
-  if (getrandom(&r->sampleSeed_, sizeof r->sampleSeed_, 0) != sizeof r->sampleSeed_) r->sampleSeed_ = nowNs();
   reason = Reason::kNone;
   return r;
 }

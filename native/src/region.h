@@ -26,6 +26,10 @@
 
 namespace spirit {
 
+/** The sampling threshold of a rate in ppm, in 2^24 hash values (thresholdOf in service/estimator/hash.ts). */
+uint32_t sampleThreshold(uint32_t ratePpm);
+
+
 struct RegionConfig {
   std::vector<std::string> memnodes;  // replicas, first is primary for reads
   uint64_t sizeBytes = 0;
@@ -172,7 +176,7 @@ class Region {
   EvictionPressure pressure_;                   // whether evicting ahead of demand is worth it
   uint64_t limitsSeqSeen_ = ~0ull;
   uint32_t sampleRatePpm_ = 0, samplePeriodMs_ = 0;
-  uint64_t sampleSeed_ = 0;
+  uint32_t sampleThreshold_ = 0;  // sampleThreshold(sampleRatePpm_): pages whose hash is below it are sampled
   std::vector<uint32_t> sampleList_;
   uint64_t nextSampleNs_ = 0;
 

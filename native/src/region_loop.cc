@@ -108,6 +108,7 @@ void Region::applyLimits(uint64_t now, bool force) {
   if (force || nextTick < nextSampleNs_) nextSampleNs_ = nextTick;
   if (rate != sampleRatePpm_ || force) {
     sampleRatePpm_ = rate;
+    sampleThreshold_ = sampleThreshold(rate);
     rebuildSampleList();
   }
   residentPeak_ = 0;  // re-armed once the new limit is met (a shrink takes a moment to evict down)

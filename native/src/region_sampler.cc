@@ -1,23 +1,46 @@
 // Page-access sampling for miss-ratio curves (SHARDS-style spatial sampling): page p is in the sample iff
-// hash(p) mod 10^6 < rate in ppm. Every sampling period the sampled pages that are mapped are parked, so
+// (hash(p) >> 8) < round(rate * 2^24), with the service's page hash (service/estimator/hash.ts,
+// assembly/estimator/hash.ts). It must be the same hash: the service's curve builder re-applies the filter to
+// the pages a daemon sends, so pages sampled by any other hash would be kept only at rate^2 while their reuse
+// distances were scaled by 1/rate (a curve squeezed toward small caches, filled rate times slower). Every sampling period the sampled pages that are mapped are parked, so
 // their next touch faults cheaply and is recorded in the control block's ring. An access is therefore seen
 // at most once per page per period; the daemon scales counts by 1/rate.
+#include <algorithm>
+#include <cmath>
+
 #include "clock.h"
 #include "region.h"
 
 namespace spirit {
 
 namespace {
-uint64_t mix(uint64_t x) {  // splitmix64 finaliser: a cheap hash with good avalanche
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
+constexpr uint32_t kHiSeed = 0x9e3779b9u;  // HI_SEED of service/estimator/hash.ts
+constexpr uint32_t kSampleShift = 8;       // SAMPLE_SHIFT: the top 24 bits decide
+constexpr double kSampleSpace = 16777216.0;  // 2^24 sampling values
+
+uint32_t mix32(uint32_t x) {  // murmur3's 32-bit finalizer
+  x ^= x >> 16;
+  x *= 0x85ebca6bu;
+  x ^= x >> 13;
+  x *= 0xc2b2ae35u;
+  x ^= x >> 16;
+  return x;
+}
+
+uint32_t pageHash(uint64_t p) {
+  return mix32(uint32_t(p) ^ mix32(uint32_t(p >> 32) ^ kHiSeed));
 }
 }  // namespace
 
+uint32_t sampleThreshold(uint32_t ratePpm) {
+  if (ratePpm == 0) return 0;
+  // the same doubles as thresholdOf(fractionFromPpm(ppm)) in TypeScript: ppm / 1e6, times 2^24 (exact), rounded
+  double t = std::floor(double(ratePpm) / 1e6 * kSampleSpace + 0.5);
+  return uint32_t(std::clamp(t, 1.0, kSampleSpace));
+}
+
 bool Region::sampled(uint64_t p) const {
-  return sampleRatePpm_ > 0 && mix(p ^ sampleSeed_) % limits::kSampleRatePpmMax < sampleRatePpm_;
+  return sampleThreshold_ > 0 && (pageHash(p) >> kSampleShift) < sampleThreshold_;
 }
 
 void Region::rebuildSampleList() {

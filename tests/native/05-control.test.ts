@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachControl, FarMemoryError, listRegions, openRegion, removeStale } from '../../native/index.ts';
 import { InputError } from '../../service/errors.ts';
+import { isSampledPage } from '../../service/estimator/hash.ts';
+import { MrcBuilder } from '../../service/estimator/mrc.ts';
 import { MiB, type MemNodeProc, PAGE, ROOT, sleep, startMemNodeProc, tempDir, waitFor } from './helpers.ts';
 
 let node: MemNodeProc;
@@ -137,6 +139,33 @@ describe('control blocks (daemon side)', () => {
       expect(distinct.size).toBeGreaterThan(pages * 0.1 - 100);
       expect(distinct.size).toBeLessThan(pages * 0.1 + 100);
       expect(d.pages.every((p) => Number.isInteger(p) && p >= 0 && p < pages)).toBe(true);
+    } finally {
+      await region.close();
+    }
+  });
+
+  // The service's curve builder re-applies its spatial filter to the pages a daemon sends: a region sampling
+  // by any other hash would have its sample cut to rate^2 there and its reuse distances mis-scaled.
+  it.each([0.1, 0.0625, 0.013])('samples exactly the pages the service\'s builder keeps at rate %s', async (rate) => {
+    const region = await openRegion({ memnode: node.address, sizeBytes: 16 * MiB, cacheBytes: 16 * MiB, bandwidthMbps: 10000,
+      token: 'sampling-test-token', controlDir: tmp.dir, sampleRate: rate, samplePeriodMs: 60000 });
+    try {
+      const mem = new Uint8Array(region.buffer);
+      const pages = (16 * MiB) / PAGE;
+      for (let p = 0; p < pages; p++) mem[p * PAGE] = 1;
+      const got = [...region.drainSamples().pages].sort((a, b) => a - b);
+      const sampleRate = region.stats().sampleRate;
+      const want = Array.from({ length: pages }, (_, p) => p).filter((p) => isSampledPage(p, sampleRate));
+      expect(want.length).toBeGreaterThan(0);
+      expect(got).toEqual(want);
+      // and the builder, told the rate the record carries, keeps every one of them
+      const b = new MrcBuilder({ presampledRate: sampleRate });
+      try {
+        b.addPages(got);
+        expect(b.sampledAccesses).toBe(got.length);
+      } finally {
+        b.dispose();
+      }
     } finally {
       await region.close();
     }
