@@ -30,6 +30,7 @@ export const telemetryRecordSchema = z.strictObject({
   mrc: z.array(z.tuple([nonNeg, z.number().min(0).max(1)])).min(2).max(MAX_RECORD_MRC_POINTS).optional(),
   sampledPages: z.array(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)).max(MAX_RECORD_SAMPLED_PAGES).optional(),
   sampleRate: z.number().gt(0).max(1).optional(),
+  accessesSampled: nonNeg.optional(),
   missStallNs: z.number().min(MIN_MISS_STALL_NS).max(MAX_MISS_STALL_NS).optional(),
   missTokenWaitNs: z.number().min(0).max(MAX_MISS_STALL_NS).optional(),
 });

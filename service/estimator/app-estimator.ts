@@ -150,8 +150,8 @@ export class AppEstimator {
     if (this.held.length > this.opts.maxSamples) this.held.splice(0, this.held.length - this.opts.maxSamples);
     if (r.mrc) this.telemetryCurve = r.mrc.map(([c, m]) => [c, m]);
     if (r.sampledPages && r.sampledPages.length > 0) {
-      // the accesses the sample stands for: throughput over the period since the previous record, when known
-      const counted = r.throughputOpsPerSec * secFromMs(periodMs);
+      // the accesses the sample stands for: as the daemon counted them, else throughput over the period since the previous record
+      const counted = r.accessesSampled ?? r.throughputOpsPerSec * secFromMs(periodMs);
       this.feedPages(r.sampledPages, r.sampleRate ?? 1, counted >= r.sampledPages.length && (r.sampleRate ?? 1) < 1 ? counted : undefined);
     }
   }
@@ -165,6 +165,7 @@ export class AppEstimator {
     }
     if (r.mrc !== undefined) checkMrc('record.mrc', r.mrc, MAX_MODEL_POINTS);
     if (r.sampleRate !== undefined) checkNumber('record.sampleRate', r.sampleRate, { min: MIN_SAMPLE_RATE, max: 1 });
+    if (r.accessesSampled !== undefined) checkNumber('record.accessesSampled', r.accessesSampled, { min: 0 });
     if (r.missStallNs !== undefined) checkNumber('record.missStallNs', r.missStallNs, { min: MIN_MISS_STALL_NS, max: MAX_MISS_STALL_NS });
     if (r.missTokenWaitNs !== undefined) checkNumber('record.missTokenWaitNs', r.missTokenWaitNs, { min: 0, max: MAX_MISS_STALL_NS });
     if (r.sampledPages !== undefined) {

@@ -12,10 +12,11 @@ import { bytesFromMiB, mbpsFromBytesPerSec, mibFromBytes } from '../units.ts';
 import { Backoff, sleep } from './backoff.ts';
 import { CgroupApp, type CgroupAppSpec } from './cgroup-apps.ts';
 import { initialBundles, limitsOfBundle, planAllocation, type RegionBounds, regionBounds } from './enforce.ts';
-import { LINK_BACKOFF_MAX_MS, LINK_BACKOFF_MIN_MS, PENDING_PAGES_MAX, PENDING_RECORDS_MAX, REGISTRATION_CHECK_MS, SAMPLE_PAGES_TARGET } from './limits.ts';
+import { LINK_BACKOFF_MAX_MS, LINK_BACKOFF_MIN_MS, PENDING_PAGES_MAX, PENDING_RECORDS_MAX, RECORD_PAGES_MAX, REGISTRATION_CHECK_MS, SAMPLE_PAGES_TARGET } from './limits.ts';
 import type { AppRegistration, ServiceLink } from './link.ts';
 import { type WorkloadEvent, type WorkloadSnapshot, type WorkloadStatus, WorkloadSupervisor } from './supervisor.ts';
 import { TelemetryQueue } from './telemetry-queue.ts';
+import { SampleCarry } from './sample-carry.ts';
 import { recordOfWindow, type WindowSkip, windowSkip } from './window.ts';
 import { sampleRateFor, type WorkloadSpec } from './workload-spec.ts';
 import type { TelemetryRecord } from '../telemetry/record.ts';
@@ -72,6 +73,7 @@ export class NodeDaemon {
   private readonly cgroups = new Map<string, CgroupApp>();
   private readonly last = new Map<string, WorkloadSnapshot>();
   private readonly queue = new TelemetryQueue(PENDING_RECORDS_MAX, PENDING_PAGES_MAX);
+  private readonly carry = new SampleCarry(RECORD_PAGES_MAX);
   private readonly abort = new AbortController();
   private readonly linkBackoff = new Backoff(LINK_BACKOFF_MIN_MS, LINK_BACKOFF_MAX_MS);
   private readonly bounds: RegionBounds;
@@ -270,11 +272,14 @@ export class NodeDaemon {
       this.log.error({ app, errors: snap.errors - prev.errors }, 'the workload read back data it did not write');
     }
     const skip = windowSkip(prev, snap);
+    const accesses = Math.max(0, snap.accesses - prev.accesses);
     if (skip) {
       this.skipped[skip] = (this.skipped[skip] ?? 0) + 1;
+      if (skip === 'limits_changed' || skip === 'no_time') this.carry.skip(app, snap.generation, snap.sampledPages, accesses);
+      else this.carry.drop(app);
       return;
     }
-    const rec = recordOfWindow(app, this.o.node, prev, snap);
+    const rec = this.carry.apply(recordOfWindow(app, this.o.node, prev, snap), snap.generation, accesses);
     this.queue.push(rec);
     this.lastWindow[app] = summarize(rec);
   }

@@ -27,6 +27,13 @@ export interface TelemetryRecord {
   /** optional: the sampling rate the sampled pages were taken at (0 < R <= 1) */
   sampleRate?: number;
   /**
+   * optional, with sampledPages: how many accesses (to all pages, sampled or not) the sampled pages were taken
+   * from. A daemon carries the pages of a window it sends no record for (one across a change of limits) into
+   * the next record, and counts their accesses here, so the service normalizes the curve by the right total.
+   * Default: throughputOpsPerSec times the time since the app's previous record.
+   */
+  accessesSampled?: number;
+  /**
    * optional: the stall per miss over the period, ns, as the data plane measured it: the mean time one miss
    * kept the application waiting for its page (fault to data mapped), NOT counting time spent waiting for
    * bandwidth tokens. It is what the model calls remoteNs, in latency-bound and bandwidth-bound periods alike.

@@ -9,6 +9,7 @@ import { parseCgroupApp } from '../../service/node/cgroup-apps.ts';
 import { initialBundles, limitsOfBundle, planAllocation, type RegionBounds } from '../../service/node/enforce.ts';
 import { defaultNodeId, type NodeFlags, parseNodeFlags } from '../../service/node/run.ts';
 import type { WorkloadSnapshot } from '../../service/node/supervisor.ts';
+import { SampleCarry } from '../../service/node/sample-carry.ts';
 import { TelemetryQueue } from '../../service/node/telemetry-queue.ts';
 import { missStallNs, missTokenWaitNs, recordOfWindow, windowSkip } from '../../service/node/window.ts';
 import { checkUniqueIds, parseWorkloadSpec, sampleRateFor } from '../../service/node/workload-spec.ts';
@@ -16,6 +17,9 @@ import { ARCHETYPE_DEFS, newCounters } from '../../service/node/workloads/index.
 import { affinePermutation, Rng } from '../../service/node/workloads/rng.ts';
 import { ZipfSampler } from '../../service/node/workloads/zipf.ts';
 import type { TelemetryRecord } from '../../service/telemetry/record.ts';
+import { isSampledPage } from '../../service/estimator/hash.ts';
+import { MrcBuilder } from '../../service/estimator/mrc.ts';
+import { mibFromPages } from '../../service/units.ts';
 
 const badInput = (f: () => unknown): InputError => {
   try {
@@ -343,5 +347,58 @@ describe('workload archetypes on plain memory', () => {
     expect(all).toBe(20_000 * params['pages-per-request']);
     expect(hot / all).toBeGreaterThan(0.88);
     expect(hot / all).toBeLessThan(0.92);
+  });
+});
+
+describe('sampled pages of skipped windows', () => {
+  const rec = (pages: number[]): TelemetryRecord => ({
+    app: 'scan', node: 'n1', timeMs: 1, cacheMB: 8, bandwidthMbps: 200, throughputOpsPerSec: 1, missRatio: 1, pageTrafficBytesPerSec: 0,
+    residentBytes: 0, sampledPages: pages, sampleRate: RATE,
+  });
+  const RATE = 0.0625;
+
+  it('carries them, with their accesses, into the next record of the same run only', () => {
+    const c = new SampleCarry(8);
+    c.skip('scan', 1, [1, 2], 30);
+    c.skip('scan', 1, [3], 20);
+    expect(c.apply(rec([4, 5]), 1, 40)).toMatchObject({ sampledPages: [1, 2, 3, 4, 5], accessesSampled: 90 });
+    expect(c.apply(rec([6]), 1, 10)).toMatchObject({ sampledPages: [6], accessesSampled: 10 }); // carried once
+    c.skip('scan', 1, [7], 5);
+    expect(c.apply(rec([8]), 2, 10)).toMatchObject({ sampledPages: [8], accessesSampled: 10 }); // another run
+    c.skip('scan', 1, [7], 5);
+    c.drop('scan');
+    expect(c.apply(rec([8]), 1, 10)).toMatchObject({ sampledPages: [8], accessesSampled: 10 });
+    // bounded: a record never holds more than maxPages; what would overflow is dropped whole, never a hole in the middle
+    c.skip('scan', 1, [1, 2, 3, 4, 5, 6], 60);
+    expect(c.apply(rec([7, 8, 9]), 1, 30)).toMatchObject({ sampledPages: [7, 8, 9], accessesSampled: 30 });
+    c.skip('scan', 1, [1, 2, 3, 4, 5, 6], 60);
+    c.skip('scan', 1, [7, 8, 9], 30);
+    expect(c.apply(rec([10]), 1, 10)).toMatchObject({ sampledPages: [7, 8, 9, 10], accessesSampled: 40 });
+  });
+
+  it('so the service sees a cyclic scan as the cliff it is, even when every third window is skipped', () => {
+    // 4096 pages read in order, over and over; windows of 1500 accesses, every third one across a limit change
+    const PAGES = 4096, WINDOW = 1500;
+    const curveWith = (carry: boolean): number => {
+      const c = new SampleCarry(65_536);
+      const b = new MrcBuilder({ presampledRate: RATE });
+      let page = 0;
+      let sinceRecord = 0;
+      for (let w = 0; w < 30; w++) {
+        const pages: number[] = [];
+        for (let i = 0; i < WINDOW; i++, page = (page + 1) % PAGES) if (isSampledPage(page, RATE)) pages.push(page);
+        sinceRecord += WINDOW;
+        if (w % 3 === 2) { if (carry) c.skip('scan', 1, pages, WINDOW); continue; }
+        const r = carry ? c.apply(rec(pages), 1, WINDOW) : rec(pages);
+        // without the carry, the service counts the accesses since the app's previous record (what it did before)
+        b.addPages(r.sampledPages!, { accesses: r.accessesSampled ?? sinceRecord });
+        sinceRecord = 0;
+      }
+      const [half] = b.missRatiosAt([mibFromPages(PAGES / 2)]);
+      b.dispose();
+      return half;
+    };
+    expect(curveWith(true)).toBeGreaterThan(0.97);
+    expect(curveWith(false)).toBeLessThan(0.8);
   });
 });
