@@ -7,7 +7,7 @@ import { NS_PER_S, PAGE_BYTES_DEFAULT, bytesPerSecFromMbps } from '../units.ts';
 import { fitKernelTs, type FitColumns, type FitKernelResult, type FitPrior } from './fit-twin.ts';
 import { MAX_FIT_SAMPLES, MAX_MISS_STALL_NS, MAX_MODEL_POINTS, MIN_MISS_STALL_NS } from './limits.ts';
 import { missRatioAt, throughputAtMiss, type MrcModel } from './model.ts';
-import { checkRegion, defaultRegion, predictionSigmaOver, type FitRegion } from './region.ts';
+import { checkRegion, defaultRegion, predictionSigmaOver, type FitRegion, witnessesOf } from './region.ts';
 import { checkMrc, checkNumber, describe, optNumber } from './validate.ts';
 import { newEstimatorInstance, ptr, type EstimatorExports } from './wasm.ts';
 
@@ -215,7 +215,7 @@ export function fitModel(samples: FitSample[], mrc: [number, number][], opts: Fi
   const model: MrcModel = { type: 'mrc', mrc: curve, pageBytes: Math.exp(k.p), localNs: Math.exp(k.a), remoteNs: Math.exp(k.c) };
   assert(model.pageBytes > 0 && model.localNs > 0 && model.remoteNs >= 0 && Number.isFinite(model.remoteNs), 'fitted parameters are positive and finite');
   const fit = residualOf(model, used, k, cols);
-  const predSigma = predictionSigmaOver(region, curve, k);
+  const predSigma = predictionSigmaOver(region, curve, k, witnessesOf(cols, k.u, used.length));
   const parts = {
     coverage: Math.min(1, fit.nEff / FULL_COVERAGE_SAMPLES),
     precision: 1 / (1 + (predSigma / PRECISION_REF) ** 2),

@@ -5,7 +5,7 @@
 // branch, which matters only where that branch could become the smaller one.
 import { InputError } from '../errors.ts';
 import { NS_PER_S, bytesPerSecFromMbps } from '../units.ts';
-import type { FitKernelResult } from './fit-twin.ts';
+import type { FitColumns, FitKernelResult } from './fit-twin.ts';
 import { missRatioAt } from './model.ts';
 import { checkNumber, describe } from './validate.ts';
 
@@ -29,6 +29,43 @@ const RECENT_WEIGHT = 0.5;
  * uncertain near the kink when the other branch, Z sigmas off, could take over.
  */
 const CROSSING_SIGMAS = 2;
+/**
+ * A sample witnesses the bandwidth branch when its page traffic is at least this share of its bandwidth:
+ * stricter than the kernel's SATURATED (0.9), so that noise in the measured traffic of a latency-bound
+ * sample near the kink rarely makes it a witness.
+ */
+const BANDWIDTH_WITNESS = 0.97;
+/** ... and the latency branch when its traffic is at most this share: well below the limit, so the limit did not hold it back. */
+const LATENCY_WITNESS = 0.6;
+
+/**
+ * Samples that show which branch binds, as bandwidth per miss (bytes/s over the miss ratio). The model's
+ * branches are monotone, so a witness decides the branch at more bundles than its own:
+ * - bandwidth-bound at (m_s, b_s): Bw <= Lat there. A bundle with m <= m_s and b / m <= b_s / m_s has a
+ *   latency branch at least as fast and a bandwidth branch at most as fast: bandwidth-bound too.
+ * - latency-bound at (m_s, b_s): Lat <= Bw there. A bundle with m >= m_s and b / m >= b_s / m_s is latency-bound.
+ * This holds whatever the (uncertain) parameters are, so near such bundles the other branch cannot take over.
+ */
+export interface Witnesses {
+  /** bandwidth-bound samples: [m, bandwidth per miss] */
+  bandwidth: [number, number][];
+  /** latency-bound samples */
+  latency: [number, number][];
+}
+
+/** The witnesses among the samples the robust fit kept (throughput weight u > 0). */
+export function witnessesOf(cols: FitColumns, u: Float64Array, n: number): Witnesses {
+  const out: Witnesses = { bandwidth: [], latency: [] };
+  for (let i = 0; i < n; i++) {
+    const m = cols.m[i], bw = cols.bw[i], tr = cols.tr[i];
+    if (!(cols.w[i] > 0 && u[i] > 0 && cols.x[i] > 0 && m > 0 && bw > 0)) continue;
+    if (tr >= BANDWIDTH_WITNESS * bw) out.bandwidth.push([m, bw / m]);
+    else if (tr <= LATENCY_WITNESS * bw) out.latency.push([m, bw / m]);
+  }
+  return out;
+}
+
+const NO_WITNESSES: Witnesses = { bandwidth: [], latency: [] };
 
 function checkPair(where: string, v: unknown): [number, number] {
   if (!Array.isArray(v) || v.length !== 2) throw new InputError(where, `must be a [low, high] pair, got ${describe(v)}`);
@@ -67,9 +104,11 @@ function grid(lo: number, hi: number): number[] {
 /**
  * Largest standard error of ln(predicted throughput) over the region, from the fit's posterior covariance:
  * at each probe the smaller branch's error, or the other branch's error less the gap between them over
- * CROSSING_SIGMAS when that is larger (the other branch could take over there).
+ * CROSSING_SIGMAS when that is larger (the other branch could take over there). Where a witness decides
+ * the branch (see Witnesses), that branch's error: an app seen only bandwidth-bound has a poorly known
+ * latency branch, but it cannot take over at bundles with no more bandwidth per miss than it was seen with.
  */
-export function predictionSigmaOver(region: FitRegion, mrc: [number, number][], k: FitKernelResult): number {
+export function predictionSigmaOver(region: FitRegion, mrc: [number, number][], k: FitKernelResult, witnesses: Witnesses = NO_WITNESSES): number {
   const [c00, c01, , c11, , c22] = k.cov;
   const L = Math.exp(k.a), R = Math.exp(k.c);
   const sigmaB = Math.sqrt(Math.max(0, c22));
@@ -85,15 +124,26 @@ export function predictionSigmaOver(region: FitRegion, mrc: [number, number][], 
     const g0 = L / D, g1 = (m * R) / D;
     const sigmaL = Math.sqrt(Math.max(0, g0 * g0 * c00 + 2 * g0 * g1 * c01 + g1 * g1 * c11));
     const lnLat = Math.log(NS_PER_S / D);
+    // the most bandwidth per miss a bandwidth-bound witness with at least these misses had, and the least a latency-bound one with at most
+    let bwUpTo = -Infinity, latFrom = Infinity;
+    for (const [ms, v] of witnesses.bandwidth) if (ms >= m) bwUpTo = Math.max(bwUpTo, v);
+    for (const [ms, v] of witnesses.latency) if (ms <= m) latFrom = Math.min(latFrom, v);
     for (const b of bws) {
       let s: number;
       if (m <= 0) s = sigmaL; // no misses: bandwidth plays no part
       else if (!(b > 0)) s = sigmaB; // no bandwidth: zero throughput, whatever the latency
       else {
-        const lnBw = Math.log(bytesPerSecFromMbps(b) / m) - k.p;
+        const perMiss = bytesPerSecFromMbps(b) / m;
+        const bwBound = perMiss <= bwUpTo, latBound = perMiss >= latFrom;
+        const lnBw = Math.log(perMiss) - k.p;
         const gap = Math.abs(lnLat - lnBw);
         const [act, other] = lnBw < lnLat ? [sigmaB, sigmaL] : [sigmaL, sigmaB];
-        s = Math.max(act, other - gap / CROSSING_SIGMAS);
+        // witnessed: that branch's error (conflicting witnesses decide nothing). Not also the gap where the
+        // point estimate takes the other branch: there the two branches are within the fit's noise of each
+        // other (the hinge keeps the latency branch above what bandwidth-bound samples reached), and counting
+        // it turned well-fitted synthetic models (parameters within 5%) into low-confidence ones
+        if (bwBound !== latBound) s = bwBound ? sigmaB : sigmaL;
+        else s = Math.max(act, other - gap / CROSSING_SIGMAS);
       }
       worst = Math.max(worst, s);
     }

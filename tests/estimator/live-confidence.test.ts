@@ -97,6 +97,22 @@ describe('confidence over the region the market will consider', () => {
     expect(near.region).toEqual({ cacheMB: [700, 900], bandwidthMbps: [900, 1100] });
   });
 
+  it('a scan seen only bandwidth-bound, without stalls: confident where its samples decide the branch, not beyond them', () => {
+    // a cliff-shaped curve (every access misses below 1000 MiB): remoteNs is not identified at all, but at no
+    // more bandwidth per miss than a bandwidth-bound sample had, the latency branch cannot be the smaller one
+    const scan: MrcModel = { type: 'mrc', mrc: [[0, 1], [1000, 1], [1001, 0]], pageBytes: 4096, localNs: 300, remoteNs: 20_000 };
+    for (const seed of [1, 2, 3]) {
+      const records = syntheticTelemetry(scan, randomAllocations(30, { cacheMB: [200, 800], bandwidthMbps: [500, 1000] }, seed), { seed });
+      const topMbps = Math.max(...records.filter((r) => r.pageTrafficBytesPerSec >= 0.97 * r.bandwidthMbps * 125_000).map((r) => r.bandwidthMbps));
+      const inside = fitModel(records, scan.mrc, { region: { cacheMB: [200, 800], bandwidthMbps: [500, topMbps] } });
+      const beyond = fitModel(records, scan.mrc, { region: { cacheMB: [200, 800], bandwidthMbps: [500, 1.5 * topMbps] } });
+      expect(inside.relativeSigma.remoteNs, 'remoteNs stays at its prior uncertainty').toBeGreaterThan(1);
+      expect(inside.confidence, `seed ${seed}`).toBeGreaterThan(0.7);
+      expect(beyond.confidence, `seed ${seed}`).toBeLessThan(0.1);
+      for (const b of [500, 750, topMbps]) expect(relErr(throughputOf(inside.model, 500, b), throughputOf(scan, 500, b))).toBeLessThan(0.05);
+    }
+  });
+
   it('the region given to endEpoch is the one the confidence speaks for', () => {
     const est = new AppEstimator('app');
     syntheticTelemetry(MODEL, fixed(10, 800, 1000), { seed: 2, app: 'app', stall: { tokenWait: false } }).forEach((r) => est.ingest({ ...r, mrc: MODEL.mrc }));
