@@ -2,7 +2,7 @@
 // moments) to the TelemetryRecord the daemon sends. Throughput is measured (the workload's own count of page
 // accesses over the window), never assumed; the data plane supplies misses, traffic, residency, the limits
 // in force, sampled pages and the fault latencies behind the stall and token wait per miss.
-import { histPercentile, type RegionStats, telemetryFromWindow } from '../../native/index.ts';
+import { histPercentile, missesBetween, type RegionStats, telemetryFromWindow } from '../../native/index.ts';
 import { MAX_MISS_STALL_NS, MIN_MISS_STALL_NS } from '../estimator/limits.ts';
 import type { TelemetryRecord } from '../telemetry/record.ts';
 import { secFromMs } from '../units.ts';
@@ -29,7 +29,26 @@ export function recordOfWindow(app: string, node: string, before: WorkloadSnapsh
   });
   const stall = missStallNs(before.stats, after.stats);
   if (stall === undefined) return rec;
-  return { ...rec, missStallNs: stall, missTokenWaitNs: missTokenWaitNs(before.stats, after.stats) ?? 0 };
+  const share = waitedShare(before.stats, after.stats);
+  return {
+    ...rec,
+    missStallNs: Math.max(MIN_MISS_STALL_NS, stall * share),
+    missTokenWaitNs: (missTokenWaitNs(before.stats, after.stats) ?? 0) * share,
+  };
+}
+
+/**
+ * The share of the window's misses that kept the application waiting: the fetches its fault-latency histogram
+ * recorded over all misses (demand, restored from write-back, prefetched), at most 1. A miss that readahead
+ * served before the application touched the page cost it no wait, so the waits per fetch, spread over the
+ * misses, are the waits per miss the model needs (stall + token wait per miss = 1 / throughput less the local
+ * time, over the miss ratio). Per fetch, a bandwidth-bound scan (1 fetch waited on per ~50 misses) looked like
+ * one whose every miss stalled 1.3 ms and waited 8 ms for tokens, at 6000 misses per second.
+ */
+export function waitedShare(before: RegionStats, after: RegionStats): number {
+  const { count } = fetchHist(before, after);
+  const misses = missesBetween(before, after);
+  return misses > count ? count / misses : 1;
 }
 
 /** Fetches in the window: the faults whose fault-to-data latency the control block's histogram recorded. */

@@ -39,7 +39,8 @@ export interface TelemetryRecord {
    * bandwidth tokens. It is what the model calls remoteNs, in latency-bound and bandwidth-bound periods alike.
    * From the far-memory data plane (docs/dataplane.md): over the period's misses, the fault-to-data latency
    * (control block latencyHist, or its median when the period was not throttled) minus the token-bucket wait
-   * (the throttledNs counter's growth) spread over the misses. Including the token wait would make a
+   * (the throttledNs counter's growth) spread over the misses. A miss that readahead served before the
+   * application touched the page kept it waiting 0 ns: it counts among the misses. Including the token wait would make a
    * bandwidth-bound app look like one with slow remote memory. Omit it when the period had no misses.
    * Accepted range: MIN_MISS_STALL_NS .. MAX_MISS_STALL_NS (10 ns .. 1 s, service/estimator/limits.ts).
    */

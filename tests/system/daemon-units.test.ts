@@ -11,7 +11,7 @@ import { defaultNodeId, type NodeFlags, parseNodeFlags } from '../../service/nod
 import type { WorkloadSnapshot } from '../../service/node/supervisor.ts';
 import { SampleCarry } from '../../service/node/sample-carry.ts';
 import { TelemetryQueue } from '../../service/node/telemetry-queue.ts';
-import { missStallNs, missTokenWaitNs, recordOfWindow, windowSkip } from '../../service/node/window.ts';
+import { missStallNs, missTokenWaitNs, recordOfWindow, waitedShare, windowSkip } from '../../service/node/window.ts';
 import { checkUniqueIds, parseWorkloadSpec, sampleRateFor } from '../../service/node/workload-spec.ts';
 import { ARCHETYPE_DEFS, newCounters } from '../../service/node/workloads/index.ts';
 import { affinePermutation, Rng } from '../../service/node/workloads/rng.ts';
@@ -208,6 +208,13 @@ describe('telemetry windows', () => {
     // a wait larger than the latencies explain: never below the fastest bucket's lower edge
     const over = stats({ hist: histWith([[14, 1000], [18, 100]]), throttledNs: 5e9 + 1e12 });
     expect(missStallNs(before, over)).toBe(2 ** 18);
+    // readahead served most misses before the application touched them: the waits are spread over all misses
+    const ahead = stats({ hist: histWith([[14, 1000], [18, 100]]), throttledNs: 5e9 + waitNs, missingFaults: 100, prefetchedPages: 4900 });
+    expect(waitedShare(before, ahead)).toBeCloseTo(100 / 5000, 12);
+    const scan = recordOfWindow('a', 'n', snap(before, { atMs: 1000 }), snap(ahead, { atMs: 2000, accesses: 5000 }));
+    expect(scan.missStallNs).toBeCloseTo((1.5 * 2 ** 18 - waitNs / 100) / 50, 6);
+    expect(scan.missTokenWaitNs).toBeCloseTo(waitNs / 5000, 6);
+    expect(scan.missStallNs! + scan.missTokenWaitNs!).toBeCloseTo((100 * 1.5 * 2 ** 18) / 5000, 6);  // the whole wait, per miss
     // no fetch in the window: nothing to say
     expect(missStallNs(before, stats({ hist: histWith([[14, 1000]]), throttledNs: 6e9 }))).toBeUndefined();
     expect(missTokenWaitNs(before, stats({ hist: histWith([[14, 1000]]), throttledNs: 6e9 }))).toBeUndefined();
