@@ -18,6 +18,7 @@ import { RedisBus } from '../service/bus/redis.ts';
 import type { AllocationDoc } from '../service/bus/types.ts';
 import { log } from '../service/cli/output.ts';
 import { renderTable } from '../service/cli/table.ts';
+import { liveMarket, type MarketFigures, type MarketPlan } from './node/market.ts';
 import { startRedisServer } from './service/procs.ts';
 import { NodeDaemon } from '../service/node/daemon.ts';
 import { busLink, httpLink } from '../service/node/link.ts';
@@ -34,9 +35,9 @@ const BANDWIDTH_MBPS = 4000;
 const ENFORCE_TARGET_MS = 1000;
 const START_TIMEOUT_MS = 60_000;
 
-interface Plan { measureMs: number; changes: number; changeGapMs: number; tickMs: number; ticksMs: number }
-const FULL: Plan = { measureMs: 8000, changes: 40, changeGapMs: 400, tickMs: 100, ticksMs: 10_000 };
-const QUICK: Plan = { measureMs: 1000, changes: 8, changeGapMs: 300, tickMs: 100, ticksMs: 3000 };
+interface Plan { measureMs: number; changes: number; changeGapMs: number; tickMs: number; ticksMs: number; market: MarketPlan }
+const FULL: Plan = { measureMs: 8000, changes: 40, changeGapMs: 400, tickMs: 100, ticksMs: 10_000, market: { settleMs: 20_000, measureMs: 8000 } };
+const QUICK: Plan = { measureMs: 1000, changes: 8, changeGapMs: 300, tickMs: 100, ticksMs: 3000, market: { settleMs: 5000, measureMs: 3000 } };
 
 const round = (x: number, d = 2): number => Number(x.toFixed(d));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -234,9 +235,11 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
     const enforce = await enforcement(plan, memnode, controlDir);
     log('bench node: daemon tick cost');
     const ticks = await tickCost(plan, memnode, controlDir);
+    log('bench node: the market on a live node (static, then spirit)');
+    const market = await liveMarket(plan.market, memnode, TOKEN, controlDir);
     return {
       machine: { cpus: cpus().length, loadavg1: round(loadavg()[0]) }, quick: opts.quick, regionMB: REGION_MB, bandwidthMbps: BANDWIDTH_MBPS,
-      archetypes: rows, enforcement: enforce, daemonTicks: ticks,
+      archetypes: rows, enforcement: enforce, daemonTicks: ticks, market,
     };
   } finally {
     await stop(mn.child);
@@ -248,6 +251,7 @@ export function format(f: Record<string, unknown>): string {
   const rows = f.archetypes as Record<string, number | string>[];
   const e = f.enforcement as Record<string, Record<string, number> | number | boolean>;
   const t = f.daemonTicks as Record<string, number>;
+  const m = f.market as MarketFigures;
   const lat = (k: string): string => {
     const x = e[k] as Record<string, number>;
     return `p50 ${x.p50Ms} ms, p99 ${x.p99Ms} ms, max ${x.maxMs} ms (${x.n} changes)`;
@@ -266,6 +270,13 @@ export function format(f: Record<string, unknown>): string {
     '',
     `daemon tick cost: ${t.cpuMsPerTick} ms CPU per tick for ${t.workloads} workloads (${t.cpuMsPerTickPerWorkload} ms each; ` +
       `${round(t.cpuShareAt1sInterval * 100, 3)}% of a core at a 1 s interval; ${t.records} records sent)`,
+    '',
+    `the market on a live node (${m.node.cacheMB} MiB, ${m.node.bandwidthMbps} Mbps; ${m.workloads.join(' + ')}): each app's measured throughput, page accesses/s`,
+    renderTable(['app', 'static (equal share)', 'bundle', 'spirit', 'bundle', 'gain'],
+      m.apps.map((a) => [a.app, String(a.staticOpsPerSec), `${a.staticBundle.cacheMB} MiB, ${a.staticBundle.bandwidthMbps} Mbps`, String(a.spiritOpsPerSec),
+        `${a.spiritBundle.cacheMB} MiB, ${a.spiritBundle.bandwidthMbps} Mbps`, `${a.gain}x`]),
+      [false, true, false, true, false, true]),
+    `  both apps estimated after ${m.estimatedAfterS} s; last certificate: max envy ${m.maxEnvy}${m.trustRegionHeld ? ' (the trust region still held it back)' : ''}`,
   ].join('\n');
 }
 
