@@ -17,25 +17,49 @@ const TARGET_P99_MS = 20;
 const TARGET_INGEST_PER_S = 50_000;
 const SPIRIT = join(ROOT, 'bin', 'spirit.js');
 
-interface HttpFigures { ceiling: LoadResult; solve: LoadResult; solveCached: LoadResult }
+interface HttpFigures {
+  ceiling: LoadResult; solve: LoadResult; solveCached: LoadResult;
+  /** requests/s of each round, and each round's ratios against that round's ceiling */
+  trials: { ceiling: number[]; solve: number[]; solveCached: number[]; solveVsCeiling: number[]; solveCachedVsCeiling: number[] };
+  /** medians of the per-round ratios */
+  solveVsCeiling: number; solveCachedVsCeiling: number;
+}
 
-async function measureHttp(durationS: number, warmS: number): Promise<HttpFigures> {
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/**
+ * The three servers run side by side and are loaded in turn, round after round; each ratio is taken within a
+ * round and the figure is the median over rounds. On 2 cores shared with the load generator a single 10 s
+ * measurement of the ceiling moved by +-30% between runs, more than the gap being measured.
+ */
+async function measureHttp(rounds: number, durationS: number, warmS: number): Promise<HttpFigures> {
   const body = readFileSync(join(ROOT, 'examples', 'paper-mix.json'), 'utf8');
-  const load = async (args: string[], path: string, node = false): Promise<LoadResult> => {
-    const child = node
-      ? await startWithUrl(process.execPath, ['--import', 'tsx', ...args])
-      : await startWithUrl(process.execPath, [SPIRIT, 'serve', '--port', '0', '--log-level', 'warn', ...args], { REDIS_URL: '', PORT: '', SPIRIT_TOKEN: '' });
-    try {
-      autocannon(child.url + path, body, CONNECTIONS, warmS); // warm-up: JIT, connection set-up
-      return autocannon(child.url + path, body, CONNECTIONS, durationS);
-    } finally {
-      await child.stop();
-    }
-  };
-  const ceiling = await load([join(ROOT, 'bench', 'service', 'ceiling.ts')], '/v1/solve', true);
-  const solve = await load(['--no-solve-cache'], '/v1/solve?policy=spirit');
-  const solveCached = await load([], '/v1/solve?policy=spirit');
-  return { ceiling, solve, solveCached };
+  const serve = (args: string[]): Promise<Child> =>
+    startWithUrl(process.execPath, [SPIRIT, 'serve', '--port', '0', '--log-level', 'warn', ...args], { REDIS_URL: '', PORT: '', SPIRIT_TOKEN: '' });
+  const children: Child[] = [];
+  try {
+    children.push(await startWithUrl(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'service', 'ceiling.ts')]));
+    children.push(await serve(['--no-solve-cache']));
+    children.push(await serve([]));
+    const urls = [children[0].url + '/v1/solve', children[1].url + '/v1/solve?policy=spirit', children[2].url + '/v1/solve?policy=spirit'];
+    for (const u of urls) autocannon(u, body, CONNECTIONS, warmS); // warm-up: JIT, connection set-up
+    const results: LoadResult[][] = [[], [], []];
+    for (let r = 0; r < rounds; r++) urls.forEach((u, i) => results[i].push(autocannon(u, body, CONNECTIONS, durationS)));
+    const rps = results.map((rs) => rs.map((x) => x.requestsPerSec));
+    const ratios = (i: number): number[] => rps[i].map((v, r) => v / rps[0][r]);
+    // the round whose requests/s is the median stands for the latencies too
+    const pick = (rs: LoadResult[]): LoadResult => [...rs].sort((a, b) => a.requestsPerSec - b.requestsPerSec)[(rs.length - 1) >> 1];
+    return {
+      ceiling: pick(results[0]), solve: pick(results[1]), solveCached: pick(results[2]),
+      trials: { ceiling: rps[0], solve: rps[1], solveCached: rps[2], solveVsCeiling: ratios(1).map(r2), solveCachedVsCeiling: ratios(2).map(r2) },
+      solveVsCeiling: median(ratios(1)), solveCachedVsCeiling: median(ratios(2)),
+    };
+  } finally {
+    for (const c of children) await c.stop();
+  }
 }
 
 interface IngestFigures {
@@ -147,10 +171,10 @@ async function measureIngest(records: number): Promise<IngestFigures> {
 const r2 = (v: number): number => Math.round(v * 100) / 100;
 
 export async function run(opts: { quick: boolean }): Promise<Record<string, unknown>> {
-  const http = await measureHttp(opts.quick ? 3 : 10, opts.quick ? 1 : 3);
+  const http = await measureHttp(opts.quick ? 2 : 5, opts.quick ? 2 : 5, opts.quick ? 1 : 3);
   const ingest = await measureIngest(opts.quick ? 60_000 : 300_000);
-  const ratio = http.solve.requestsPerSec / http.ceiling.requestsPerSec;
-  const ratioCached = http.solveCached.requestsPerSec / http.ceiling.requestsPerSec;
+  const ratio = http.solveVsCeiling;
+  const ratioCached = http.solveCachedVsCeiling;
   const ingestRatio = ingest.ingestBacklogPerSec / ingest.redisBenchmarkXaddPerSec;
   const liveRatio = ingest.ingestLivePerSec / ingest.redisBenchmarkXaddPerSec;
   return {
@@ -159,7 +183,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
     connections: CONNECTIONS,
     http: {
       ceiling: http.ceiling, solve: http.solve, solveCached: http.solveCached,
-      solveVsCeiling: r2(ratio), solveCachedVsCeiling: r2(ratioCached),
+      solveVsCeiling: r2(ratio), solveCachedVsCeiling: r2(ratioCached), rounds: http.trials.ceiling.length, trials: http.trials,
     },
     ingest: { ...ingest, backlogVsRedisBenchmarkXadd: r2(ingestRatio), liveVsRedisBenchmarkXadd: r2(liveRatio) },
     targets: {
@@ -176,16 +200,21 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
 }
 
 export function format(f: Record<string, unknown>): string {
-  const h = f.http as { ceiling: LoadResult; solve: LoadResult; solveCached: LoadResult; solveVsCeiling: number; solveCachedVsCeiling: number };
+  const h = f.http as {
+    ceiling: LoadResult; solve: LoadResult; solveCached: LoadResult; solveVsCeiling: number; solveCachedVsCeiling: number; rounds: number;
+    trials: HttpFigures['trials'];
+  };
   const i = f.ingest as IngestFigures & { backlogVsRedisBenchmarkXadd: number; liveVsRedisBenchmarkXadd: number };
   const row = (name: string, r: LoadResult, ratio: string): string =>
     `${name.padEnd(34)} ${r.requestsPerSec.toFixed(0).padStart(8)} ${r.p50Ms.toFixed(1).padStart(7)} ${r.p99Ms.toFixed(1).padStart(7)} ${ratio.padStart(8)}`;
   return [
-    `POST /v1/solve, paper-mix (6 apps), ${f.connections} concurrent clients (autocannon, separate process)`,
+    `POST /v1/solve, paper-mix (6 apps), ${f.connections} concurrent clients (autocannon, separate process); ` +
+      `median of ${h.rounds} rounds, each ratio within its round`,
     `${'server'.padEnd(34)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'vs ceil'.padStart(8)}`,
     row('bare hono route (ceiling)', h.ceiling, '1.00'),
     row('spirit serve, every request solved', h.solve, h.solveVsCeiling.toFixed(2)),
     row('spirit serve, result cache', h.solveCached, h.solveCachedVsCeiling.toFixed(2)),
+    `  ratios by round: every request solved ${h.trials.solveVsCeiling.join(', ')}; result cache ${h.trials.solveCachedVsCeiling.join(', ')}`,
     '',
     `telemetry through Redis: ${i.records} records, ${i.nodes} nodes, ${i.apps} apps, ${i.recordBytes}-byte records`,
     `  ingested, daemon appending   ${i.ingestLivePerSec.toFixed(0).padStart(9)} records/s   vs XADD ${i.liveVsRedisBenchmarkXadd.toFixed(2)}${i.ingestedAll ? '' : ' (NOT all ingested)'}`,
