@@ -9,7 +9,7 @@
 //    XADD of a record of the same size on the same redis-server. Target: >= 50k records/s.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { autocannon, redisBenchmarkXadd, ROOT, spawnTracked, startRedisServer, startWithUrl, type Child, type LoadResult } from './service/procs.ts';
+import { autocannon, pinned, redisBenchmarkXadd, ROOT, SERVER_CPU, spawnTracked, startRedisServer, startWithUrl, type Child, type LoadResult } from './service/procs.ts';
 
 const CONNECTIONS = 64;
 const TARGET_RATIO = 0.5;
@@ -32,16 +32,17 @@ const median = (xs: number[]): number => {
 
 /**
  * The three servers run side by side and are loaded in turn, round after round; each ratio is taken within a
- * round and the figure is the median over rounds. On 2 cores shared with the load generator a single 10 s
- * measurement of the ceiling moved by +-30% between runs, more than the gap being measured.
+ * round and the figure is the median over rounds; servers on CPU 0, the load generator on CPU 1 (pinned). On
+ * 2 cores shared with the load generator a single 10 s measurement of the ceiling moved by +-30% between runs,
+ * more than the gap being measured.
  */
 async function measureHttp(rounds: number, durationS: number, warmS: number): Promise<HttpFigures> {
   const body = readFileSync(join(ROOT, 'examples', 'paper-mix.json'), 'utf8');
   const serve = (args: string[]): Promise<Child> =>
-    startWithUrl(process.execPath, [SPIRIT, 'serve', '--port', '0', '--log-level', 'warn', ...args], { REDIS_URL: '', PORT: '', SPIRIT_TOKEN: '' });
+    startWithUrl(...pinned(SERVER_CPU, process.execPath, [SPIRIT, 'serve', '--port', '0', '--log-level', 'warn', ...args]), { REDIS_URL: '', PORT: '', SPIRIT_TOKEN: '' });
   const children: Child[] = [];
   try {
-    children.push(await startWithUrl(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'service', 'ceiling.ts')]));
+    children.push(await startWithUrl(...pinned(SERVER_CPU, process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'service', 'ceiling.ts')])));
     children.push(await serve(['--no-solve-cache']));
     children.push(await serve([]));
     const urls = [children[0].url + '/v1/solve', children[1].url + '/v1/solve?policy=spirit', children[2].url + '/v1/solve?policy=spirit'];

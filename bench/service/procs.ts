@@ -3,7 +3,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -70,6 +70,19 @@ export function stopChild(proc: ChildProcess): Promise<void> {
   });
 }
 
+/**
+ * The command line that runs `cmd args` on one CPU (taskset), or as is on a single-CPU machine or one without
+ * taskset. The HTTP bench pins the server under test to CPU 0 and the load generator to CPU 1: left to the
+ * scheduler, the two sometimes shared a core, and the ceiling moved by +-30% between runs.
+ */
+export function pinned(cpu: number, cmd: string, args: string[]): [string, string[]] {
+  if (cpus().length < 2 || !HAS_TASKSET) return [cmd, args];
+  return ['taskset', ['-c', String(cpu), cmd, ...args]];
+}
+const HAS_TASKSET = spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
+export const SERVER_CPU = 0;
+export const LOAD_CPU = 1;
+
 export interface LoadResult { requestsPerSec: number; p50Ms: number; p99Ms: number; non2xx: number; errors: number; requests: number }
 
 /** autocannon in a child process: POST `body` to `url` with `connections` clients for `durationS`. */
@@ -78,8 +91,9 @@ export function autocannon(url: string, body: string, connections: number, durat
   const file = join(dir, 'body.json');
   writeFileSync(file, body);
   try {
-    const r = spawnSync(join(ROOT, 'node_modules', '.bin', 'autocannon'), ['-c', String(connections), '-d', String(durationS), '-m', 'POST',
-      '-H', 'content-type=application/json', '-i', file, '-j', '-n', url], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const [cmd, args] = pinned(LOAD_CPU, join(ROOT, 'node_modules', '.bin', 'autocannon'), ['-c', String(connections), '-d', String(durationS), '-m', 'POST',
+      '-H', 'content-type=application/json', '-i', file, '-j', '-n', url]);
+    const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`autocannon failed: ${r.stderr}`);
     const j = JSON.parse(r.stdout) as {
       requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number;
