@@ -19,7 +19,9 @@ export class Metrics {
   readonly telemetry: Counter;
   readonly telemetrySkipped: Counter<'reason'>;
   readonly errors: Counter<'kind'>;
-  readonly http: Counter<'method' | 'status'>;
+  private readonly http: Counter<'method' | 'status'>;
+  /** HTTP requests counted since the last scrape, by "METHOD status" (see countHttp) */
+  private readonly httpPending = new Map<string, number>();
 
   constructor(gauges: Gauges, opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -28,7 +30,17 @@ export class Metrics {
     this.telemetry = new Counter({ name: 'spirit_telemetry_records_total', help: 'telemetry records ingested into estimators', registers });
     this.telemetrySkipped = new Counter({ name: 'spirit_telemetry_skipped_total', help: 'telemetry records skipped and dead-lettered, by reason', labelNames: ['reason'], registers });
     this.errors = new Counter({ name: 'spirit_errors_total', help: 'operating errors by kind (round, bus, http)', labelNames: ['kind'], registers });
-    this.http = new Counter({ name: 'spirit_http_requests_total', help: 'HTTP requests by method and status', labelNames: ['method', 'status'], registers });
+    const pending = this.httpPending;
+    this.http = new Counter({
+      name: 'spirit_http_requests_total', help: 'HTTP requests by method and status', labelNames: ['method', 'status'], registers,
+      collect() {
+        for (const [k, n] of pending) {
+          const at = k.indexOf(' ');
+          this.inc({ method: k.slice(0, at), status: k.slice(at + 1) }, n);
+        }
+        pending.clear();
+      },
+    });
     const gauge = (name: string, help: string, read: () => number): void => {
       new Gauge({ name, help, registers, collect() { this.set(read()); } });
     };
@@ -37,6 +49,15 @@ export class Metrics {
     gauge('spirit_nodes_leased', 'nodes this replica holds the lease of', gauges.leased);
     gauge('spirit_nodes_silent', 'leased nodes whose daemon went silent', gauges.silent);
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'spirit_' });
+  }
+
+  /**
+   * Counts one HTTP request. Kept in a plain map and handed to prom-client when /metrics is read: a labelled
+   * inc() per request (label object hashed and checked each time) was ~1.5 us of a ~50 us cached solve.
+   */
+  countHttp(method: string, status: number): void {
+    const k = `${method} ${status}`;
+    this.httpPending.set(k, (this.httpPending.get(k) ?? 0) + 1);
   }
 
   text(): Promise<string> { return this.registry.metrics(); }

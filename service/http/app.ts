@@ -46,10 +46,6 @@ export function createHttpApp(d: HttpDeps, opts: { sseHeartbeatMs?: number } = {
   const { metrics, log } = d.service;
   app.onError(onError(log, (kind) => metrics.errors.inc({ kind })));
   app.notFound((c) => c.json({ code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
-  app.use('*', async function countRequests(c, next) {
-    await next();
-    metrics.http.inc({ method: c.req.method, status: String(c.res.status) });
-  });
   // Bodies with a Content-Length are checked against the limit before they are read (validate.ts bodyText),
   // which keeps @hono/node-server's fast body path; only chunked bodies (no length) are counted while they
   // stream in, by hono's body-limit middleware (it materializes a web Request, which is slower).
@@ -57,11 +53,20 @@ export function createHttpApp(d: HttpDeps, opts: { sseHeartbeatMs?: number } = {
     maxSize,
     onError: (c) => c.json({ code: 'too_large', message: `request body is over the limit of ${maxSize} bytes` }, 413),
   })]));
-  app.use('*', async function limitChunkedBody(c, next) {
-    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.header('content-length') !== undefined) return next();
-    return limiters.get(limitFor(c.req.path))!(c, next);
+  // one layer for both (each async layer costs a promise and a microtask hop on every request)
+  app.use('*', async function countAndLimit(c, next) {
+    const m = c.req.method;
+    if (m === 'GET' || m === 'HEAD' || c.req.header('content-length') !== undefined) {
+      await next();
+      metrics.countHttp(m, c.res.status);
+      return;
+    }
+    // the limiter answers 413 itself with a response it returns (not set on c): pass it on
+    const res = await limiters.get(limitFor(c.req.path))!(c, next);
+    metrics.countHttp(m, (res ?? c.res).status);
+    return res;
   });
-  app.use('*', bearerAuth({ token: d.token }));
+  if (d.token) app.use('*', bearerAuth({ token: d.token })); // no token: no layer at all, every route open
   app.get('/', (c) => c.html(DASHBOARD_HTML));
   registerHealth(app, d, openApiDocument);
   registerSolve(app, d);

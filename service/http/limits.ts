@@ -17,5 +17,7 @@ export const MAX_SSE_QUEUE = 256;
 export const SSE_HEARTBEAT_MS = 15_000;
 /** Solve results kept for identical requests (a solve is a pure function of policy, options and body). */
 export const SOLVE_CACHE_ENTRIES = 256;
+/** Characters of body and result text the solve cache holds in all (the entry count alone would allow 128 MiB). */
+export const SOLVE_CACHE_BYTES = 32 * 1024 * 1024;
 /** Bytes of body text a cached entry may cover: bigger scenarios are solved every time (memory bound). */
 export const SOLVE_CACHE_MAX_BODY_BYTES = 256 * 1024;

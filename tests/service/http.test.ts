@@ -9,7 +9,7 @@ import { MemoryBus } from '../../service/bus/memory.ts';
 import type { SpiritService } from '../../service/control/service.ts';
 import { createHttpApp, openApiDocument, ROUTE_DOCS } from '../../service/http/app.ts';
 import { MAX_REGISTRY_BODY_BYTES } from '../../service/http/limits.ts';
-import { SolveCache } from '../../service/http/routes/solve.ts';
+import { fingerprint, SolveCache } from '../../service/http/solve-cache.ts';
 import { listen } from '../../service/http/server.ts';
 import { example, FakeDaemon, makeService, ROOT, waitFor } from './harness.ts';
 
@@ -254,6 +254,19 @@ describe('health, metrics, OpenAPI, dashboard', () => {
     expect(text).toMatch(/spirit_solve_duration_seconds_count\{source="http"\} [1-9]/);
   });
 
+  it('counts HTTP requests by method and status, carried over from one scrape to the next', async () => {
+    const count = async (method: string, status: number): Promise<number> => {
+      const m = new RegExp(`^spirit_http_requests_total\\{method="${method}",status="${status}"\\} (\\d+)$`, 'm').exec(await service.metrics.text());
+      return m ? Number(m[1]) : 0;
+    };
+    const before = [await count('GET', 404), await count('GET', 200)];
+    for (let i = 0; i < 3; i++) await app.request('/v1/no-such-route');
+    await app.request('/healthz');
+    expect(await count('GET', 404)).toBe(before[0] + 3);
+    expect(await count('GET', 200)).toBe(before[1] + 1);
+    expect(await count('GET', 404)).toBe(before[0] + 3); // a scrape hands over the pending counts once
+  });
+
   it('the OpenAPI document covers every route, and every $ref resolves', async () => {
     const doc = await (await app.request('/openapi.json')).json() as { openapi: string; paths: Record<string, Record<string, { security?: unknown }>>; components: { schemas: Record<string, unknown> } };
     expect(doc.openapi).toBe('3.1.0');
@@ -319,14 +332,61 @@ describe('GET /v1/events', () => {
 describe('SolveCache', () => {
   it('keeps the most recently used entries', () => {
     const c = new SolveCache(2);
-    c.set('a', '1');
-    c.set('b', '2');
-    expect(c.get('a')).toBe('1'); // a is now the newest
-    c.set('c', '3');
-    expect(c.get('b')).toBeUndefined();
-    expect(c.get('a')).toBe('1');
-    expect(c.get('c')).toBe('3');
+    c.set('s', 'a', '1');
+    c.set('s', 'b', '2');
+    expect(c.get('s', 'a')).toBe('1'); // a is now the newest
+    c.set('s', 'c', '3');
+    expect(c.get('s', 'b')).toBeUndefined();
+    expect(c.get('s', 'a')).toBe('1');
+    expect(c.get('s', 'c')).toBe('3');
     expect(c.size).toBe(2);
+  });
+
+  it('keeps scopes apart: the same body under another policy is another entry', () => {
+    const c = new SolveCache(4);
+    c.set('spirit', '{}', 'S');
+    expect(c.get('static', '{}')).toBeUndefined();
+    c.set('static', '{}', 'T');
+    expect([c.get('spirit', '{}'), c.get('static', '{}')]).toEqual(['S', 'T']);
+  });
+
+  it('tells apart bodies that share a fingerprint and keeps both', () => {
+    const a = 'x'.repeat(2560);
+    const b = a.slice(0, 5) + 'y' + a.slice(6); // index 5 lies between samples (every 10th character)
+    expect(fingerprint(b)).toBe(fingerprint(a));
+    const c = new SolveCache(8);
+    c.set('s', a, 'A');
+    expect(c.get('s', b)).toBeUndefined(); // same slot, another body: never A's result
+    c.set('s', b, 'B');
+    expect([c.get('s', a), c.get('s', b)]).toEqual(['A', 'B']);
+    expect(c.size).toBe(2);
+  });
+
+  it('changes its fingerprint with the length and with a sampled character', () => {
+    expect(fingerprint('{"a":1}')).not.toBe(fingerprint('{"a":2}'));
+    expect(fingerprint('{"a":1}')).not.toBe(fingerprint('{"a":10}'));
+  });
+
+  it('holds at most maxBytes of text, dropping the oldest entries', () => {
+    const c = new SolveCache(100, 50);
+    c.set('s', 'a'.repeat(10), 'r'.repeat(10));
+    c.set('s', 'b'.repeat(10), 'r'.repeat(10));
+    expect(c.heldBytes).toBe(40);
+    c.set('s', 'c'.repeat(10), 'r'.repeat(10)); // 60 > 50: a goes
+    expect(c.get('s', 'a'.repeat(10))).toBeUndefined();
+    expect(c.get('s', 'c'.repeat(10))).toBe('r'.repeat(10));
+    expect(c.heldBytes).toBe(40);
+    c.set('s', 'd'.repeat(60), 'r'); // bigger than the whole budget: not kept, nothing else lost
+    expect(c.get('s', 'd'.repeat(60))).toBeUndefined();
+    expect(c.size).toBe(2);
+  });
+
+  it('replaces an entry of the same body without counting it twice', () => {
+    const c = new SolveCache(4);
+    c.set('s', 'abc', '1');
+    c.set('s', 'abc', '22');
+    expect(c.get('s', 'abc')).toBe('22');
+    expect([c.size, c.heldBytes]).toEqual([1, 5]);
   });
 });
 

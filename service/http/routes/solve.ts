@@ -1,55 +1,34 @@
 // POST /v1/solve: a scenario in, exactly the document `spirit solve` prints out. A solve is a pure function
 // of (policy, strict, body), so results of identical requests are kept in a small LRU cache (header
 // `X-Spirit-Solve-Cache: hit|miss`; a hit repeats the original solve's elapsedMs).
-import { hash } from 'node:crypto';
 import type { Hono } from 'hono';
 import { performance } from 'node:perf_hooks';
+import type { z } from 'zod';
 import { solveScenario } from '../../market/solve.ts';
 import { parseScenarioText } from '../../scenario/validate.ts';
 import { scenarioSchema } from '../../scenario/schema.ts';
 import type { SolveResult } from '../../scenario/types.ts';
 import { secFromMs } from '../../units.ts';
 import type { HttpDeps } from '../deps.ts';
-import { MAX_SOLVE_BODY_BYTES, SOLVE_CACHE_ENTRIES, SOLVE_CACHE_MAX_BODY_BYTES } from '../limits.ts';
+import { MAX_SOLVE_BODY_BYTES, SOLVE_CACHE_BYTES, SOLVE_CACHE_ENTRIES, SOLVE_CACHE_MAX_BODY_BYTES } from '../limits.ts';
+import { SolveCache } from '../solve-cache.ts';
 import type { RouteDoc } from '../route-doc.ts';
 import { errorSchema, solveQuery } from '../schemas.ts';
 import { bodyText, check } from '../validate.ts';
 import { readSpecSchema } from '../spec-schemas.ts';
 
-/** Least-recently-used results by request key (Map keeps insertion order: re-insert on hit). */
-export class SolveCache {
-  private readonly map = new Map<string, string>();
-  constructor(private readonly capacity: number) {}
-
-  get(key: string): string | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
-  }
-
-  set(key: string, value: string): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
-  }
-
-  get size(): number { return this.map.size; }
-}
-
 export function registerSolve(app: Hono, d: HttpDeps): void {
-  const cache = d.solveCache === false ? null : new SolveCache(SOLVE_CACHE_ENTRIES);
+  const cache = d.solveCache === false ? null : new SolveCache(SOLVE_CACHE_ENTRIES, SOLVE_CACHE_BYTES);
   const { engine, metrics } = d.service;
   app.post('/v1/solve', async (c) => {
-    const q = check(solveQuery, c.req.query(), 'query');
+    const raw = c.req.query();
+    // most requests carry no query: skip the schema's parse for the empty one (it accepts {} as defaults)
+    const q: z.infer<typeof solveQuery> = hasKeys(raw) ? check(solveQuery, raw, 'query') : {};
     const policy = q.policy ?? 'spirit';
     const strict = q.strict === 'true' || q.strict === '1';
     const text = await bodyText(c, MAX_SOLVE_BODY_BYTES);
-    // one-shot hash(): no Hash object per request (a body as its own Map key was slower still: V8 hashes it anew)
-    const key = cache && text.length <= SOLVE_CACHE_MAX_BODY_BYTES ? hash('sha1', `${policy}\u0000${strict}\u0000${engine.kind}\u0000${text}`, 'base64') : null;
-    const hit = key ? cache!.get(key) : undefined;
+    const scope = cache && text.length <= SOLVE_CACHE_MAX_BODY_BYTES ? `${policy}\u0000${strict}\u0000${engine.kind}` : null;
+    const hit = scope ? cache!.get(scope, text) : undefined;
     c.header('X-Spirit-Solve-Cache', hit ? 'hit' : 'miss');
     c.header('Content-Type', 'application/json');
     if (hit) return c.body(hit);
@@ -58,9 +37,14 @@ export function registerSolve(app: Hono, d: HttpDeps): void {
     const result: SolveResult = solveScenario(engine, scenario, { policy, warnings });
     metrics.solveSeconds.observe({ source: 'http' }, secFromMs(performance.now() - t0));
     const out = JSON.stringify(result);
-    if (key) cache!.set(key, out);
+    if (scope) cache!.set(scope, text, out);
     return c.body(out);
   });
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
 }
 
 export const solveDocs: RouteDoc[] = [{
