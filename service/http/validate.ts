@@ -20,6 +20,33 @@ export async function bodyText(c: Context, maxBytes: number): Promise<string> {
   return text;
 }
 
+/**
+ * The query parameters as a plain object. A query of plain `key=value` pairs (no escapes, no repeats) is
+ * split here; any other goes to Hono's parser. Why: Hono's full parse measured ~10 us a request inside the
+ * server (its null-prototype result object), a fifth of a cached solve; this split costs well under 1 us.
+ */
+export function queryOf(c: Context): Record<string, string> {
+  const url = c.req.url;
+  const at = url.indexOf('?');
+  const out: Record<string, string> = {};
+  if (at < 0) return out;
+  let start = at + 1;
+  const hash = url.indexOf('#', start);
+  const end = hash < 0 ? url.length : hash;
+  while (start < end) {
+    let amp = url.indexOf('&', start);
+    if (amp < 0 || amp > end) amp = end;
+    const eq = url.indexOf('=', start);
+    const kEnd = eq >= 0 && eq < amp ? eq : amp;
+    const key = url.slice(start, kEnd);
+    const value = kEnd < amp ? url.slice(kEnd + 1, amp) : '';
+    if (/[%+]/.test(key) || /[%+]/.test(value) || key === '__proto__' || Object.hasOwn(out, key)) return { ...c.req.query() };
+    if (key !== '') out[key] = value;
+    start = amp + 1;
+  }
+  return out;
+}
+
 export function parseJson(text: string): unknown {
   if (text.trim() === '') throw new InputError('(body)', 'is empty; expected a JSON document');
   try {

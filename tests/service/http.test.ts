@@ -77,6 +77,26 @@ describe('POST /v1/solve', () => {
     expect((await app.request('/v1/solve', { method: 'POST', body: '' })).status).toBe(400);
   });
 
+  it('reads the query: escapes decoded, the first of a repeated key wins, unknown keys refused by name', async () => {
+    const policyOf = async (q: string): Promise<string> => {
+      const res = await app.request(`/v1/solve${q}`, { method: 'POST', body: text });
+      expect(res.status, q).toBe(200);
+      return ((await res.json()) as { policy: string }).policy;
+    };
+    expect(await policyOf('?policy=static&strict=0')).toBe('static');
+    expect(await policyOf('?policy=st%61tic')).toBe('static'); // escaped: Hono's parser decodes it
+    expect(await policyOf('?policy=drf&policy=static')).toBe('drf');
+    expect(await policyOf('?')).toBe('spirit');
+    expect(await policyOf('?policy=harvest#frag')).toBe('harvest');
+    for (const [q, where] of [['?bogus=1', 'query'], ['?__proto__=x', 'query'], ['?policy=spirit&strict=maybe', 'query.strict']]) {
+      const res = await app.request(`/v1/solve${q}`, { method: 'POST', body: text });
+      expect(res.status, q).toBe(400);
+      const err = (await res.json()) as { details: { where: string; problem: string }[] };
+      expect(err.details[0].where, q).toBe(where);
+      if (q !== '?policy=spirit&strict=maybe') expect(err.details[0].problem, q).toMatch(q.includes('bogus') ? /bogus/ : /__proto__/);
+    }
+  });
+
   it('is open even when a token is configured (it changes nothing)', async () => {
     expect((await app.request('/v1/solve', { method: 'POST', body: text })).status).toBe(200);
   });

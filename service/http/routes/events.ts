@@ -9,14 +9,14 @@ import { UnavailableError } from '../errors.ts';
 import { MAX_SSE_CLIENTS, MAX_SSE_QUEUE, SSE_HEARTBEAT_MS } from '../limits.ts';
 import type { RouteDoc } from '../route-doc.ts';
 import { errorSchema, nodeFilterQuery } from '../schemas.ts';
-import { check } from '../validate.ts';
+import { check, queryOf } from '../validate.ts';
 import { z } from 'zod';
 
 export function registerEvents(app: Hono, d: HttpDeps, opts: { heartbeatMs?: number } = {}): void {
   const { events, bus } = d.service;
   const heartbeatMs = opts.heartbeatMs ?? SSE_HEARTBEAT_MS;
   app.get('/v1/events', async (c) => {
-    const q = check(nodeFilterQuery, c.req.query(), 'query');
+    const q = check(nodeFilterQuery, queryOf(c), 'query');
     if (events.listenerCount >= MAX_SSE_CLIENTS) throw new UnavailableError(`${MAX_SSE_CLIENTS} event clients are connected (the limit); retry later`);
     const wanted = (doc: AllocationDoc): boolean => q.node === undefined || doc.node === q.node;
     const queue: AllocationDoc[] = [];

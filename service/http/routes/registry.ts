@@ -8,7 +8,7 @@ import {
   allocationSchema, appAllocationSchema, appBody, appRecordSchema, appViewSchema, busId, errorSchema, nodeBody,
   nodeFilterQuery, nodeRecordSchema, nodeViewSchema, withWarnings,
 } from '../schemas.ts';
-import { check, jsonBody } from '../validate.ts';
+import { check, jsonBody, queryOf } from '../validate.ts';
 import { z } from 'zod';
 
 export function registerRegistry(app: Hono, d: HttpDeps): void {
@@ -30,7 +30,7 @@ export function registerRegistry(app: Hono, d: HttpDeps): void {
   app.get('/v1/nodes/:id/allocation', async (c) => c.json(await reg.nodeAllocation(bus, id(c.req.param('id')))));
 
   app.get('/v1/apps', async (c) => {
-    const q = check(nodeFilterQuery, c.req.query(), 'query');
+    const q = check(nodeFilterQuery, queryOf(c), 'query');
     return c.json(await reg.listApps(bus, q.node));
   });
   app.get('/v1/apps/:id', async (c) => c.json(await reg.getApp(bus, id(c.req.param('id')))));

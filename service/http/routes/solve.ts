@@ -14,14 +14,14 @@ import { MAX_SOLVE_BODY_BYTES, SOLVE_CACHE_BYTES, SOLVE_CACHE_ENTRIES, SOLVE_CAC
 import { SolveCache } from '../solve-cache.ts';
 import type { RouteDoc } from '../route-doc.ts';
 import { errorSchema, solveQuery } from '../schemas.ts';
-import { bodyText, check } from '../validate.ts';
+import { bodyText, check, queryOf } from '../validate.ts';
 import { readSpecSchema } from '../spec-schemas.ts';
 
 export function registerSolve(app: Hono, d: HttpDeps): void {
   const cache = d.solveCache === false ? null : new SolveCache(SOLVE_CACHE_ENTRIES, SOLVE_CACHE_BYTES);
   const { engine, metrics } = d.service;
   app.post('/v1/solve', async (c) => {
-    const raw = c.req.query();
+    const raw = queryOf(c);
     // most requests carry no query: skip the schema's parse for the empty one (it accepts {} as defaults)
     const q: z.infer<typeof solveQuery> = hasKeys(raw) ? check(solveQuery, raw, 'query') : {};
     const policy = q.policy ?? 'spirit';
