@@ -41,7 +41,9 @@ export function validateScenario(input: unknown, opts: ParseOptions = {}): Parse
     const details = r.error.issues.slice(0, MAX_DETAILS).map((i) => ({ where: formatPath(i.path), problem: i.message }));
     throw new InputError(details[0].where, details[0].problem, details);
   }
-  const scenario = structuredClone(r.data) as Scenario;
+  // zod's result is already a copy at every level (objects, arrays, pairs: the validate tests check it), so
+  // the smoothing below never reaches the caller's value; a structuredClone on top cost 55 us of a 100 us parse
+  const scenario = r.data as Scenario;
   const warnings: string[] = [];
   const seen = new Map<string, number>();
   scenario.apps.forEach((app, i) => {

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../service/errors.ts';
 import { parseScenarioText, validateScenario } from '../../service/scenario/validate.ts';
 import { nonIncreasingFit } from '../../service/scenario/isotonic.ts';
-import { loadExample } from './helpers.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXAMPLES_DIR, loadExample } from './helpers.ts';
 
 const mrcApp = (id: string, extra: Record<string, unknown> = {}) => ({
   id,
@@ -103,6 +105,27 @@ describe('scenario validation', () => {
     const copy = JSON.stringify(s);
     validateScenario(s);
     expect(JSON.stringify(s)).toBe(copy);
+  });
+
+  it('returns a scenario that shares no object or array with its input', () => {
+    const input = JSON.parse(readFileSync(join(EXAMPLES_DIR, 'paper-mix.json'), 'utf8')) as { apps: unknown[] };
+    input.apps.push({ id: 'surf', model: { type: 'surface', cacheMB: [0, 100], bandwidthMbps: [0, 100], throughput: [[0, 2], [1, 3]] } });
+    const seen = new Set<object>();
+    const collect = (v: unknown): void => {
+      if (v === null || typeof v !== 'object') return;
+      seen.add(v);
+      for (const x of Object.values(v)) collect(x);
+    };
+    collect(input);
+    const shared: string[] = [];
+    const walk = (v: unknown, path: string): void => {
+      if (v === null || typeof v !== 'object') return;
+      if (seen.has(v)) shared.push(path);
+      for (const [k, x] of Object.entries(v)) walk(x, `${path}.${k}`);
+    };
+    walk(validateScenario(input).scenario, '(root)');
+    expect(shared).toEqual([]);
+    expect(seen.size).toBeGreaterThan(50);
   });
 
   it('checks surface axes and dimensions', () => {
