@@ -19,7 +19,6 @@ export class Metrics {
   readonly telemetry: Counter;
   readonly telemetrySkipped: Counter<'reason'>;
   readonly errors: Counter<'kind'>;
-  private readonly http: Counter<'method' | 'status'>;
   /** HTTP requests counted since the last scrape, by "METHOD status" (see countHttp) */
   private readonly httpPending = new Map<string, number>();
 
@@ -31,7 +30,7 @@ export class Metrics {
     this.telemetrySkipped = new Counter({ name: 'spirit_telemetry_skipped_total', help: 'telemetry records skipped and dead-lettered, by reason', labelNames: ['reason'], registers });
     this.errors = new Counter({ name: 'spirit_errors_total', help: 'operating errors by kind (round, bus, http)', labelNames: ['kind'], registers });
     const pending = this.httpPending;
-    this.http = new Counter({
+    new Counter({
       name: 'spirit_http_requests_total', help: 'HTTP requests by method and status', labelNames: ['method', 'status'], registers,
       collect() {
         for (const [k, n] of pending) {

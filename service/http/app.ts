@@ -56,13 +56,12 @@ export function createHttpApp(d: HttpDeps, opts: { sseHeartbeatMs?: number } = {
   // one layer for both (each async layer costs a promise and a microtask hop on every request)
   app.use('*', async function countAndLimit(c, next) {
     const m = c.req.method;
-    if (m === 'GET' || m === 'HEAD' || c.req.header('content-length') !== undefined) {
-      await next();
-      metrics.countHttp(m, c.res.status);
-      return;
-    }
-    // the limiter answers 413 itself with a response it returns (not set on c): pass it on
-    const res = await limiters.get(limitFor(c.req.path))!(c, next);
+    const lengthKnown = m === 'GET' || m === 'HEAD' || c.req.header('content-length') !== undefined;
+    // the limiter answers 413 itself with a response it returns (not set on c): pass it on. (next() resolves
+    // to the context, not a response, so its value is not taken.)
+    let res: Response | void = undefined;
+    if (lengthKnown) await next();
+    else res = await limiters.get(limitFor(c.req.path))!(c, next);
     metrics.countHttp(m, (res ?? c.res).status);
     return res;
   });

@@ -33,6 +33,7 @@ export function queryOf(c: Context): Record<string, string> {
   let start = at + 1;
   const hash = url.indexOf('#', start);
   const end = hash < 0 ? url.length : hash;
+  if (/[%+]/.test(url.slice(start, end))) return { ...c.req.query() };
   while (start < end) {
     let amp = url.indexOf('&', start);
     if (amp < 0 || amp > end) amp = end;
@@ -40,7 +41,7 @@ export function queryOf(c: Context): Record<string, string> {
     const kEnd = eq >= 0 && eq < amp ? eq : amp;
     const key = url.slice(start, kEnd);
     const value = kEnd < amp ? url.slice(kEnd + 1, amp) : '';
-    if (/[%+]/.test(key) || /[%+]/.test(value) || key === '__proto__' || Object.hasOwn(out, key)) return { ...c.req.query() };
+    if (key === '__proto__' || Object.hasOwn(out, key)) return { ...c.req.query() };
     if (key !== '') out[key] = value;
     start = amp + 1;
   }

@@ -3,7 +3,6 @@
 // `X-Spirit-Solve-Cache: hit|miss`; a hit repeats the original solve's elapsedMs).
 import type { Hono } from 'hono';
 import { performance } from 'node:perf_hooks';
-import type { z } from 'zod';
 import { solveScenario } from '../../market/solve.ts';
 import { parseScenarioText } from '../../scenario/validate.ts';
 import { scenarioSchema } from '../../scenario/schema.ts';
@@ -21,9 +20,7 @@ export function registerSolve(app: Hono, d: HttpDeps): void {
   const cache = d.solveCache === false ? null : new SolveCache(SOLVE_CACHE_ENTRIES, SOLVE_CACHE_BYTES);
   const { engine, metrics } = d.service;
   app.post('/v1/solve', async (c) => {
-    const raw = queryOf(c);
-    // most requests carry no query: skip the schema's parse for the empty one (it accepts {} as defaults)
-    const q: z.infer<typeof solveQuery> = hasKeys(raw) ? check(solveQuery, raw, 'query') : {};
+    const q = check(solveQuery, queryOf(c), 'query');
     const policy = q.policy ?? 'spirit';
     const strict = q.strict === 'true' || q.strict === '1';
     const text = await bodyText(c, MAX_SOLVE_BODY_BYTES);
@@ -46,11 +43,6 @@ export function registerSolve(app: Hono, d: HttpDeps): void {
  */
 function jsonResponse(body: string, cacheState: 'hit' | 'miss'): Response {
   return new Response(body, { status: 200, headers: { 'content-type': 'application/json', 'x-spirit-solve-cache': cacheState } });
-}
-
-function hasKeys(o: object): boolean {
-  for (const _ in o) return true;
-  return false;
 }
 
 export const solveDocs: RouteDoc[] = [{
