@@ -1,7 +1,7 @@
 // The bus between node daemons and the service (DESIGN.md section 7): registry, telemetry streams, per-node
 // allocations with epochs, announcements, leases. Two implementations share this interface: an in-process
 // bus (memory.ts, one machine, nothing to install) and Redis (redis.ts). One integration suite runs on both.
-import type { Capacity, Certificate, Limits, Model, MrcModel, Policy } from '../scenario/types.ts';
+import type { Capacity, Certificate, Limits, Model, MrcModel, Partition, Policy } from '../scenario/types.ts';
 
 export interface NodeRecord {
   id: string;
@@ -17,6 +17,8 @@ export interface AppRecord {
   limits?: Limits;
   /** a declared model, used until the estimator has enough data */
   model?: Model;
+  /** false for apps the data plane cannot split into hash partitions (kernel-swap apps under cgroups) */
+  partitionable?: boolean;
   createdMs: number;
   updatedMs: number;
 }
@@ -32,6 +34,8 @@ export interface AllocationBundle {
   source: ModelSource;
   /** the estimator's confidence in its model, 0..1 (0 when it has none) */
   confidence: number;
+  /** the hash split of the app's pages that realizes the convex hull of its curve (convexified rounds) */
+  partitions?: Partition[];
 }
 
 /** One node's allocation of one round: what daemons apply and what /v1/events streams. */

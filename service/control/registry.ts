@@ -10,7 +10,7 @@ import { MAX_APPS_PER_NODE, MAX_APPS_TOTAL, MAX_NODES } from '../bus/limits.ts';
 import type { AllocationBundle, AllocationDoc, AppRecord, Bus, NodeRecord, NodeState } from '../bus/types.ts';
 
 export interface NodeInput { capacity: Capacity }
-export interface AppInput { node: string; weight?: number; limits?: Limits; model?: Model }
+export interface AppInput { node: string; weight?: number; limits?: Limits; model?: Model; partitionable?: boolean }
 
 export interface NodeView extends NodeRecord, NodeState {
   apps: string[];
@@ -59,6 +59,7 @@ export async function putApp(bus: Bus, id: string, input: AppInput): Promise<{ a
   const now = Date.now();
   const app: AppRecord = {
     id, node: input.node, weight, ...(input.limits ? { limits: { ...input.limits } } : {}), ...(model ? { model } : {}),
+    ...(input.partitionable !== undefined ? { partitionable: input.partitionable } : {}),
     createdMs: prev?.createdMs ?? now, updatedMs: now,
   };
   await bus.putApp(app);

@@ -19,6 +19,7 @@ export const appBody = z.strictObject({
   weight: z.number().gt(0).optional().describe('share of the node the app is entitled to, relative to the others (default 1)'),
   limits: limitsSchema.optional(),
   model: modelSchema.optional().describe('a declared performance model, used until the estimator has enough telemetry'),
+  partitionable: z.boolean().optional().describe('false when the data plane cannot split the app\'s pages by hash (kernel-swap apps under cgroups); default true'),
 }).meta({ id: 'AppInput' });
 
 const flag = z.enum(['true', 'false', '1', '0']);
@@ -48,7 +49,7 @@ export const nodeRecordSchema = z.object({
 
 export const appRecordSchema = z.object({
   id: z.string(), node: z.string(), weight: z.number(), limits: limitsSchema.optional(), model: modelSchema.optional(),
-  createdMs: z.number(), updatedMs: z.number(),
+  partitionable: z.boolean().optional(), createdMs: z.number(), updatedMs: z.number(),
 }).meta({ id: 'App' });
 
 const certificateSchema = z.looseObject({
@@ -60,6 +61,8 @@ const bundleOutSchema = z.object({
   app: z.string(), cacheMB: z.number(), bandwidthMbps: z.number(), normalizedPerf: z.number(),
   source: z.enum(['estimated', 'persisted', 'declared', 'equal-share']).describe('where the model behind the bundle came from'),
   confidence: z.number().describe("the estimator's confidence in its model, 0..1"),
+  partitions: z.array(z.object({ accessShare: z.number(), cacheMB: z.number() })).min(1).max(2).optional()
+    .describe('the hash split of the app\'s pages that realizes the convex hull of its curve (convexified rounds)'),
 }).meta({ id: 'AllocationBundle' });
 
 const prices = z.object({ cache: z.number(), bandwidth: z.number() });

@@ -38,6 +38,7 @@ export const appSchema = z.strictObject({
   limits: limitsSchema.optional(),
   current: bundleSchema.optional(),
   model: modelSchema,
+  partitionable: z.boolean().optional(),
 });
 
 export const capacitySchema = z.strictObject({ cacheMB: positive, bandwidthMbps: positive });

@@ -39,6 +39,12 @@ export interface AppSpec {
   limits?: Limits;
   current?: Bundle;
   model: Model;
+  /**
+   * whether the data plane can split this app's pages into two hash partitions (Talus), so its miss ratio
+   * follows the lower convex hull of its curve. Default: true for `mrc` models; kernel-swap apps (cgroups)
+   * cannot be split. Surfaces are never split.
+   */
+  partitionable?: boolean;
 }
 
 export interface Capacity {
@@ -55,9 +61,17 @@ export interface Scenario {
 export const POLICIES = ['spirit', 'static', 'drf', 'harvest', 'trade', 'ideal'] as const;
 export type Policy = (typeof POLICIES)[number];
 
+/** One hash partition of an app's pages: it sees `accessShare` of the pages and holds `cacheMB` of cache. */
+export interface Partition {
+  accessShare: number;
+  cacheMB: number;
+}
+
 export interface Allocation extends Bundle {
   id: string;
   normalizedPerf: number;
+  /** how the app's pages are split (convexified solves, partitionable apps): shares sum to 1, sizes to cacheMB */
+  partitions?: Partition[];
 }
 
 export interface Certificate {
@@ -88,4 +102,6 @@ export interface SolveResult {
   elapsedMs: number;
   warnings?: string[];
   engine?: 'wasm' | 'ts';
+  /** the market worked on convex hulls of partitionable apps' curves; their allocations carry partitions */
+  convexified?: boolean;
 }
