@@ -44,6 +44,25 @@ export function bestResponse(r: usize, p: f64, b: f64, xmin: f64, xmax: f64, ymi
   cheapest(r, p, b, xmin, xb, ymin, ymax, satTarget, refF);
 }
 
+/**
+ * The best bundle of an mrc app on its budget line inside its box, with no tie-breaking toward cheaper
+ * bundles: the demand of an app that is not satiated (equilibrium.ts). Twin: lineBest(); q = 1 - p given apart.
+ */
+export function lineBest(r: usize, p: f64, q: f64, b: f64, xmin: f64, xmax: f64, ymin: f64, ymax: f64): void {
+  BR_SAT = 0;
+  if (p * xmin + q * ymin >= b) {
+    BR_X = xmin; BR_Y = ymin; BR_F = perfRec(r, xmin, ymin);
+    return;
+  }
+  const xAtYmax = (b - q * ymax) / p;
+  if (xAtYmax >= xmax) {
+    BR_X = xmax; BR_Y = ymax; BR_F = perfRec(r, xmax, ymax);
+    return;
+  }
+  const xbRaw = (b - q * ymin) / p;
+  mrcLineMax(r, p, 1 / q, b, xAtYmax > xmin ? xAtYmax : xmin, xbRaw < xmax ? xbRaw : xmax, ymin, ymax);
+}
+
 function mrcHasSlack(r: usize, x: f64, y: f64, xmin: f64, ymin: f64): bool {
   const n = load<i32>(r, A_N);
   const kn = <usize>load<u32>(r, A_KNOTS);

@@ -6,6 +6,7 @@ import { demand, perf } from './market';
 import { OUT_FROM_MARKET, OUT_ITERATIONS, OUT_PRICE, solveSpirit } from './spirit';
 import { CERT_ENVIED, CERT_ENVIER, CERT_MAX_ENVY, certify as certifyImpl } from './certificate';
 import { IDEAL_EVALUATED, idealSearch } from './ideal';
+import { EQ_CALLS, EQ_DIVIDEND, EQ_GAP, EQ_PRICE, solveEquilibrium } from './equilibrium';
 import { ldf } from './mem';
 import { poolCount, poolOrder, slotPrice, slotSrc, slotWelfare } from './pool';
 
@@ -39,6 +40,13 @@ export function spirit(): void { solveSpirit(); }
 export function outPrice(): f64 { return OUT_PRICE; }
 export function outIterations(): i32 { return OUT_ITERATIONS; }
 export function outFromMarket(): i32 { return OUT_FROM_MARKET; }
+
+export function equilibrium(): void { solveEquilibrium(); }
+export function eqPrice(): f64 { return EQ_PRICE; }
+export function eqCalls(): i32 { return EQ_CALLS; }
+export function eqDividend(): f64 { return EQ_DIVIDEND; }
+export function eqGap(): f64 { return EQ_GAP; }
+export function ptrEqBudget(): usize { return S.EQ_BUDGET; }
 
 export function certify(): void { certifyImpl(); }
 export function certMaxEnvy(): f64 { return CERT_MAX_ENVY; }

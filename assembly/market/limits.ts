@@ -84,6 +84,22 @@ export const MAX_SCAN: i32 = 64;
 export const IDEAL_REFINE_LEVELS: i32 = 8;
 export const IDEAL_MAX_APPS: i32 = 3;
 
+// The exact equilibrium on convex curves (equilibrium.ts).
+/** Lowest and highest cache price of its bisection: near 0, so a resource left over is nearly free. */
+export const EQ_PRICE_MIN: f64 = 1e-10;
+/** Relative width of the bracket on p / q at which the bisection stops (the mix of both ends then clears exactly). */
+export const EQ_PRICE_TOL: f64 = 1e-12;
+/** Bisection steps at most (log2 of the initial bracket's log-width, 46, over EQ_PRICE_TOL, plus a margin). */
+export const EQ_PRICE_STEPS: i32 = 64;
+/** Prices scanned for sign changes of excess demand (each one brackets an equilibrium), by problem size. */
+export const EQ_SCAN_SMALL: i32 = 16;
+export const EQ_SCAN_LARGE: i32 = 8;
+export const EQ_LARGE_N: i32 = 64;
+/** Brackets refined at most (the equilibrium of highest Nash welfare among them is chosen). */
+export const EQ_BRACKETS: i32 = 4;
+/** Newton steps for the dividend (one per satiation threshold crossed, at most). */
+export const EQ_NEWTON_STEPS: i32 = 64;
+
 /** Boost factor k (0 <= k < BOOST_FACTOR_COUNT). */
 export function boostFactor(k: i32): f64 {
   return k == 0 ? 1.25 : k == 1 ? 1.5 : k == 2 ? 2.0 : 3.0;

@@ -70,6 +70,12 @@ export let SX: usize = 0; // the static candidate
 export let SY: usize = 0;
 export let SF: usize = 0;
 export let FAIRBUF: usize = 0; // FAIR_CANDIDATES blocks of 3n values
+export let EQ_SX: usize = 0; // equilibrium: each app's satiation bundle at the current price, and its cost
+export let EQ_SY: usize = 0;
+export let EQ_SC: usize = 0;
+export let EQ_XLO: usize = 0; // equilibrium: price-independent bounds of the satiation bundle
+export let EQ_XYMIN: usize = 0;
+export let EQ_BUDGET: usize = 0; // equilibrium: each app's budget at the final price
 
 // per-class scratch
 export let CLS_A: usize = 0; // i32
@@ -116,6 +122,8 @@ export function prepare(n: i32, modelLen: i32): void {
     SX = growF(SX, c, n); SY = growF(SY, c, n); SF = growF(SF, c, n);
     POOL = growF(POOL, c * 3 * POOL_SLOTS, n * 3 * POOL_SLOTS);
     FAIRBUF = growF(FAIRBUF, c * 3 * FAIR_CANDIDATES, n * 3 * FAIR_CANDIDATES);
+    EQ_SX = growF(EQ_SX, c, n); EQ_SY = growF(EQ_SY, c, n); EQ_SC = growF(EQ_SC, c, n); EQ_BUDGET = growF(EQ_BUDGET, c, n);
+    EQ_XLO = growF(EQ_XLO, c, n); EQ_XYMIN = growF(EQ_XYMIN, c, n);
     capN = n;
   }
   prepareEnvy(n);

@@ -23,6 +23,21 @@ export interface CertificateRaw {
   envied: number;
 }
 
+/** The exact equilibrium on convex curves (twin/equilibrium.ts). */
+export interface EquilibriumRaw {
+  x: Float64Array;
+  y: Float64Array;
+  priceCache: number;
+  iterations: number;
+  /** each app's budget beyond its reservation at the final price, as a share of the node's value */
+  budgets: Float64Array;
+  /** the dividend every budget was raised by (money satiated apps left) */
+  dividend: number;
+  /** max over apps of best affordable throughput at the final prices / own - 1 (before leftovers are handed out) */
+  gap: number;
+  certificate: CertificateRaw;
+}
+
 export interface Engine {
   readonly kind: 'wasm' | 'ts';
   /** Prepare for one problem; the other calls refer to it until the next load. */
@@ -32,6 +47,8 @@ export interface Engine {
   /** Throughput of app i at its reference bundle. */
   refPerf(i: number): number;
   spirit(): SpiritRaw;
+  /** The exact equilibrium; only for problems whose every curve is convex (problem.convex). */
+  equilibrium(): EquilibriumRaw;
   certificate(x: Float64Array, y: Float64Array): CertificateRaw;
   /** Exhaustive search (N <= 3): best Nash welfare with sharing incentive and envy <= envyMax. */
   ideal(gridSteps: number, envyMax: number): { x: Float64Array; y: Float64Array; found: boolean; evaluated: number };

@@ -4,7 +4,8 @@
 import { InputError } from '../errors.ts';
 import type { Capacity, Scenario } from '../scenario/types.ts';
 import { amountOf, shareOf } from '../units.ts';
-import { encodeModel, encodedLength } from './encoding.ts';
+import { CURVE_MARGIN_SHARE, type CurvePoint, isConvex, MISS_RATIO_FLOOR } from './convex.ts';
+import { encodeModel, encodedLength, planCurve } from './encoding.ts';
 import { waterFill } from './water-fill.ts';
 
 export interface Problem {
@@ -29,17 +30,44 @@ export interface Problem {
   modelOff: Int32Array;
   /** identity class of each app (computeClasses) */
   classId: Int32Array;
+  /** the error margin every model is planned with (convex.ts CURVE_MARGIN_SHARE) */
+  margin: number;
+  /** the convex hull (capacity shares, margin applied) each partitionable app is planned on; null if unsplit */
+  hulls: (CurvePoint[] | null)[];
+  /** some app is planned on its convex hull */
+  convexified: boolean;
+  /** every app is planned on a convex miss-ratio curve: the exact equilibrium applies (equilibrium.ts) */
+  convex: boolean;
 }
 
-export function buildProblem(s: Scenario): Problem {
+export interface BuildOptions {
+  /** plan partitionable apps on the convex hulls of their curves (default true; `spirit solve --no-convexify`) */
+  convexify?: boolean;
+  /** the curve error margin (default CURVE_MARGIN_SHARE; 0 evaluates models exactly as given) */
+  margin?: number;
+  /** the least miss ratio planned with (default MISS_RATIO_FLOOR; 0 evaluates models exactly as given) */
+  missFloor?: number;
+}
+
+/** An app the data plane can split: an mrc model, unless the scenario says it cannot be. */
+export const isPartitionable = (a: Scenario['apps'][number]): boolean => a.model.type === 'mrc' && a.partitionable !== false;
+
+export function buildProblem(s: Scenario, o: BuildOptions = {}): Problem {
   const n = s.apps.length;
   const cap = s.capacity;
+  const margin = o.margin ?? CURVE_MARGIN_SHARE;
+  const convexify = o.convexify ?? true;
+  const floor = o.missFloor ?? MISS_RATIO_FLOOR;
   const f = () => new Float64Array(n);
+  const curves = s.apps.map((a) => (a.model.type === 'mrc' ? planCurve(a.model, cap, margin, convexify && isPartitionable(a), floor) : undefined));
+  const hulls = s.apps.map((a, i) => (convexify && isPartitionable(a) ? curves[i] ?? null : null));
   const p: Problem = {
     n, capacity: { ...cap }, ids: s.apps.map((a) => a.id),
     weights: f(), budget: f(), xmin: f(), xmax: f(), ymin: f(), ymax: f(), resX: f(), resY: f(), refX: f(), refY: f(), curX: f(), curY: f(),
-    models: new Float64Array(s.apps.reduce((t, a) => t + encodedLength(a.model), 0)),
+    models: new Float64Array(s.apps.reduce((t, a, i) => t + encodedLength(a.model, curves[i]), 0)),
     modelOff: new Int32Array(n), classId: new Int32Array(n),
+    margin, hulls, convexified: hulls.some((h) => h !== null),
+    convex: curves.every((c, i) => c !== undefined && (hulls[i] !== null || isConvex(c))),
   };
   let wsum = 0;
   for (const a of s.apps) wsum += a.weight ?? 1;
@@ -54,7 +82,7 @@ export function buildProblem(s: Scenario): Problem {
     p.curX[i] = a.current ? shareOf(a.current.cacheMB, cap.cacheMB) : NaN;
     p.curY[i] = a.current ? shareOf(a.current.bandwidthMbps, cap.bandwidthMbps) : NaN;
     p.modelOff[i] = off;
-    off = encodeModel(a.model, cap, p.models, off);
+    off = encodeModel(a.model, cap, p.models, off, margin, curves[i]);
   });
   const beta = p.weights.map((w) => w / wsum);
   p.resX.set(p.xmin);

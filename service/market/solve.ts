@@ -1,7 +1,8 @@
 // One solve: a validated scenario in, a result (spec/result.schema.json) out. The only place where market
 // shares become MB and Mbps again.
 import { performance } from 'node:perf_hooks';
-import type { Allocation, Policy, Scenario, SolveResult } from '../scenario/types.ts';
+import type { Allocation, EquilibriumProof, Policy, Scenario, SolveResult } from '../scenario/types.ts';
+import { partitionsAt } from './convex.ts';
 import { amountOf } from '../units.ts';
 import type { Engine } from './engine.ts';
 import { checkLiveOptions, startingPoint, stepToward, trustRegionOn, withinHysteresis, type LiveOptions } from './live.ts';
@@ -16,6 +17,8 @@ import type { PolicyFn, PolicyOutput } from './policies/types.ts';
 
 export interface SolveOptions extends LiveOptions {
   policy?: Policy;
+  /** plan partitionable apps on the convex hulls of their curves (default true) */
+  convexify?: boolean;
   /** warnings from validation, carried into the result */
   warnings?: string[];
 }
@@ -28,12 +31,14 @@ const POLICY_FNS: Record<Policy, PolicyFn> = {
 export const CLEAR_SHARE = 0.005;
 /** Normalized performance under 1 - this is a sharing-incentive violation (spec/result.schema.json). */
 export const SI_TOL = 1e-9;
+/** An equilibrium is exact when no app could do better than this (relative) with what it can afford. */
+export const BEST_RESPONSE_GAP_TOL = 1e-6;
 
 export function solveScenario(engine: Engine, scenario: Scenario, opts: SolveOptions = {}): SolveResult {
   checkLiveOptions(opts);
   const policy = opts.policy ?? 'spirit';
   const t0 = performance.now();
-  const p = buildProblem(scenario);
+  const p = buildProblem(scenario, { convexify: opts.convexify ?? true });
   engine.load(p);
   const refF = new Float64Array(p.n);
   for (let i = 0; i < p.n; i++) refF[i] = engine.refPerf(i);
@@ -71,7 +76,20 @@ export function solveScenario(engine: Engine, scenario: Scenario, opts: SolveOpt
     logSum += Math.log(Math.max(np, 1e-300));
     minPerf = Math.min(minPerf, np);
     if (np < 1 - SI_TOL) violations.push(p.ids[i]);
-    allocations.push({ id: p.ids[i], cacheMB: amountOf(out.x[i], cap.cacheMB), bandwidthMbps: amountOf(out.y[i], cap.bandwidthMbps), normalizedPerf: np });
+    const a: Allocation = { id: p.ids[i], cacheMB: amountOf(out.x[i], cap.cacheMB), bandwidthMbps: amountOf(out.y[i], cap.bandwidthMbps), normalizedPerf: np };
+    const hull = p.hulls[i];
+    if (hull) a.partitions = partitionsAt(hull, out.x[i]).map((q) => ({ accessShare: q.accessShare, cacheMB: amountOf(q.cache, cap.cacheMB) }));
+    allocations.push(a);
+  }
+  // the proof holds for the equilibrium itself, not for a step toward it or an allocation held in force
+  let equilibrium: EquilibriumProof | undefined;
+  if (out.equilibrium && !held && !step) {
+    const budgets: Record<string, number> = {};
+    for (let i = 0; i < p.n; i++) budgets[p.ids[i]] = out.equilibrium.budgets[i];
+    equilibrium = {
+      exact: out.equilibrium.gap <= BEST_RESPONSE_GAP_TOL, bestResponseGap: out.equilibrium.gap, budgets,
+      dividend: out.equilibrium.dividend, marginShare: p.margin,
+    };
   }
   const leftX = Math.max(0, 1 - sx);
   const leftY = Math.max(0, 1 - sy);
@@ -97,10 +115,12 @@ export function solveScenario(engine: Engine, scenario: Scenario, opts: SolveOpt
       ...(live && trustRegionOn(opts) ? { trustRegion: true } : {}),
       ...(step ? { step } : {}),
       ...(held ? { held: true } : {}),
+      ...(equilibrium ? { equilibrium } : {}),
     },
     elapsedMs,
     engine: engine.kind,
     ...(opts.warnings && opts.warnings.length ? { warnings: opts.warnings } : {}),
+    convexified: p.convexified,
   };
   return result;
 }

@@ -92,6 +92,21 @@ export interface Certificate {
   held?: boolean;
   /** live control moved this fraction of the way to the equilibrium (absent when it got there) */
   step?: { fractionCache: number; fractionBandwidth: number };
+  /** the proof of an exact equilibrium (convex curves): see docs/market.md */
+  equilibrium?: EquilibriumProof;
+}
+
+export interface EquilibriumProof {
+  /** the market found an exact equilibrium (every app's bundle a best response at the prices) */
+  exact: boolean;
+  /** max over apps of (best affordable throughput at the prices and budgets / own throughput) - 1 */
+  bestResponseGap: number;
+  /** each app's budget beyond its reservation: the value of its fair share at the prices, times 1 + dividend */
+  budgets: Record<string, number>;
+  /** the share by which every budget was raised with the money of satiated apps */
+  dividend: number;
+  /** the curve error margin every model was planned with (a share of both resources) */
+  marginShare: number;
 }
 
 export interface SolveResult {

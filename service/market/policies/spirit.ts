@@ -1,7 +1,16 @@
-// spirit: the CEEI market (see the engine's spirit()).
+// spirit: the CEEI market. On convex curves (every app partitionable, or its curve already convex) the exact
+// equilibrium (engine.equilibrium()); otherwise the search for fair allocations on curves with cliffs
+// (engine.spirit()).
 import type { PolicyFn } from './types.ts';
 
-export const spiritPolicy: PolicyFn = (engine) => {
+export const spiritPolicy: PolicyFn = (engine, p) => {
+  if (p.convex) {
+    const r = engine.equilibrium();
+    return {
+      x: r.x, y: r.y, iterations: r.iterations, prices: { cache: r.priceCache, bandwidth: 1 - r.priceCache }, certificate: r.certificate,
+      equilibrium: { budgets: r.budgets, dividend: r.dividend, gap: r.gap },
+    };
+  }
   const r = engine.spirit();
   return { x: r.x, y: r.y, iterations: r.iterations, prices: { cache: r.priceCache, bandwidth: 1 - r.priceCache }, certificate: r.certificate };
 };

@@ -8,6 +8,8 @@ export interface PolicyOutput {
   prices?: { cache: number; bandwidth: number };
   /** the certificate of (x, y) when the policy already computed it */
   certificate?: CertificateRaw;
+  /** the proof of an exact equilibrium (convex curves): budgets at the prices, dividend, best-response gap */
+  equilibrium?: { budgets: Float64Array; dividend: number; gap: number };
 }
 
 export type PolicyFn = (engine: Engine, p: Problem) => PolicyOutput;

@@ -51,6 +51,29 @@ export function bestResponse(md: Float64Array, off: number, p: number, b: number
   return cheapest(md, off, p, b, xmin, xb, ymin, ymax, satTarget, refF, out);
 }
 
+/**
+ * The best bundle of an mrc model on its budget line (p x + q y = b) inside the box, with no tie-breaking
+ * toward cheaper bundles: the demand of an app that is not satiated (equilibrium.ts), which spends its whole
+ * budget because its throughput rises in some direction everywhere below satiation. q (= 1 - p) is given
+ * apart so that a price near 1 keeps its full relative precision.
+ */
+export function lineBest(md: Float64Array, off: number, p: number, q: number, b: number,
+  xmin: number, xmax: number, ymin: number, ymax: number, out: Bundle): Bundle {
+  out.sat = 0;
+  if (p * xmin + q * ymin >= b) {
+    out.x = xmin; out.y = ymin; out.f = throughput(md, off, xmin, ymin);
+    return out;
+  }
+  const xAtYmax = (b - q * ymax) / p;
+  if (xAtYmax >= xmax) {
+    out.x = xmax; out.y = ymax; out.f = throughput(md, off, xmax, ymax);
+    return out;
+  }
+  const xbRaw = (b - q * ymin) / p;
+  mrcLineMax(md, off, p, 1 / q, b, xAtYmax > xmin ? xAtYmax : xmin, xbRaw < xmax ? xbRaw : xmax, ymin, ymax, out);
+  return out;
+}
+
 /** True when an mrc model at (x, y) keeps its throughput with less cache or less bandwidth. */
 function mrcHasSlack(md: Float64Array, off: number, x: number, y: number, xmin: number, ymin: number): boolean {
   const n = md[off + 1];

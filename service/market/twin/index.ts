@@ -1,5 +1,6 @@
 // The TypeScript twin of the WASM market core, behind the common Engine interface.
-import type { CertificateRaw, Engine, SpiritRaw } from '../engine.ts';
+import type { CertificateRaw, Engine, EquilibriumRaw, SpiritRaw } from '../engine.ts';
+import { solveEquilibrium } from './equilibrium.ts';
 import type { Problem } from '../problem.ts';
 import { idealSearch } from './ideal.ts';
 import { Market } from './market.ts';
@@ -29,6 +30,10 @@ export class TwinEngine implements Engine {
 
   spirit(): SpiritRaw {
     return solveSpirit(this.market.p);
+  }
+
+  equilibrium(): EquilibriumRaw {
+    return solveEquilibrium(this.market);
   }
 
   certificate(x: Float64Array, y: Float64Array): CertificateRaw {

@@ -109,3 +109,19 @@ export function tuning(n: number): Tuning {
     boostClasses: 0, selectChecks: 3,
   };
 }
+
+// The exact equilibrium on convex curves (equilibrium.ts).
+/** Lowest and highest cache price of its bisection: near 0, so a resource left over is nearly free. */
+export const EQ_PRICE_MIN = 1e-10;
+/** Relative width of the bracket on p / q at which the bisection stops (the mix of both ends then clears exactly). */
+export const EQ_PRICE_TOL = 1e-12;
+/** Bisection steps at most (log2 of the initial bracket's log-width, 46, over EQ_PRICE_TOL, plus a margin). */
+export const EQ_PRICE_STEPS = 64;
+/** Prices scanned for sign changes of excess demand (each one brackets an equilibrium), by problem size. */
+export const EQ_SCAN_SMALL = 16;
+export const EQ_SCAN_LARGE = 8;
+export const EQ_LARGE_N = 64;
+/** Brackets refined at most (the equilibrium of highest Nash welfare among them is chosen). */
+export const EQ_BRACKETS = 4;
+/** Newton steps for the dividend (one per satiation threshold crossed, at most). */
+export const EQ_NEWTON_STEPS = 64;

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { CertificateRaw, Engine, SpiritRaw } from '../engine.ts';
+import type { CertificateRaw, Engine, EquilibriumRaw, SpiritRaw } from '../engine.ts';
 import type { Problem } from '../problem.ts';
 import { assert } from '../../errors.ts';
 import { IDEAL_MAX_APPS } from '../twin/ideal.ts';
@@ -127,6 +127,21 @@ export class WasmEngine implements Engine {
       priceCache: this.w.outPrice(),
       iterations: this.w.outIterations(),
       fromMarket: this.w.outFromMarket() === 1,
+      certificate: this.readCertificate(n),
+    };
+  }
+
+  equilibrium(): EquilibriumRaw {
+    const n = this.problem.n;
+    this.guard('equilibrium', () => this.w.equilibrium());
+    return {
+      x: this.f64(this.w.ptrOutX(), n).slice(),
+      y: this.f64(this.w.ptrOutY(), n).slice(),
+      priceCache: this.w.eqPrice(),
+      iterations: this.w.eqCalls(),
+      budgets: this.f64(this.w.ptrEqBudget(), n).slice(),
+      dividend: this.w.eqDividend(),
+      gap: this.w.eqGap(),
       certificate: this.readCertificate(n),
     };
   }

@@ -1,0 +1,325 @@
+// The exact market equilibrium when every app's miss-ratio curve is convex (docs/market.md "Convexified
+// mode"). The algorithm and why it is exact are explained in its twin, service/market/twin/equilibrium.ts:
+// the same steps in the same order. Results: OUT_X, OUT_Y, EQ_BUDGET and the EQ_* globals; scratch: X, Y,
+// XL, YL, XH, YH (demands), CX, CY (a candidate).
+import { copyF, ldf, stf } from './mem';
+import {
+  CLASSES, CX, CY, EQ_BUDGET, EQ_SC, EQ_SX, EQ_SY, EQ_XLO, EQ_XYMIN, N, OUT_X, OUT_Y, REFF, REFX, REFY, RESX, RESY, SATF, WEIGHT, X, XH, XL, XMAX, XMIN,
+  Y, YH, YL, YMAX, YMIN, classMember, classRep, classSize,
+} from './state';
+import { ln } from './ln';
+import { A_LS, A_N, A_P, A_RS, appRec, knotM, knotX, missOf, perfRec } from './apps';
+import { BR_F, BR_X, BR_Y, lineBest } from './best-response';
+import { certifyInto } from './certificate';
+import {
+  EQ_BRACKETS, EQ_LARGE_N, EQ_NEWTON_STEPS, EQ_PRICE_MIN, EQ_PRICE_STEPS, EQ_PRICE_TOL, EQ_SCAN_LARGE, EQ_SCAN_SMALL, LEFTOVER_TOL,
+} from './limits';
+
+export let EQ_PRICE: f64 = 0.5;
+export let EQ_CALLS: i32 = 0;
+export let EQ_DIVIDEND: f64 = 0;
+export let EQ_GAP: f64 = 0;
+
+/** Relative rounding under which a budget still buys the satiation bundle it was computed to buy. */
+const SAT_ROUNDING: f64 = 1e-12;
+/** A satiation bundle lies this far (relative) beyond the knot where its curve reaches its floor. */
+const SAT_NUDGE: f64 = 1e-12;
+
+// the last demand evaluation: sums and dividend
+let D_SX: f64 = 0;
+let D_SY: f64 = 0;
+let D_DIV: f64 = 0;
+let D_Z: f64 = 0;
+
+// scan: p / q and excess demand at each scanned price
+const scanR = new StaticArray<f64>(EQ_SCAN_SMALL + 1);
+const scanZ = new StaticArray<f64>(EQ_SCAN_SMALL + 1);
+// the best equilibrium so far (bundles in OUT_X, OUT_Y)
+let bestWelfare: f64 = -Infinity;
+let bestP: f64 = 0.5;
+let bestQ: f64 = 0.5;
+let bestDiv: f64 = 0;
+
+export function solveEquilibrium(): void {
+  const n = N;
+  EQ_CALLS = 0;
+  satiationBounds();
+  // scan for sign changes of excess demand (there may be several equilibria), then refine each
+  const G = n > EQ_LARGE_N ? EQ_SCAN_LARGE : EQ_SCAN_SMALL;
+  for (let k = 0; k <= G; k++) {
+    const pk: f64 = k == 0 ? EQ_PRICE_MIN : k == G ? 1 - EQ_PRICE_MIN : <f64>k / <f64>G;
+    unchecked(scanR[k] = pk / (1 - pk));
+    demandAt(unchecked(scanR[k]), X, Y);
+    unchecked(scanZ[k] = D_Z);
+  }
+  bestWelfare = -Infinity;
+  let brackets = 0;
+  for (let k = 0; k <= G && brackets < EQ_BRACKETS; k++) {
+    const zk = unchecked(scanZ[k]);
+    if (zk == 0) {
+      demandAt(unchecked(scanR[k]), XL, YL);
+      mixInto(XL, YL, unchecked(scanR[k]), D_Z, D_DIV, XL, YL, unchecked(scanR[k]), D_Z, D_DIV);
+    } else if (k < G && unchecked(scanZ[k + 1]) != 0 && (zk > 0) != (unchecked(scanZ[k + 1]) > 0)) {
+      refine(unchecked(scanR[k]), unchecked(scanR[k + 1]));
+    } else {
+      continue;
+    }
+    brackets++;
+  }
+  if (brackets == 0) {
+    // no sign change: a resource is left over even when nearly free; that end is the equilibrium
+    const r = unchecked(scanZ[0]) < 0 ? unchecked(scanR[0]) : unchecked(scanR[G]);
+    demandAt(r, XL, YL);
+    mixInto(XL, YL, r, D_Z, D_DIV, XL, YL, r, D_Z, D_DIV);
+  }
+  const p = bestP;
+  const q = bestQ;
+  const dividend = bestDiv;
+  for (let i = 0; i < n; i++) stf(EQ_BUDGET, i, endowment(i, p, q) * (1 + dividend));
+  EQ_GAP = bestResponseGap(p, q, dividend);
+  handOutLeftover(OUT_X, XMAX);
+  handOutLeftover(OUT_Y, YMAX);
+  EQ_PRICE = p;
+  EQ_DIVIDEND = dividend;
+  certifyInto(OUT_X, OUT_Y);
+}
+
+/** Bisect the bracket [r0, r1] of p / q in log(p / q), then mix the demands at its ends (twin: refine). */
+function refine(r0: f64, r1: f64): void {
+  let ax = XL; let ay = YL;
+  let bx = XH; let by = YH;
+  let mx = X; let my = Y;
+  demandAt(r0, ax, ay);
+  let za = D_Z; let diva = D_DIV;
+  demandAt(r1, bx, by);
+  let zb = D_Z; let divb = D_DIV;
+  let ra = r0;
+  let rb = r1;
+  for (let k = 0; k < EQ_PRICE_STEPS && rb > ra * (1 + EQ_PRICE_TOL); k++) {
+    const rm = Math.sqrt(ra * rb);
+    demandAt(rm, mx, my);
+    if (D_Z == 0) {
+      ax = mx; ay = my; bx = mx; by = my; ra = rm; rb = rm; za = 0; zb = 0; diva = D_DIV; divb = D_DIV;
+      break;
+    }
+    if ((D_Z > 0) == (za > 0)) {
+      const tx = ax; const ty = ay; ax = mx; ay = my; mx = tx; my = ty;
+      ra = rm; za = D_Z; diva = D_DIV;
+    } else {
+      const tx = bx; const ty = by; bx = mx; by = my; mx = tx; my = ty;
+      rb = rm; zb = D_Z; divb = D_DIV;
+    }
+  }
+  mixInto(ax, ay, ra, za, diva, bx, by, rb, zb, divb);
+}
+
+/**
+ * The same mix of the demands at both ends of a bracket for every app, weighted so excess demand is 0, into
+ * (CX, CY); kept in OUT_X, OUT_Y if its weighted Nash welfare beats the best so far (twin: mixOf).
+ */
+function mixInto(ax: usize, ay: usize, ra: f64, za: f64, diva: f64, bx: usize, by: usize, rb: f64, zb: f64, divb: f64): void {
+  const n = N;
+  const w: f64 = za != zb ? zb / (zb - za) : 1.0;
+  for (let i = 0; i < n; i++) {
+    // b + w (a - b): an app whose demand is the same at both ends keeps it to the bit
+    stf(CX, i, ldf(bx, i) + w * (ldf(ax, i) - ldf(bx, i)));
+    stf(CY, i, ldf(by, i) + w * (ldf(ay, i) - ldf(by, i)));
+  }
+  fitCapacity(CX);
+  fitCapacity(CY);
+  let welfare: f64 = 0;
+  for (let i = 0; i < n; i++) welfare += ldf(WEIGHT, i) * ln(perfRec(appRec(i), ldf(CX, i), ldf(CY, i)) / ldf(REFF, i));
+  if (!(welfare > bestWelfare) && bestWelfare > -Infinity) return;
+  bestWelfare = welfare;
+  copyF(OUT_X, CX, n);
+  copyF(OUT_Y, CY, n);
+  bestP = w * (ra / (1 + ra)) + (1 - w) * (rb / (1 + rb));
+  bestQ = w * (1 / (1 + ra)) + (1 - w) * (1 / (1 + rb));
+  bestDiv = w * diva + (1 - w) * divb;
+}
+
+/** Every app's demand at prices p / q = r into (bx, by); sums and dividend into D_*. */
+function demandAt(r: f64, bx: usize, by: usize): void {
+  EQ_CALLS++;
+  const p = r / (1 + r);
+  const q = 1 / (1 + r);
+  const s = dividendAt(p, q);
+  let sx: f64 = 0;
+  let sy: f64 = 0;
+  for (let c = 0; c < CLASSES; c++) {
+    const i = classRep(c);
+    bundleOf(i, p, q, s);
+    const size = classSize(c);
+    for (let k = 0; k < size; k++) {
+      const j = classMember(c, k);
+      stf(bx, j, BR_X); stf(by, j, BR_Y);
+      sx += BR_X; sy += BR_Y;
+    }
+  }
+  D_SX = sx;
+  D_SY = sy;
+  D_DIV = s;
+  // excess demand of the cheaper resource, signed as excess cache demand (twin: demandAt)
+  D_Z = p <= q ? sx - 1 : 1 - sy;
+}
+
+/** Satiation (twin: satiationBounds): the price-independent bounds of each app's cheapest satiating bundle. */
+function satiationBounds(): void {
+  for (let i = 0; i < N; i++) {
+    const r = appRec(i);
+    const S = ldf(SATF, i);
+    const ls = load<f64>(r, A_LS);
+    const rs = load<f64>(r, A_RS);
+    const P = load<f64>(r, A_P);
+    // the largest miss ratio at which the latency bound, and the bandwidth bound at ymax, still reach S
+    const hLat: f64 = rs > 0 ? (1 / S - ls) / rs : Infinity;
+    const hBw = (P * ldf(YMAX, i)) / S;
+    const xNeed = xAtOrBelow(r, hLat < hBw ? hLat : hBw);
+    let lo = xNeed > ldf(XMIN, i) ? xNeed : ldf(XMIN, i);
+    if (lo > ldf(XMAX, i)) lo = ldf(XMAX, i);
+    stf(EQ_XLO, i, lo);
+    stf(EQ_XYMIN, i, xAtOrBelow(r, (P * ldf(YMIN, i)) / S));
+  }
+}
+
+/** The first x at which a non-increasing curve is at most h (Infinity if never). */
+function xAtOrBelow(r: usize, h: f64): f64 {
+  const k = load<i32>(r, A_N);
+  if (knotM(r, 0) <= h) return 0;
+  for (let j = 1; j < k; j++) {
+    if (knotM(r, j) <= h) {
+      return knotX(r, j - 1) + ((knotM(r, j - 1) - h) / (knotM(r, j - 1) - knotM(r, j))) * (knotX(r, j) - knotX(r, j - 1));
+    }
+  }
+  return Infinity;
+}
+
+// @ts-ignore: decorator
+@inline function satCost(r: usize, p: f64, q: f64, S: f64, P: f64, ymin: f64, x: f64): f64 {
+  const y = (S * missOf(r, x)) / P;
+  return p * x + q * (y > ymin ? y : ymin);
+}
+
+/** The cheapest bundle of app i reaching its satiation level at (p, q), into EQ_SX, EQ_SY, EQ_SC (twin: satiationAt). */
+function satiationAt(i: i32, p: f64, q: f64): void {
+  const r = appRec(i);
+  const k = load<i32>(r, A_N);
+  const S = ldf(SATF, i);
+  const P = load<f64>(r, A_P);
+  const xmax = ldf(XMAX, i);
+  const ymin = ldf(YMIN, i);
+  const xYmin = ldf(EQ_XYMIN, i);
+  let bestX = ldf(EQ_XLO, i);
+  let best = satCost(r, p, q, S, P, ymin, bestX);
+  // breakpoints of the convex cost beyond xLo, in order: the knots and xYmin, then xmax
+  let j = 0;
+  while (j < k && knotX(r, j) <= bestX) j++;
+  let yMinDone = xYmin <= bestX;
+  for (let guard = 0; guard <= k + 1 && bestX < xmax; guard++) {
+    let x = j < k && knotX(r, j) < xmax ? knotX(r, j) : xmax;
+    if (!yMinDone && xYmin <= x) { x = xYmin; yMinDone = true; } else if (x < xmax) j++;
+    const c = satCost(r, p, q, S, P, ymin, x);
+    if (c > best) break;
+    if (c < best) { best = c; bestX = x; }
+    if (x >= xmax) break;
+  }
+  // a hair beyond (twin: SAT_NUDGE)
+  let x = bestX * (1 + SAT_NUDGE);
+  if (x > xmax) x = xmax;
+  let y = ((S * missOf(r, x)) / P) * (1 + SAT_NUDGE);
+  if (y < ymin) y = ymin;
+  if (y > ldf(YMAX, i)) y = ldf(YMAX, i);
+  stf(EQ_SX, i, x);
+  stf(EQ_SY, i, y);
+  stf(EQ_SC, i, p * (x - ldf(RESX, i)) + q * (y - ldf(RESY, i)));
+}
+
+// @ts-ignore: decorator
+@inline function endowment(i: i32, p: f64, q: f64): f64 {
+  return p * (ldf(REFX, i) - ldf(RESX, i)) + q * (ldf(REFY, i) - ldf(RESY, i));
+}
+
+/** The dividend at which the apps spend all the money there is (twin: dividendAt). */
+function dividendAt(p: f64, q: f64): f64 {
+  let money: f64 = 0;
+  let satAll: f64 = 0;
+  for (let c = 0; c < CLASSES; c++) {
+    const i = classRep(c);
+    const size = <f64>classSize(c);
+    satiationAt(i, p, q);
+    money += size * endowment(i, p, q);
+    satAll += size * ldf(EQ_SC, i);
+  }
+  let s: f64 = 0;
+  if (satAll <= money) {
+    for (let c = 0; c < CLASSES; c++) {
+      const i = classRep(c);
+      const e = endowment(i, p, q);
+      const cs = ldf(EQ_SC, i);
+      if (cs > e && e > 0 && cs / e - 1 > s) s = cs / e - 1;
+    }
+    return s;
+  }
+  for (let k = 0; k < EQ_NEWTON_STEPS; k++) {
+    let spent: f64 = 0;
+    let slope: f64 = 0;
+    for (let c = 0; c < CLASSES; c++) {
+      const i = classRep(c);
+      const size = <f64>classSize(c);
+      const e = endowment(i, p, q);
+      const cs = ldf(EQ_SC, i);
+      if (e * (1 + s) < cs) { spent += size * e * (1 + s); slope += size * e; } else spent += size * cs;
+    }
+    if (!(money - spent > 1e-15 * money) || slope <= 0) break;
+    s += (money - spent) / slope;
+  }
+  return s;
+}
+
+/** App i's demand at `price` with dividend s into BR_X, BR_Y, BR_F (twin: bundleOf). */
+function bundleOf(i: i32, p: f64, q: f64, s: f64): void {
+  const b = endowment(i, p, q) * (1 + s);
+  if (b >= ldf(EQ_SC, i) * (1 - SAT_ROUNDING)) {
+    BR_X = ldf(EQ_SX, i); BR_Y = ldf(EQ_SY, i); BR_F = ldf(SATF, i);
+    return;
+  }
+  lineBest(appRec(i), p, q, b + p * ldf(RESX, i) + q * ldf(RESY, i), ldf(XMIN, i), ldf(XMAX, i), ldf(YMIN, i), ldf(YMAX, i));
+}
+
+function fitCapacity(v: usize): void {
+  let s: f64 = 0;
+  for (let i = 0; i < N; i++) s += ldf(v, i);
+  if (s > 1) for (let i = 0; i < N; i++) stf(v, i, ldf(v, i) / s);
+}
+
+function bestResponseGap(p: f64, q: f64, s: f64): f64 {
+  let gap: f64 = 0;
+  for (let c = 0; c < CLASSES; c++) {
+    const i = classRep(c);
+    bundleOf(i, p, q, s);
+    // in the utilities the market equilibrates: throughput up to the satiation level
+    const S = ldf(SATF, i);
+    const best = BR_F < S ? BR_F : S;
+    const f = perfRec(appRec(i), ldf(OUT_X, i), ldf(OUT_Y, i));
+    const own = f < S ? f : S;
+    const g: f64 = own > 0 ? best / own - 1 : best > 0 ? Infinity : 0;
+    if (g > gap) gap = g;
+  }
+  return gap;
+}
+
+function handOutLeftover(v: usize, cap: usize): void {
+  const n = N;
+  for (let round = 0; round < n + 1; round++) {
+    let left: f64 = 1;
+    let w: f64 = 0;
+    for (let i = 0; i < n; i++) { left -= ldf(v, i); if (ldf(v, i) < ldf(cap, i)) w += ldf(WEIGHT, i); }
+    if (left <= LEFTOVER_TOL || w <= 0) return;
+    for (let i = 0; i < n; i++) {
+      if (ldf(v, i) < ldf(cap, i)) {
+        const t = ldf(v, i) + (left * ldf(WEIGHT, i)) / w;
+        stf(v, i, t < ldf(cap, i) ? t : ldf(cap, i));
+      }
+    }
+  }
+}
