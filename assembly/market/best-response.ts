@@ -11,6 +11,8 @@ import {
 } from './apps';
 import { SATIATION_TOL } from './limits';
 
+/** Relative slack under a cheapest-bundle target, so a target at the top of the curve stays reachable. */
+const TARGET_ROUNDING: f64 = 1e-12;
 const BISECT_Y_STEPS: i32 = 60;
 const SURFACE_COST_SAMPLES: i32 = 16;
 
@@ -265,6 +267,8 @@ function cheapest(r: usize, p: f64, b: f64, xmin: f64, xHi: f64, ymin: f64, ymax
   let target = fStar * (1 - SATIATION_TOL);
   if (target < refF && fStar >= refF) target = refF;
   if (fStar >= satTarget) { target = satTarget; BR_SAT = 1; }
+  // a hair under the target, so that one at the very top of the curve stays reachable after rounding (twin)
+  target *= 1 - TARGET_ROUNDING;
   let cx = BR_X;
   let cy = BR_Y;
   let cost = p * cx + q * cy;

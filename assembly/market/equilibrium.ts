@@ -12,7 +12,7 @@ import { A_LS, A_N, A_P, A_RS, appRec, knotM, knotX, missOf, perfRec } from './a
 import { BR_F, BR_X, BR_Y, lineBest } from './best-response';
 import { certifyInto } from './certificate';
 import {
-  EQ_BRACKETS, EQ_LARGE_N, EQ_NEWTON_STEPS, EQ_PRICE_MIN, EQ_PRICE_STEPS, EQ_PRICE_TOL, EQ_SCAN_LARGE, EQ_SCAN_SMALL, LEFTOVER_TOL,
+  EQ_BRACKETS, EQ_FREE_PRICE, EQ_LARGE_N, EQ_NEWTON_STEPS, EQ_PRICE_STEPS, EQ_PRICE_TOL, EQ_SCAN_LARGE, EQ_SCAN_SMALL, LEFTOVER_TOL,
 } from './limits';
 
 export let EQ_PRICE: f64 = 0.5;
@@ -47,8 +47,8 @@ export function solveEquilibrium(): void {
   // scan for sign changes of excess demand (there may be several equilibria), then refine each
   const G = n > EQ_LARGE_N ? EQ_SCAN_LARGE : EQ_SCAN_SMALL;
   for (let k = 0; k <= G; k++) {
-    const pk: f64 = k == 0 ? EQ_PRICE_MIN : k == G ? 1 - EQ_PRICE_MIN : <f64>k / <f64>G;
-    unchecked(scanR[k] = pk / (1 - pk));
+    // from cache free (r = 0) to bandwidth free (r = Infinity)
+    unchecked(scanR[k] = k == 0 ? 0 : k == G ? Infinity : <f64>k / <f64>(G - k));
     demandAt(unchecked(scanR[k]), X, Y);
     unchecked(scanZ[k] = D_Z);
   }
@@ -67,7 +67,7 @@ export function solveEquilibrium(): void {
     brackets++;
   }
   if (brackets == 0) {
-    // no sign change: a resource is left over even when nearly free; that end is the equilibrium
+    // no sign change: a resource is left over even when free; that end is the equilibrium
     const r = unchecked(scanZ[0]) < 0 ? unchecked(scanR[0]) : unchecked(scanR[G]);
     demandAt(r, XL, YL);
     mixInto(XL, YL, r, D_Z, D_DIV, XL, YL, r, D_Z, D_DIV);
@@ -95,6 +95,25 @@ function refine(r0: f64, r1: f64): void {
   let zb = D_Z; let divb = D_DIV;
   let ra = r0;
   let rb = r1;
+  if (ra == 0 || rb == Infinity) {
+    // a bracket reaching an end is first cut at EQ_FREE_PRICE (twin: refine)
+    const cut: f64 = ra == 0 ? EQ_FREE_PRICE / (1 - EQ_FREE_PRICE) : (1 - EQ_FREE_PRICE) / EQ_FREE_PRICE;
+    demandAt(cut, mx, my);
+    if (D_Z == 0) { mixInto(mx, my, cut, 0, D_DIV, mx, my, cut, 0, D_DIV); return; }
+    const innerZ = ra == 0 ? zb : za;
+    if ((D_Z > 0) == (innerZ > 0)) {
+      if (ra == 0) mixInto(ax, ay, ra, za, diva, mx, my, cut, D_Z, D_DIV);
+      else mixInto(mx, my, cut, D_Z, D_DIV, bx, by, rb, zb, divb);
+      return;
+    }
+    if (ra == 0) {
+      const tx = ax; const ty = ay; ax = mx; ay = my; mx = tx; my = ty;
+      ra = cut; za = D_Z; diva = D_DIV;
+    } else {
+      const tx = bx; const ty = by; bx = mx; by = my; mx = tx; my = ty;
+      rb = cut; zb = D_Z; divb = D_DIV;
+    }
+  }
   for (let k = 0; k < EQ_PRICE_STEPS && rb > ra * (1 + EQ_PRICE_TOL); k++) {
     const rm = Math.sqrt(ra * rb);
     demandAt(rm, mx, my);
@@ -133,16 +152,29 @@ function mixInto(ax: usize, ay: usize, ra: f64, za: f64, diva: f64, bx: usize, b
   bestWelfare = welfare;
   copyF(OUT_X, CX, n);
   copyF(OUT_Y, CY, n);
-  bestP = w * (ra / (1 + ra)) + (1 - w) * (rb / (1 + rb));
-  bestQ = w * (1 / (1 + ra)) + (1 - w) * (1 / (1 + rb));
+  bestP = w * priceP(ra) + (1 - w) * priceP(rb);
+  bestQ = w * priceQ(ra) + (1 - w) * priceQ(rb);
   bestDiv = w * diva + (1 - w) * divb;
 }
 
-/** Every app's demand at prices p / q = r into (bx, by); sums and dividend into D_*. */
+/** The prices with p / q = r (r = Infinity: bandwidth free). */
+// @ts-ignore: decorator
+@inline function priceP(r: f64): f64 {
+  return r == Infinity ? 1.0 : r / (1 + r);
+}
+// @ts-ignore: decorator
+@inline function priceQ(r: f64): f64 {
+  return r == Infinity ? 0.0 : 1 / (1 + r);
+}
+
+/** Excess demand within this of 0 (shares) is rounding: the market clears. */
+const EXCESS_ROUNDING: f64 = 1e-12;
+
+/** Every app's demand at prices p / q = r into (bx, by); sums, dividend and excess demand into D_*. */
 function demandAt(r: f64, bx: usize, by: usize): void {
   EQ_CALLS++;
-  const p = r / (1 + r);
-  const q = 1 / (1 + r);
+  const p = priceP(r);
+  const q = priceQ(r);
   const s = dividendAt(p, q);
   let sx: f64 = 0;
   let sy: f64 = 0;
@@ -159,8 +191,12 @@ function demandAt(r: f64, bx: usize, by: usize): void {
   D_SX = sx;
   D_SY = sy;
   D_DIV = s;
-  // excess demand of the cheaper resource, signed as excess cache demand (twin: demandAt)
-  D_Z = p <= q ? sx - 1 : 1 - sy;
+  // excess demand, signed as excess cache demand (twin: excess)
+  let z: f64;
+  if (p == 0) z = sx > 1 ? sx - 1 : 0;
+  else if (q == 0) z = sy > 1 ? 1 - sy : 0;
+  else z = p <= q ? sx - 1 : 1 - sy;
+  D_Z = Math.abs(z) <= EXCESS_ROUNDING ? 0 : z;
 }
 
 /** Satiation (twin: satiationBounds): the price-independent bounds of each app's cheapest satiating bundle. */
@@ -174,7 +210,10 @@ function satiationBounds(): void {
     // the largest miss ratio at which the latency bound, and the bandwidth bound at ymax, still reach S
     const hLat: f64 = rs > 0 ? (1 / S - ls) / rs : Infinity;
     const hBw = (P * ldf(YMAX, i)) / S;
-    const xNeed = xAtOrBelow(r, hLat < hBw ? hLat : hBw);
+    // (never under the miss ratio at the maxima, where S is reached by definition: rounding may put it there)
+    const hAtMax = missOf(r, ldf(XMAX, i));
+    const h = hLat < hBw ? hLat : hBw;
+    const xNeed = xAtOrBelow(r, h > hAtMax ? h : hAtMax);
     let lo = xNeed > ldf(XMIN, i) ? xNeed : ldf(XMIN, i);
     if (lo > ldf(XMAX, i)) lo = ldf(XMAX, i);
     stf(EQ_XLO, i, lo);
@@ -283,7 +322,39 @@ function bundleOf(i: i32, p: f64, q: f64, s: f64): void {
     BR_X = ldf(EQ_SX, i); BR_Y = ldf(EQ_SY, i); BR_F = ldf(SATF, i);
     return;
   }
+  if (p == 0 || q == 0) { freeBest(i, p, q, b); return; }
   lineBest(appRec(i), p, q, b + p * ldf(RESX, i) + q * ldf(RESY, i), ldf(XMIN, i), ldf(XMAX, i), ldf(YMIN, i), ldf(YMAX, i));
+}
+
+/** Best response when one resource is free (twin: freeBest), into BR_X, BR_Y, BR_F. */
+function freeBest(i: i32, p: f64, q: f64, b: f64): void {
+  const r = appRec(i);
+  const ls = load<f64>(r, A_LS);
+  const rs = load<f64>(r, A_RS);
+  const P = load<f64>(r, A_P);
+  if (q == 0) {
+    let x = ldf(RESX, i) + b / p;
+    if (x > ldf(XMAX, i)) x = ldf(XMAX, i);
+    const h = missOf(r, x);
+    const lat = 1 / (ls + h * rs);
+    const need: f64 = h > 0 ? (lat * h) / P : 0;
+    let y = need > ldf(YMIN, i) ? need : ldf(YMIN, i);
+    if (y > ldf(YMAX, i)) y = ldf(YMAX, i);
+    BR_X = x; BR_Y = y;
+  } else {
+    let y = ldf(RESY, i) + b / q;
+    if (y > ldf(YMAX, i)) y = ldf(YMAX, i);
+    const top = perfRec(r, ldf(XMAX, i), y);
+    const hLat: f64 = rs > 0 ? (1 / top - ls) / rs : Infinity;
+    const hBw = (P * y) / top;
+    const hAtMax = missOf(r, ldf(XMAX, i));
+    const h = hLat < hBw ? hLat : hBw;
+    let x = xAtOrBelow(r, h > hAtMax ? h : hAtMax);
+    if (x < ldf(XMIN, i)) x = ldf(XMIN, i);
+    if (x > ldf(XMAX, i)) x = ldf(XMAX, i);
+    BR_X = x; BR_Y = y;
+  }
+  BR_F = perfRec(r, BR_X, BR_Y);
 }
 
 function fitCapacity(v: usize): void {
@@ -296,6 +367,7 @@ function bestResponseGap(p: f64, q: f64, s: f64): f64 {
   let gap: f64 = 0;
   for (let c = 0; c < CLASSES; c++) {
     const i = classRep(c);
+    satiationAt(i, p, q);
     bundleOf(i, p, q, s);
     // in the utilities the market equilibrates: throughput up to the satiation level
     const S = ldf(SATF, i);

@@ -85,8 +85,8 @@ export const IDEAL_REFINE_LEVELS: i32 = 8;
 export const IDEAL_MAX_APPS: i32 = 3;
 
 // The exact equilibrium on convex curves (equilibrium.ts).
-/** Lowest and highest cache price of its bisection: near 0, so a resource left over is nearly free. */
-export const EQ_PRICE_MIN: f64 = 1e-10;
+/** A price under this is taken as 0 (the resource is free, in excess): see the twin's limits. */
+export const EQ_FREE_PRICE: f64 = 1e-5;
 /** Relative width of the bracket on p / q at which the bisection stops (the mix of both ends then clears exactly). */
 export const EQ_PRICE_TOL: f64 = 1e-12;
 /** Bisection steps at most (log2 of the initial bracket's log-width, 46, over EQ_PRICE_TOL, plus a margin). */

@@ -52,6 +52,9 @@ export function validateScenario(input: unknown, opts: ParseOptions = {}): Parse
     seen.set(app.id, i);
     if (app.model.type === 'mrc') checkMrc(app.model, `apps[${i}].model`, app.id, opts, warnings);
     else checkSurface(app.model, `apps[${i}].model`, app.id, opts, warnings);
+    if (app.model.type === 'surface' && app.partitionable === true) {
+      throw new InputError(`apps[${i}].partitionable`, `app '${app.id}' has a sampled surface, not a miss-ratio curve: only an mrc model can be split into partitions`);
+    }
     checkLimits(app, `apps[${i}].limits`, scenario);
   });
   checkMinimaFeasible(scenario);

@@ -12,6 +12,8 @@ import { mrcThroughput, surfaceThroughput, throughput } from './model.ts';
 
 /** Relative slack under the best throughput within which bundles count as equally good (then cheapest wins). */
 export const SATIATION_TOL = 1e-9;
+/** Relative slack under a cheapest-bundle target, so a target at the top of the curve stays reachable. */
+const TARGET_ROUNDING = 1e-12;
 const BISECT_Y_STEPS = 60; // bisection for the smallest sufficient bandwidth on a surface (double precision)
 const SURFACE_COST_SAMPLES = 16; // samples per cache cell when searching the cheapest bundle on a surface
 
@@ -281,6 +283,9 @@ function cheapest(md: Float64Array, off: number, p: number, b: number, xmin: num
   // the slack never takes an app below its reference throughput
   if (target < refF && fStar >= refF) target = refF;
   if (fStar >= satTarget) { target = satTarget; out.sat = 1; }
+  // a target at the very top of the curve (the throughput at the maxima, where the miss ratio reaches its
+  // floor) must stay reachable after rounding: a hair under it
+  target *= 1 - TARGET_ROUNDING;
   let cx = out.x;
   let cy = out.y;
   let cost = p * cx + q * cy;

@@ -21,7 +21,7 @@ import { MRC_HEADER } from '../encoding.ts';
 import { type Bundle, lineBest } from './best-response.ts';
 import { certify } from './certificate.ts';
 import {
-  EQ_BRACKETS, EQ_LARGE_N, EQ_NEWTON_STEPS, EQ_PRICE_MIN, EQ_PRICE_STEPS, EQ_PRICE_TOL, EQ_SCAN_LARGE, EQ_SCAN_SMALL, LEFTOVER_TOL,
+  EQ_BRACKETS, EQ_FREE_PRICE, EQ_LARGE_N, EQ_NEWTON_STEPS, EQ_PRICE_STEPS, EQ_PRICE_TOL, EQ_SCAN_LARGE, EQ_SCAN_SMALL, LEFTOVER_TOL,
 } from './limits.ts';
 import { ln } from './ln.ts';
 import type { Market } from './market.ts';
@@ -51,35 +51,37 @@ export function solveEquilibrium(m: Market): EquilibriumRaw {
       for (const j of members) { out.x[j] = br.x; out.y[j] = br.y; sx += br.x; sy += br.y; }
     }
     out.sumX = sx; out.sumY = sy; out.dividend = s;
-    // excess demand of the cheaper resource, signed as excess cache demand (the two have opposite signs
-    // when all money is spent): the cheaper one's quantity is the one rounding cannot hide
-    out.z = price.p <= price.q ? sx - 1 : 1 - sy;
+    out.z = excess(price, sx, sy);
     return out;
   };
   const fresh = (): Demand => ({ x: new Float64Array(n), y: new Float64Array(n), sumX: 0, sumY: 0, dividend: 0, z: 0 });
 
-  // scan for sign changes of excess demand (there may be several equilibria), then refine each
+  // scan for sign changes of excess demand (there may be several equilibria), from cache free (r = 0) to
+  // bandwidth free (r = Infinity); then refine each
   const G = n > EQ_LARGE_N ? EQ_SCAN_LARGE : EQ_SCAN_SMALL;
   const rs = new Float64Array(G + 1);
   const zs = new Float64Array(G + 1);
   const scan = fresh();
   for (let k = 0; k <= G; k++) {
-    const pk = k === 0 ? EQ_PRICE_MIN : k === G ? 1 - EQ_PRICE_MIN : k / G;
-    rs[k] = pk / (1 - pk);
+    rs[k] = k === 0 ? 0 : k === G ? Infinity : k / (G - k);
     zs[k] = demandAt(rs[k], scan).z;
   }
   let best: Candidate | null = null;
   let brackets = 0;
   for (let k = 0; k <= G && brackets < EQ_BRACKETS; k++) {
     let c: Candidate | null = null;
-    if (zs[k] === 0) c = mixOf(m, demandAt(rs[k], fresh()), rs[k], demandAt(rs[k], fresh()), rs[k]);
-    else if (k < G && zs[k + 1] !== 0 && (zs[k] > 0) !== (zs[k + 1] > 0)) c = refine(m, demandAt, fresh, rs[k], rs[k + 1]);
+    if (zs[k] === 0) {
+      const d = demandAt(rs[k], fresh());
+      c = mixOf(m, d, rs[k], d, rs[k]);
+    } else if (k < G && zs[k + 1] !== 0 && (zs[k] > 0) !== (zs[k + 1] > 0)) {
+      c = refine(m, demandAt, fresh, rs[k], rs[k + 1]);
+    }
     if (!c) continue;
     brackets++;
     if (!best || c.welfare > best.welfare) best = c;
   }
   if (!best) {
-    // no sign change: a resource is left over even when nearly free; that end is the equilibrium
+    // no sign change: a resource is left over even when free; that end is the equilibrium
     const r = zs[0] < 0 ? rs[0] : rs[G];
     const d = demandAt(r, fresh());
     best = mixOf(m, d, r, d, r);
@@ -93,18 +95,45 @@ export function solveEquilibrium(m: Market): EquilibriumRaw {
   return { x, y, priceCache: price.p, iterations: calls, budgets, dividend, gap, certificate: certify(m, x, y) };
 }
 
+/**
+ * Excess demand, signed as excess cache demand. Inside, that of the cheaper resource (when all money is
+ * spent the two have opposite signs, and the cheaper one's quantity is the one rounding cannot hide). At an
+ * end, where one resource is free and taken as needed: its excess if the needs do not fit, else 0 (an
+ * equilibrium: the priced resource takes all the money, the free one is left over). Within rounding of 0 is 0.
+ */
+function excess(price: Price, sx: number, sy: number): number {
+  let z: number;
+  if (price.p === 0) z = sx > 1 ? sx - 1 : 0;
+  else if (price.q === 0) z = sy > 1 ? 1 - sy : 0;
+  else z = price.p <= price.q ? sx - 1 : 1 - sy;
+  return Math.abs(z) <= EXCESS_ROUNDING ? 0 : z;
+}
+
+/** Excess demand within this of 0 (shares) is rounding: the market clears. */
+const EXCESS_ROUNDING = 1e-12;
+
 /** An equilibrium found: bundles, prices, dividend and the weighted Nash welfare it gives. */
 interface Candidate { x: Float64Array; y: Float64Array; price: Price; dividend: number; welfare: number }
 
 /**
  * Bisect the bracket [r0, r1] of p / q (excess demand of opposite signs at its ends) in log(p / q), so that
- * prices near 0 or 1 keep their relative precision, then mix the demands at its two ends.
+ * prices near 0 or 1 keep their relative precision, then mix the demands at its two ends. A bracket reaching
+ * an end (a free resource) is first cut at the price EQ_FREE_PRICE: if the sign changes beyond it, the demands
+ * at the end and at the cut are mixed (so close to free, bisecting further would only amplify rounding).
  */
 function refine(m: Market, demandAt: (r: number, out: Demand) => Demand, fresh: () => Demand, r0: number, r1: number): Candidate {
-  let a = demandAt(r0, fresh());
-  let b = demandAt(r1, fresh());
   let ra = r0;
   let rb = r1;
+  let a = demandAt(ra, fresh());
+  let b = demandAt(rb, fresh());
+  if (ra === 0 || rb === Infinity) {
+    const cut = ra === 0 ? EQ_FREE_PRICE / (1 - EQ_FREE_PRICE) : (1 - EQ_FREE_PRICE) / EQ_FREE_PRICE;
+    const c = demandAt(cut, fresh());
+    if (c.z === 0) return mixOf(m, c, cut, c, cut);
+    const inner = ra === 0 ? b : a;
+    if ((c.z > 0) === (inner.z > 0)) return ra === 0 ? mixOf(m, a, ra, c, cut) : mixOf(m, c, cut, b, rb);
+    if (ra === 0) { a = c; ra = cut; } else { b = c; rb = cut; }
+  }
   let mid = fresh();
   for (let k = 0; k < EQ_PRICE_STEPS && rb > ra * (1 + EQ_PRICE_TOL); k++) {
     const rm = Math.sqrt(ra * rb);
@@ -141,8 +170,8 @@ function mixOf(m: Market, a: Demand, ra: number, b: Demand, rb: number): Candida
 /** Prices of cache and bandwidth, p + q = 1, each with its own relative precision. */
 interface Price { p: number; q: number }
 
-/** The prices with p / q = r. */
-const priceOf = (r: number): Price => ({ p: r / (1 + r), q: 1 / (1 + r) });
+/** The prices with p / q = r (r = Infinity: bandwidth free). */
+const priceOf = (r: number): Price => (r === Infinity ? { p: 1, q: 0 } : { p: r / (1 + r), q: 1 / (1 + r) });
 
 /**
  * Satiation. An app within SATIATION_TAU of the most it can ever do (its throughput at its maxima), and never
@@ -177,7 +206,10 @@ function satiationBounds(m: Market): Satiation {
     // the largest miss ratio at which the latency bound, and the bandwidth bound at ymax, still reach S
     const hLat = rs > 0 ? (1 / S - ls) / rs : Infinity;
     const hBw = (P * p.ymax[i]) / S;
-    const xNeed = xAtOrBelow(p.models, off, hLat < hBw ? hLat : hBw);
+    // (never under the miss ratio at the maxima, where S is reached by definition: rounding may put it there)
+    const hAtMax = missRatio(p.models, off, p.xmax[i]);
+    const h = hLat < hBw ? hLat : hBw;
+    const xNeed = xAtOrBelow(p.models, off, h > hAtMax ? h : hAtMax);
     sat.xLo[i] = Math.min(p.xmax[i], Math.max(p.xmin[i], xNeed));
     sat.xYmin[i] = xAtOrBelow(p.models, off, (P * p.ymin[i]) / S);
   }
@@ -290,8 +322,44 @@ function bundleOf(m: Market, sat: Satiation, i: number, price: Price, s: number,
     out.x = sat.x[i]; out.y = sat.y[i]; out.f = m.satF[i]; out.sat = 1;
     return out;
   }
+  if (price.q === 0 || price.p === 0) return freeBest(m, i, price, b, out);
   return lineBest(p.models, p.modelOff[i], price.p, price.q, b + price.p * p.resX[i] + price.q * p.resY[i],
     p.xmin[i], p.xmax[i], p.ymin[i], p.ymax[i], out);
+}
+
+/**
+ * Best response when one resource is free: all the money buys the other (within the box), and of the free
+ * one the app takes the least that gives the most it can do with what it bought (the rest is handed out).
+ */
+function freeBest(m: Market, i: number, price: Price, b: number, out: Bundle): Bundle {
+  const p = m.p;
+  const md = p.models;
+  const off = p.modelOff[i];
+  const ls = md[off + 2];
+  const rs = md[off + 3];
+  const P = md[off + 4];
+  out.sat = 0;
+  if (price.q === 0) {
+    const x = Math.min(p.xmax[i], p.resX[i] + b / price.p);
+    const h = missRatio(md, off, x);
+    const lat = 1 / (ls + h * rs);
+    // bandwidth that makes the bandwidth bound reach the latency bound, if the maximum allows
+    const need = h > 0 ? (lat * h) / P : 0;
+    out.x = x;
+    out.y = Math.min(p.ymax[i], Math.max(p.ymin[i], need));
+  } else {
+    const y = Math.min(p.ymax[i], p.resY[i] + b / price.q);
+    const top = m.perf(i, p.xmax[i], y);
+    // the least cache whose latency bound, and bandwidth bound at y, reach what the most cache gives
+    const hLat = rs > 0 ? (1 / top - ls) / rs : Infinity;
+    const hBw = (P * y) / top;
+    const hAtMax = missRatio(md, off, p.xmax[i]);
+    const h = hLat < hBw ? hLat : hBw;
+    out.x = Math.min(p.xmax[i], Math.max(p.xmin[i], xAtOrBelow(md, off, h > hAtMax ? h : hAtMax)));
+    out.y = y;
+  }
+  out.f = m.perf(i, out.x, out.y);
+  return out;
 }
 
 /** Rounding can leave a resource over capacity by ~1e-15 of it: scale it back to exactly the capacity. */
@@ -307,6 +375,7 @@ function bestResponseGap(m: Market, sat: Satiation, x: Float64Array, y: Float64A
   let gap = 0;
   for (const members of m.classMembers) {
     const i = members[0];
+    satiationAt(m, sat, i, price);
     // in the utilities the market equilibrates: throughput up to the satiation level
     const best = Math.min(m.satF[i], bundleOf(m, sat, i, price, s, br).f);
     const own = Math.min(m.satF[i], m.perf(i, x[i], y[i]));

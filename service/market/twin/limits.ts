@@ -111,8 +111,11 @@ export function tuning(n: number): Tuning {
 }
 
 // The exact equilibrium on convex curves (equilibrium.ts).
-/** Lowest and highest cache price of its bisection: near 0, so a resource left over is nearly free. */
-export const EQ_PRICE_MIN = 1e-10;
+/**
+ * A price under this is taken as 0 (the resource is free, in excess): so close to free, the other
+ * resource's quantity is too ill-conditioned (p / q amplifies rounding) to clear the market by mixing.
+ */
+export const EQ_FREE_PRICE = 1e-5;
 /** Relative width of the bracket on p / q at which the bisection stops (the mix of both ends then clears exactly). */
 export const EQ_PRICE_TOL = 1e-12;
 /** Bisection steps at most (log2 of the initial bracket's log-width, 46, over EQ_PRICE_TOL, plus a margin). */
