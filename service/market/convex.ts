@@ -1,13 +1,14 @@
-// The curves the market plans on: an error margin on every model, and the lower convex hull of the miss-ratio
-// curve of every app whose pages the data plane can split (Talus: two hash partitions realize any point of
-// the hull). Pure functions on [x, missRatio] points; problem.ts applies them before encoding.
-import { assert } from '../errors.ts';
+// The curves the market plans on: an error margin and a miss-ratio floor on every model, and the lower convex
+// hull of the miss-ratio curve of every app whose pages the data plane can split (Talus: two hash partitions
+// realize any point of the hull). problem.ts plans each curve here, into flat arrays, before encoding.
+import { shareOf } from '../units.ts';
+import { MRC_HEADER } from './encoding.ts';
 
 /**
  * Every model is planned as if the app had this share less of both resources than it is given: the bundle an
  * app gets must still deliver what was promised when its curve is off by a little (a knot 0.1% further right,
  * 0.1% less bandwidth than measured). Planning on f((1 - margin) x, (1 - margin) y) means no bundle sits on
- * the exact edge of an estimated curve (a knot, a cliff top, 0 Mbps at the point where misses reach 0).
+ * the exact edge of an estimated curve (a knot, a cliff top).
  */
 export const CURVE_MARGIN_SHARE = 0.001;
 
@@ -20,67 +21,56 @@ export const CURVE_MARGIN_SHARE = 0.001;
  */
 export const MISS_RATIO_FLOOR = 1e-4;
 
-export type CurvePoint = readonly [x: number, missRatio: number];
+/** Scratch for planning one curve (grown as needed; the curve is copied out by the caller). */
+export const planned = { x: new Float64Array(64), m: new Float64Array(64), n: 0 };
 
-/** The curve with its miss ratio raised to at least `floor` (keeps a convex curve convex). */
-export function withFloor(points: readonly CurvePoint[], floor = MISS_RATIO_FLOOR): CurvePoint[] {
-  return points.map(([x, m]) => [x, m < floor ? floor : m] as const);
-}
-
-/** Knots moved right by 1 / (1 - margin): the curve seen with `margin` less cache. */
-export function withMargin(points: readonly CurvePoint[], margin = CURVE_MARGIN_SHARE): CurvePoint[] {
+/**
+ * Plan the curve `points` ([cacheMB, missRatio], cacheMB strictly increasing, missRatio non-increasing) into
+ * `planned`: x as a share of `cacheMB` over 1 - margin (`margin` less cache), the miss ratio never under `floor`, and when
+ * `hull`, its lower convex hull (vertices only). The curve is flat left of its first point (the model format
+ * says so), so for the hull a first point at x > 0 is joined by (0, m_0): a partition holding no cache
+ * realizes it. Returns the number of points.
+ */
+export function planCurve(points: readonly (readonly [number, number])[], cacheMB: number, margin: number, floor: number, hull: boolean): number {
+  const cap = points.length + 1;
+  if (planned.x.length < cap) { planned.x = new Float64Array(2 * cap); planned.m = new Float64Array(2 * cap); }
+  const X = planned.x;
+  const M = planned.m;
   const s = 1 / (1 - margin);
-  return points.map(([x, m]) => [x * s, m] as const);
+  let n = 0;
+  if (hull && points[0][0] > 0) { X[0] = 0; M[0] = points[0][1] < floor ? floor : points[0][1]; n = 1; }
+  for (let k = 0; k < points.length; k++) {
+    const x = shareOf(points[k][0], cacheMB) * s;
+    const m = points[k][1] < floor ? floor : points[k][1];
+    if (hull) {
+      // monotone chain: drop the last vertex while it lies on or above the chord to the new point
+      while (n >= 2 && (X[n - 1] - X[n - 2]) * (m - M[n - 2]) - (M[n - 1] - M[n - 2]) * (x - X[n - 2]) <= 0) n--;
+    }
+    X[n] = x; M[n] = m; n++;
+  }
+  planned.n = n;
+  return n;
 }
 
 /**
- * The lower convex hull of a non-increasing piecewise-linear curve, as its vertices (x strictly increasing).
- * The curve is flat left of its first point (the model format says so), so a first point at x > 0 is
- * joined by (0, m_0): a partition holding no cache realizes it. Collinear points are dropped.
+ * True when the planned curve (flat before its first point) is convex: slopes never decrease, and a curve
+ * starting at x > 0 is flat (a drop after the flat start would be a cliff).
  */
-export function lowerHull(points: readonly CurvePoint[]): CurvePoint[] {
-  assert(points.length >= 1, 'a curve has at least one point');
-  const src: CurvePoint[] = points[0][0] > 0 ? [[0, points[0][1]], ...points] : [...points];
-  const hull: CurvePoint[] = [];
-  for (const c of src) {
-    while (hull.length >= 2) {
-      const a = hull[hull.length - 2];
-      const b = hull[hull.length - 1];
-      // b lies on or above the chord a-c: not a vertex of the lower hull
-      const cross = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
-      if (cross <= 0) hull.pop(); else break;
-    }
-    hull.push(c);
+export function plannedIsConvex(tol = 1e-12): boolean {
+  const { x: X, m: M, n } = planned;
+  if (n < 2) return true;
+  if (X[0] > 0 && M[n - 1] < M[0] - tol) return false;
+  for (let k = 1; k + 1 < n; k++) {
+    const cross = (X[k] - X[k - 1]) * (M[k + 1] - M[k - 1]) - (M[k] - M[k - 1]) * (X[k + 1] - X[k - 1]);
+    if (cross < -tol * (X[k + 1] - X[k - 1])) return false;
   }
-  return hull;
-}
-
-/** True when the curve (flat before its first point) already is its own lower convex hull. */
-export function isConvex(points: readonly CurvePoint[], tol = 1e-12): boolean {
-  const hull = lowerHull(points);
-  return points.every(([x, m]) => Math.abs(missOn(hull, x) - m) <= tol);
-}
-
-/** Miss ratio of a piecewise-linear curve at x (flat beyond both ends). */
-export function missOn(curve: readonly CurvePoint[], x: number): number {
-  const n = curve.length;
-  if (x <= curve[0][0]) return curve[0][1];
-  if (x >= curve[n - 1][0]) return curve[n - 1][1];
-  let lo = 0;
-  let hi = n - 1;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if (curve[mid][0] <= x) lo = mid; else hi = mid;
-  }
-  const [x0, m0] = curve[lo];
-  const [x1, m1] = curve[hi];
-  return m0 + ((x - x0) / (x1 - x0)) * (m1 - m0);
+  return true;
 }
 
 export interface PartitionShare {
   /** share of the app's pages (by hash) the partition sees */
   accessShare: number;
-  /** cache the partition holds, in the hull's x unit */
+  /** cache the partition holds, in the curve's x unit */
   cache: number;
 }
 
@@ -88,18 +78,20 @@ export interface PartitionShare {
 const VERTEX_SNAP = 1e-9;
 
 /**
- * The split that makes an app holding `x` of cache miss like its hull at x: on the hull segment [s1, s2]
- * around x, a partition seeing r = (s2 - x) / (s2 - s1) of the pages with r * s1 of cache and one seeing
- * 1 - r with (1 - r) * s2 (Talus: a partition seeing share r with r * s behaves like the whole app in s).
- * At a vertex, or beyond the hull's ends, one partition holds everything.
+ * The split that makes an app holding `x` of cache miss like its hull at x. The hull is the encoded mrc
+ * record at `off` in `md` (encoding.ts). On the hull segment [s1, s2] around x, a partition sees
+ * r = (s2 - x) / (s2 - s1) of the pages with r * s1 of cache and one sees 1 - r with (1 - r) * s2 (Talus: a
+ * partition seeing share r with r * s behaves like the whole app in s). At a vertex, or beyond the hull's
+ * ends, one partition holds everything.
  */
-export function partitionsAt(hull: readonly CurvePoint[], x: number): PartitionShare[] {
-  const n = hull.length;
-  if (n < 2 || x <= hull[0][0] || x >= hull[n - 1][0]) return [{ accessShare: 1, cache: x }];
+export function partitionsAt(md: Float64Array, off: number, x: number): PartitionShare[] {
+  const n = md[off + 1];
+  const xs = off + MRC_HEADER;
+  if (n < 2 || x <= md[xs] || x >= md[xs + n - 1]) return [{ accessShare: 1, cache: x }];
   let k = 1;
-  while (k < n - 1 && hull[k][0] < x) k++;
-  const s1 = hull[k - 1][0];
-  const s2 = hull[k][0];
+  while (k < n - 1 && md[xs + k] < x) k++;
+  const s1 = md[xs + k - 1];
+  const s2 = md[xs + k];
   const r = (s2 - x) / (s2 - s1);
   if (r <= VERTEX_SNAP || r >= 1 - VERTEX_SNAP) return [{ accessShare: 1, cache: x }];
   return [{ accessShare: r, cache: r * s1 }, { accessShare: 1 - r, cache: x - r * s1 }];

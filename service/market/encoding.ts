@@ -6,52 +6,53 @@
 //   throughput(x, y) = min(1 / (localS + m(x) * remoteS), pagesPerSec * y / m(x))       [accesses/s]
 // surface record: [KIND_SURFACE, nx, ny, x_0..x_{nx-1}, y_0..y_{ny-1}, t_00, t_01, .. (row i = cache x_i)]
 //   throughput(x, y) = bilinear interpolation, clamped to the grid's edges
-import type { Model, MrcModel } from '../scenario/types.ts';
+import type { Model, MrcModel, SurfaceModel } from '../scenario/types.ts';
 import { bytesPerSecFromMbps, secFromNs, shareOf } from '../units.ts';
-import { type CurvePoint, lowerHull, withFloor, withMargin } from './convex.ts';
 
 export const KIND_MRC = 0;
 export const KIND_SURFACE = 1;
 export const MRC_HEADER = 5;
 export const SURFACE_HEADER = 3;
 
-/**
- * The miss-ratio curve of an mrc model in capacity shares, as the market plans on it (convex.ts): `margin`
- * less cache (knots moved right by 1 / (1 - margin)), never under `floor` misses, and its lower convex hull
- * when `hull`.
- */
-export function planCurve(m: MrcModel, capacity: { cacheMB: number }, margin: number, hull: boolean, floor: number): CurvePoint[] {
-  const shares = withFloor(withMargin(m.mrc.map(([c, v]) => [shareOf(c, capacity.cacheMB), v] as const), margin), floor);
-  return hull ? lowerHull(shares) : shares;
-}
-
-export function encodedLength(m: Model, curve?: readonly CurvePoint[]): number {
-  if (m.type === 'mrc') return MRC_HEADER + 2 * (curve ?? m.mrc).length;
+export function encodedLength(m: Model, points?: number): number {
+  if (m.type === 'mrc') return MRC_HEADER + 2 * (points ?? m.mrc.length);
   return SURFACE_HEADER + m.cacheMB.length + m.bandwidthMbps.length + m.cacheMB.length * m.bandwidthMbps.length;
 }
 
 /**
- * Write model `m` at `out[off..]` in capacity shares, seen with `margin` less of both resources:
- * f((1 - margin) x, (1 - margin) y). An mrc model's curve is `curve` (planCurve(), margin applied) when
- * given. Returns the offset after it.
+ * Write an mrc model at `out[off..]` with its curve given as capacity shares (xs, ms, n points; planned by
+ * convex.ts with the margin applied), seen with `margin` less bandwidth. Returns the offset after it.
  */
-export function encodeModel(m: Model, capacity: { cacheMB: number; bandwidthMbps: number }, out: Float64Array, off: number,
-  margin = 0, curve?: readonly CurvePoint[]): number {
-  const stretch = 1 / (1 - margin);
+export function encodeMrc(m: MrcModel, capacity: { bandwidthMbps: number }, margin: number,
+  xs: Float64Array, ms: Float64Array, n: number, out: Float64Array, off: number): number {
+  out[off] = KIND_MRC;
+  out[off + 1] = n;
+  out[off + 2] = secFromNs(m.localNs);
+  out[off + 3] = secFromNs(m.remoteNs);
+  out[off + 4] = ((1 - margin) * bytesPerSecFromMbps(capacity.bandwidthMbps)) / m.pageBytes;
+  out.set(xs.subarray(0, n), off + MRC_HEADER);
+  out.set(ms.subarray(0, n), off + MRC_HEADER + n);
+  return off + MRC_HEADER + 2 * n;
+}
+
+/**
+ * Write model `m` at `out[off..]` in capacity shares, exactly as given (no margin, floor or hull: those are
+ * planned in problem.ts). Returns the offset after it.
+ */
+export function encodeModel(m: Model, capacity: { cacheMB: number; bandwidthMbps: number }, out: Float64Array, off: number): number {
   if (m.type === 'mrc') {
-    const pts = curve ?? planCurve(m, capacity, margin, false, 0);
-    const n = pts.length;
-    out[off] = KIND_MRC;
-    out[off + 1] = n;
-    out[off + 2] = secFromNs(m.localNs);
-    out[off + 3] = secFromNs(m.remoteNs);
-    out[off + 4] = ((1 - margin) * bytesPerSecFromMbps(capacity.bandwidthMbps)) / m.pageBytes;
-    for (let k = 0; k < n; k++) {
-      out[off + MRC_HEADER + k] = pts[k][0];
-      out[off + MRC_HEADER + n + k] = pts[k][1];
-    }
-    return off + MRC_HEADER + 2 * n;
+    const n = m.mrc.length;
+    const xs = new Float64Array(n);
+    const ms = new Float64Array(n);
+    for (let k = 0; k < n; k++) { xs[k] = shareOf(m.mrc[k][0], capacity.cacheMB); ms[k] = m.mrc[k][1]; }
+    return encodeMrc(m, capacity, 0, xs, ms, n, out, off);
   }
+  return encodeSurface(m, capacity, 0, out, off);
+}
+
+/** Write a surface model at `out[off..]` in capacity shares, seen with `margin` less of both resources. */
+export function encodeSurface(m: SurfaceModel, capacity: { cacheMB: number; bandwidthMbps: number }, margin: number, out: Float64Array, off: number): number {
+  const stretch = 1 / (1 - margin);
   const nx = m.cacheMB.length;
   const ny = m.bandwidthMbps.length;
   out[off] = KIND_SURFACE;

@@ -4,8 +4,8 @@
 import { InputError } from '../errors.ts';
 import type { Capacity, Scenario } from '../scenario/types.ts';
 import { amountOf, shareOf } from '../units.ts';
-import { CURVE_MARGIN_SHARE, type CurvePoint, isConvex, MISS_RATIO_FLOOR } from './convex.ts';
-import { encodeModel, encodedLength, planCurve } from './encoding.ts';
+import { CURVE_MARGIN_SHARE, MISS_RATIO_FLOOR, planCurve, planned, plannedIsConvex } from './convex.ts';
+import { encodeMrc, encodeSurface, encodedLength } from './encoding.ts';
 import { waterFill } from './water-fill.ts';
 
 export interface Problem {
@@ -32,8 +32,8 @@ export interface Problem {
   classId: Int32Array;
   /** the error margin every model is planned with (convex.ts CURVE_MARGIN_SHARE) */
   margin: number;
-  /** the convex hull (capacity shares, margin applied) each partitionable app is planned on; null if unsplit */
-  hulls: (CurvePoint[] | null)[];
+  /** 1 for each app planned on the convex hull of its curve (its encoded curve is the hull: partitionsAt) */
+  partitioned: Uint8Array;
   /** some app is planned on its convex hull */
   convexified: boolean;
   /** every app is planned on a convex miss-ratio curve: the exact equilibrium applies (equilibrium.ts) */
@@ -59,19 +59,32 @@ export function buildProblem(s: Scenario, o: BuildOptions = {}): Problem {
   const convexify = o.convexify ?? true;
   const floor = o.missFloor ?? MISS_RATIO_FLOOR;
   const f = () => new Float64Array(n);
-  const curves = s.apps.map((a) => (a.model.type === 'mrc' ? planCurve(a.model, cap, margin, convexify && isPartitionable(a), floor) : undefined));
-  const hulls = s.apps.map((a, i) => (convexify && isPartitionable(a) ? curves[i] ?? null : null));
   const p: Problem = {
     n, capacity: { ...cap }, ids: s.apps.map((a) => a.id),
     weights: f(), budget: f(), xmin: f(), xmax: f(), ymin: f(), ymax: f(), resX: f(), resY: f(), refX: f(), refY: f(), curX: f(), curY: f(),
-    models: new Float64Array(s.apps.reduce((t, a, i) => t + encodedLength(a.model, curves[i]), 0)),
-    modelOff: new Int32Array(n), classId: new Int32Array(n),
-    margin, hulls, convexified: hulls.some((h) => h !== null),
-    convex: curves.every((c, i) => c !== undefined && (hulls[i] !== null || isConvex(c))),
+    models: new Float64Array(0), modelOff: new Int32Array(n), classId: new Int32Array(n),
+    margin, partitioned: new Uint8Array(n), convexified: false, convex: true,
   };
+  // each curve planned (convex.ts) and encoded; a hull may add a point, so the buffer has room for one more
+  let bound = 0;
+  for (const a of s.apps) bound += encodedLength(a.model, a.model.type === 'mrc' ? a.model.mrc.length + 1 : undefined);
+  const models = new Float64Array(bound);
+  let off = 0;
+  s.apps.forEach((a, i) => {
+    p.modelOff[i] = off;
+    if (a.model.type === 'surface') {
+      p.convex = false;
+      off = encodeSurface(a.model, cap, margin, models, off);
+      return;
+    }
+    const hull = convexify && isPartitionable(a);
+    const k = planCurve(a.model.mrc, cap.cacheMB, margin, floor, hull);
+    if (hull) { p.partitioned[i] = 1; p.convexified = true; } else if (!plannedIsConvex()) p.convex = false;
+    off = encodeMrc(a.model, cap, margin, planned.x, planned.m, k, models, off);
+  });
+  p.models = models.subarray(0, off);
   let wsum = 0;
   for (const a of s.apps) wsum += a.weight ?? 1;
-  let off = 0;
   s.apps.forEach((a, i) => {
     const l = a.limits ?? {};
     p.weights[i] = a.weight ?? 1;
@@ -81,8 +94,6 @@ export function buildProblem(s: Scenario, o: BuildOptions = {}): Problem {
     p.ymax[i] = Math.min(1, shareOf(l.maxBandwidthMbps ?? cap.bandwidthMbps, cap.bandwidthMbps));
     p.curX[i] = a.current ? shareOf(a.current.cacheMB, cap.cacheMB) : NaN;
     p.curY[i] = a.current ? shareOf(a.current.bandwidthMbps, cap.bandwidthMbps) : NaN;
-    p.modelOff[i] = off;
-    off = encodeModel(a.model, cap, p.models, off, margin, curves[i]);
   });
   const beta = p.weights.map((w) => w / wsum);
   p.resX.set(p.xmin);
@@ -124,14 +135,10 @@ const round = (v: number): number => Math.round(v * 100) / 100;
 export function computeClasses(p: Problem): Int32Array {
   const out = new Int32Array(p.n);
   const buckets = new Map<number, number[]>(); // hash -> representative apps of the classes with that hash
-  const reps: number[] = [];
-  const header = (i: number): number[] =>
-    [p.weights[i], p.budget[i], p.xmin[i], p.xmax[i], p.ymin[i], p.ymax[i], p.resX[i], p.resY[i]];
+  const fields = [p.weights, p.budget, p.xmin, p.xmax, p.ymin, p.ymax, p.resX, p.resY];
   const modelEnd = (i: number): number => (i + 1 < p.n ? p.modelOff[i + 1] : p.models.length);
   const same = (a: number, b: number): boolean => {
-    const ha = header(a);
-    const hb = header(b);
-    for (let k = 0; k < ha.length; k++) if (ha[k] !== hb[k]) return false;
+    for (const v of fields) if (v[a] !== v[b]) return false;
     const la = modelEnd(a) - p.modelOff[a];
     if (la !== modelEnd(b) - p.modelOff[b]) return false;
     for (let k = 0; k < la; k++) if (p.models[p.modelOff[a] + k] !== p.models[p.modelOff[b] + k]) return false;
@@ -144,16 +151,16 @@ export function computeClasses(p: Problem): Int32Array {
     h = Math.imul(h ^ words[0], 0x01000193);
     return Math.imul(h ^ words[1], 0x01000193);
   };
+  let classes = 0;
   for (let i = 0; i < p.n; i++) {
     let h = 0x811c9dc5;
-    for (const v of header(i)) h = mix(h, v);
+    for (const v of fields) h = mix(h, v[i]);
     for (let k = p.modelOff[i]; k < modelEnd(i); k++) h = mix(h, p.models[k]);
     const list = buckets.get(h);
     let c = -1;
     if (list) for (const r of list) if (same(r, i)) { c = out[r]; break; }
     if (c < 0) {
-      c = reps.length;
-      reps.push(i);
+      c = classes++;
       if (list) list.push(i); else buckets.set(h, [i]);
     }
     out[i] = c;

@@ -77,8 +77,9 @@ export function solveScenario(engine: Engine, scenario: Scenario, opts: SolveOpt
     minPerf = Math.min(minPerf, np);
     if (np < 1 - SI_TOL) violations.push(p.ids[i]);
     const a: Allocation = { id: p.ids[i], cacheMB: amountOf(out.x[i], cap.cacheMB), bandwidthMbps: amountOf(out.y[i], cap.bandwidthMbps), normalizedPerf: np };
-    const hull = p.hulls[i];
-    if (hull) a.partitions = partitionsAt(hull, out.x[i]).map((q) => ({ accessShare: q.accessShare, cacheMB: amountOf(q.cache, cap.cacheMB) }));
+    if (p.partitioned[i]) {
+      a.partitions = partitionsAt(p.models, p.modelOff[i], out.x[i]).map((q) => ({ accessShare: q.accessShare, cacheMB: amountOf(q.cache, cap.cacheMB) }));
+    }
     allocations.push(a);
   }
   // the proof holds for the equilibrium itself, not for a step toward it or an allocation held in force

@@ -1,36 +1,36 @@
 // Weighted equal split of an amount `whole` of one resource within per-app caps: share_i = min(beta_i * t, cap_i)
 // with t chosen so the shares add up to the whole (what capped apps cannot use goes to the others). If even
-// every app at its cap uses less than the whole, every app gets its cap.
+// every app at its cap uses less than the whole, every app gets its cap. Exact: apps in order of cap / beta,
+// the level t found where the next one would stop being capped (O(n log n)).
 import { assert } from '../errors.ts';
-
-const BISECTION_STEPS = 200; // t is found to double precision long before this
 
 export function waterFill(beta: ArrayLike<number>, cap: ArrayLike<number>, whole: number): Float64Array {
   const n = beta.length;
   const out = new Float64Array(n);
-  const total = (t: number): number => {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += Math.min(cap[i], beta[i] * t);
-    return s;
-  };
   let sumCap = 0;
   for (let i = 0; i < n; i++) sumCap += cap[i];
   if (sumCap <= whole) {
     for (let i = 0; i < n; i++) out[i] = cap[i];
     return out;
   }
-  let a = 0;
-  let b = 1;
-  for (let k = 0; k < 64 && total(b) < whole; k++) b *= 2;
-  for (let k = 0; k < BISECTION_STEPS && b - a > 1e-15 * b; k++) {
-    const m = 0.5 * (a + b);
-    if (total(m) < whole) a = m; else b = m;
+  // apps by the level at which they reach their cap; those before the level are capped, the rest share
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => cap[a] * beta[b] - cap[b] * beta[a] || a - b);
+  let capped = 0;
+  let betaLeft = 0;
+  for (let i = 0; i < n; i++) betaLeft += beta[i];
+  let t = 0;
+  for (let k = 0; k < n; k++) {
+    const i = order[k];
+    // level if every app from k on shares by weight
+    t = (whole - capped) / betaLeft;
+    if (beta[i] * t <= cap[i]) break;
+    capped += cap[i];
+    betaLeft -= beta[i];
   }
-  for (let i = 0; i < n; i++) out[i] = Math.min(cap[i], beta[i] * b);
-  // shares may overshoot the whole by rounding only
   let s = 0;
-  for (let i = 0; i < n; i++) s += out[i];
-  assert(s <= whole + 1e-9, `water-fill shares add up to ${s}, more than ${whole}`);
+  for (let i = 0; i < n; i++) { out[i] = Math.min(cap[i], beta[i] * t); s += out[i]; }
+  // shares may overshoot the whole by rounding only
+  assert(s <= whole * (1 + 1e-9) + 1e-12, `water-fill shares add up to ${s}, more than ${whole}`);
   if (s > whole) for (let i = 0; i < n; i++) out[i] *= whole / s;
   return out;
 }
