@@ -2,15 +2,15 @@
 // mode"). The algorithm and why it is exact are explained in its twin, service/market/twin/equilibrium.ts:
 // the same steps in the same order. Results: OUT_X, OUT_Y, EQ_BUDGET and the EQ_* globals; scratch: X, Y,
 // XL, YL, XH, YH (demands), CX, CY (a candidate).
-import { copyF, ldf, stf } from './mem';
+import { copyF, ldf, ldi, stf, sti } from './mem';
 import {
-  CLASSES, CX, CY, EQ_BUDGET, EQ_SC, EQ_SX, EQ_SY, EQ_XLO, EQ_XYMIN, N, OUT_X, OUT_Y, REFF, REFX, REFY, RESX, RESY, SATF, WEIGHT, X, XH, XL, XMAX, XMIN,
+  CLASSES, CX, CY, EQ_BUDGET, EQ_JLO, EQ_SC, EQ_SX, EQ_SY, EQ_XLO, EQ_XYMIN, N, OUT_X, OUT_Y, REFF, REFX, REFY, RESX, RESY, SATF, WEIGHT, X, XH, XL, XMAX, XMIN,
   Y, YH, YL, YMAX, YMIN, classMember, classRep, classSize,
 } from './state';
 import { ln } from './ln';
 import { A_LS, A_N, A_P, A_RS, appRec, knotM, knotX, missOf, perfRec } from './apps';
 import { BR_F, BR_X, BR_Y, lineBest } from './best-response';
-import { certifyInto } from './certificate';
+import { certifyPriced } from './certificate';
 import {
   EQ_BRACKETS, EQ_FREE_PRICE, EQ_LARGE_N, EQ_NEWTON_STEPS, EQ_PRICE_STEPS, EQ_PRICE_TOL, EQ_SCAN_LARGE, EQ_SCAN_SMALL, LEFTOVER_TOL,
 } from './limits';
@@ -46,25 +46,37 @@ export function solveEquilibrium(): void {
   satiationBounds();
   // scan for sign changes of excess demand (there may be several equilibria), then refine each
   const G = n > EQ_LARGE_N ? EQ_SCAN_LARGE : EQ_SCAN_SMALL;
-  for (let k = 0; k <= G; k++) {
-    // from cache free (r = 0) to bandwidth free (r = Infinity)
-    unchecked(scanR[k] = k == 0 ? 0 : k == G ? Infinity : <f64>k / <f64>(G - k));
-    demandAt(unchecked(scanR[k]), X, Y);
-    unchecked(scanZ[k] = D_Z);
-  }
   bestWelfare = -Infinity;
   let brackets = 0;
-  for (let k = 0; k <= G && brackets < EQ_BRACKETS; k++) {
-    const zk = unchecked(scanZ[k]);
-    if (zk == 0) {
-      demandAt(unchecked(scanR[k]), XL, YL);
-      mixInto(XL, YL, unchecked(scanR[k]), D_Z, D_DIV, XL, YL, unchecked(scanR[k]), D_Z, D_DIV);
-    } else if (k < G && unchecked(scanZ[k + 1]) != 0 && (zk > 0) != (unchecked(scanZ[k + 1]) > 0)) {
-      refine(unchecked(scanR[k]), unchecked(scanR[k + 1]));
-    } else {
-      continue;
+  // the scan's last two demands alternate between (XL, YL) and (XH, YH); refine works in both and (X, Y)
+  let px = XL; let py = YL; let pdiv: f64 = 0;
+  let cx = XH; let cy = YH;
+  let prevValid = false;
+  for (let k = 0; k <= G; k++) {
+    // from cache free (r = 0) to bandwidth free (r = Infinity)
+    const rk: f64 = k == 0 ? 0 : k == G ? Infinity : <f64>k / <f64>(G - k);
+    unchecked(scanR[k] = rk);
+    demandAt(rk, cx, cy);
+    const zk = D_Z;
+    const divk = D_DIV;
+    unchecked(scanZ[k] = zk);
+    let found = false;
+    if (brackets < EQ_BRACKETS) {
+      if (zk == 0) {
+        mixInto(cx, cy, rk, zk, divk, cx, cy, rk, zk, divk);
+        found = true;
+      } else if (k > 0 && unchecked(scanZ[k - 1]) != 0 && (unchecked(scanZ[k - 1]) > 0) != (zk > 0)) {
+        // the previous demand was worked over by a refine just before: evaluated again
+        if (!prevValid) { demandAt(unchecked(scanR[k - 1]), px, py); pdiv = D_DIV; }
+        refine(px, py, unchecked(scanR[k - 1]), unchecked(scanZ[k - 1]), pdiv, cx, cy, rk, zk, divk);
+        found = true;
+      }
     }
-    brackets++;
+    if (found) brackets++;
+    // after a refine both buffers hold scratch: the next step's previous demand is not valid
+    prevValid = !found;
+    pdiv = divk;
+    const tx = px; const ty = py; px = cx; py = cy; cx = tx; cy = ty;
   }
   if (brackets == 0) {
     // no sign change: a resource is left over even when free; that end is the equilibrium
@@ -81,20 +93,18 @@ export function solveEquilibrium(): void {
   handOutLeftover(OUT_Y, YMAX);
   EQ_PRICE = p;
   EQ_DIVIDEND = dividend;
-  certifyInto(OUT_X, OUT_Y);
+  certifyPriced(OUT_X, OUT_Y, p, q, EQ_BUDGET, EQ_GAP);
 }
 
-/** Bisect the bracket [r0, r1] of p / q in log(p / q), then mix the demands at its ends (twin: refine). */
-function refine(r0: f64, r1: f64): void {
-  let ax = XL; let ay = YL;
-  let bx = XH; let by = YH;
+/** Bisect the bracket [ra, rb] of p / q in log(p / q), then mix the demands at its ends (twin: refine). */
+function refine(ax0: usize, ay0: usize, ra0: f64, za0: f64, diva0: f64, bx0: usize, by0: usize, rb0: f64, zb0: f64, divb0: f64): void {
+  let ax = ax0; let ay = ay0;
+  let bx = bx0; let by = by0;
   let mx = X; let my = Y;
-  demandAt(r0, ax, ay);
-  let za = D_Z; let diva = D_DIV;
-  demandAt(r1, bx, by);
-  let zb = D_Z; let divb = D_DIV;
-  let ra = r0;
-  let rb = r1;
+  let za = za0; let diva = diva0;
+  let zb = zb0; let divb = divb0;
+  let ra = ra0;
+  let rb = rb0;
   if (ra == 0 || rb == Infinity) {
     // a bracket reaching an end is first cut at EQ_FREE_PRICE (twin: refine)
     const cut: f64 = ra == 0 ? EQ_FREE_PRICE / (1 - EQ_FREE_PRICE) : (1 - EQ_FREE_PRICE) / EQ_FREE_PRICE;
@@ -217,6 +227,9 @@ function satiationBounds(): void {
     let lo = xNeed > ldf(XMIN, i) ? xNeed : ldf(XMIN, i);
     if (lo > ldf(XMAX, i)) lo = ldf(XMAX, i);
     stf(EQ_XLO, i, lo);
+    let j = 0;
+    while (j < load<i32>(r, A_N) - 1 && knotX(r, j + 1) <= lo) j++;
+    sti(EQ_JLO, i, j);
     stf(EQ_XYMIN, i, xAtOrBelow(r, (P * ldf(YMIN, i)) / S));
   }
 }
@@ -233,12 +246,6 @@ function xAtOrBelow(r: usize, h: f64): f64 {
   return Infinity;
 }
 
-// @ts-ignore: decorator
-@inline function satCost(r: usize, p: f64, q: f64, S: f64, P: f64, ymin: f64, x: f64): f64 {
-  const y = (S * missOf(r, x)) / P;
-  return p * x + q * (y > ymin ? y : ymin);
-}
-
 /** The cheapest bundle of app i reaching its satiation level at (p, q), into EQ_SX, EQ_SY, EQ_SC (twin: satiationAt). */
 function satiationAt(i: i32, p: f64, q: f64): void {
   const r = appRec(i);
@@ -247,20 +254,19 @@ function satiationAt(i: i32, p: f64, q: f64): void {
   const P = load<f64>(r, A_P);
   const xmax = ldf(XMAX, i);
   const ymin = ldf(YMIN, i);
-  const xYmin = ldf(EQ_XYMIN, i);
   let bestX = ldf(EQ_XLO, i);
-  let best = satCost(r, p, q, S, P, ymin, bestX);
-  // breakpoints of the convex cost beyond xLo, in order: the knots and xYmin, then xmax
-  let j = 0;
-  while (j < k && knotX(r, j) <= bestX) j++;
-  let yMinDone = xYmin <= bestX;
-  for (let guard = 0; guard <= k + 1 && bestX < xmax; guard++) {
-    let x = j < k && knotX(r, j) < xmax ? knotX(r, j) : xmax;
-    if (!yMinDone && xYmin <= x) { x = xYmin; yMinDone = true; } else if (x < xmax) j++;
-    const c = satCost(r, p, q, S, P, ymin, x);
-    if (c > best) break;
-    if (c < best) { best = c; bestX = x; }
-    if (x >= xmax) break;
+  if (q > 0) {
+    // the first segment from xLo whose slope is at least -p P / (q S), by bisection
+    const thr = -(p * P) / (q * S);
+    let lo = ldi(EQ_JLO, i);
+    let hi = k - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((knotM(r, mid + 1) - knotM(r, mid)) / (knotX(r, mid + 1) - knotX(r, mid)) >= thr) hi = mid; else lo = mid + 1;
+    }
+    let x = knotX(r, lo);
+    if (x > ldf(EQ_XYMIN, i)) x = ldf(EQ_XYMIN, i);
+    if (x > bestX) bestX = x < xmax ? x : xmax;
   }
   // a hair beyond (twin: SAT_NUDGE)
   let x = bestX * (1 + SAT_NUDGE);

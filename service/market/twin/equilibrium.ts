@@ -19,7 +19,7 @@
 import type { EquilibriumRaw } from '../engine.ts';
 import { MRC_HEADER } from '../encoding.ts';
 import { type Bundle, lineBest } from './best-response.ts';
-import { certify } from './certificate.ts';
+import { certifyPriced } from './certificate.ts';
 import {
   EQ_BRACKETS, EQ_FREE_PRICE, EQ_LARGE_N, EQ_NEWTON_STEPS, EQ_PRICE_STEPS, EQ_PRICE_TOL, EQ_SCAN_LARGE, EQ_SCAN_SMALL, LEFTOVER_TOL,
 } from './limits.ts';
@@ -61,24 +61,34 @@ export function solveEquilibrium(m: Market): EquilibriumRaw {
   const G = n > EQ_LARGE_N ? EQ_SCAN_LARGE : EQ_SCAN_SMALL;
   const rs = new Float64Array(G + 1);
   const zs = new Float64Array(G + 1);
-  const scan = fresh();
-  for (let k = 0; k <= G; k++) {
-    rs[k] = k === 0 ? 0 : k === G ? Infinity : k / (G - k);
-    zs[k] = demandAt(rs[k], scan).z;
-  }
   let best: Candidate | null = null;
   let brackets = 0;
-  for (let k = 0; k <= G && brackets < EQ_BRACKETS; k++) {
+  let prev = fresh();
+  let cur = fresh();
+  let prevValid = false;
+  for (let k = 0; k <= G; k++) {
+    rs[k] = k === 0 ? 0 : k === G ? Infinity : k / (G - k);
+    zs[k] = demandAt(rs[k], cur).z;
     let c: Candidate | null = null;
-    if (zs[k] === 0) {
-      const d = demandAt(rs[k], fresh());
-      c = mixOf(m, d, rs[k], d, rs[k]);
-    } else if (k < G && zs[k + 1] !== 0 && (zs[k] > 0) !== (zs[k + 1] > 0)) {
-      c = refine(m, demandAt, fresh, rs[k], rs[k + 1]);
+    if (brackets < EQ_BRACKETS) {
+      if (zs[k] === 0) {
+        c = mixOf(m, cur, rs[k], cur, rs[k]);
+      } else if (k > 0 && zs[k - 1] !== 0 && (zs[k - 1] > 0) !== (zs[k] > 0)) {
+        // the previous demand was worked over by a refine just before: evaluated again
+        if (!prevValid) demandAt(rs[k - 1], prev);
+        c = refine(m, demandAt, fresh, prev, rs[k - 1], cur, rs[k]);
+      }
     }
-    if (!c) continue;
-    brackets++;
-    if (!best || c.welfare > best.welfare) best = c;
+    if (c) {
+      brackets++;
+      if (!best || c.welfare > best.welfare) best = c;
+      // refine worked in both demands: the scan goes on with fresh ones
+      prev = fresh();
+      cur = fresh();
+    } else {
+      const t = prev; prev = cur; cur = t;
+    }
+    prevValid = !c;
   }
   if (!best) {
     // no sign change: a resource is left over even when free; that end is the equilibrium
@@ -92,7 +102,7 @@ export function solveEquilibrium(m: Market): EquilibriumRaw {
   const gap = bestResponseGap(m, sat, x, y, price, dividend);
   handOutLeftover(m, x, p.xmax);
   handOutLeftover(m, y, p.ymax);
-  return { x, y, priceCache: price.p, iterations: calls, budgets, dividend, gap, certificate: certify(m, x, y) };
+  return { x, y, priceCache: price.p, iterations: calls, budgets, dividend, gap, certificate: certifyPriced(m, x, y, price.p, price.q, budgets, gap) };
 }
 
 /**
@@ -116,16 +126,12 @@ const EXCESS_ROUNDING = 1e-12;
 interface Candidate { x: Float64Array; y: Float64Array; price: Price; dividend: number; welfare: number }
 
 /**
- * Bisect the bracket [r0, r1] of p / q (excess demand of opposite signs at its ends) in log(p / q), so that
+ * Bisect the bracket [ra, rb] of p / q (demands a, b: excess demand of opposite signs) in log(p / q), so that
  * prices near 0 or 1 keep their relative precision, then mix the demands at its two ends. A bracket reaching
  * an end (a free resource) is first cut at the price EQ_FREE_PRICE: if the sign changes beyond it, the demands
  * at the end and at the cut are mixed (so close to free, bisecting further would only amplify rounding).
  */
-function refine(m: Market, demandAt: (r: number, out: Demand) => Demand, fresh: () => Demand, r0: number, r1: number): Candidate {
-  let ra = r0;
-  let rb = r1;
-  let a = demandAt(ra, fresh());
-  let b = demandAt(rb, fresh());
+function refine(m: Market, demandAt: (r: number, out: Demand) => Demand, fresh: () => Demand, a: Demand, ra: number, b: Demand, rb: number): Candidate {
   if (ra === 0 || rb === Infinity) {
     const cut = ra === 0 ? EQ_FREE_PRICE / (1 - EQ_FREE_PRICE) : (1 - EQ_FREE_PRICE) / EQ_FREE_PRICE;
     const c = demandAt(cut, fresh());
@@ -185,6 +191,8 @@ const priceOf = (r: number): Price => (r === Infinity ? { p: 1, q: 0 } : { p: r 
  */
 interface Satiation {
   xLo: Float64Array;
+  /** the first segment of the curve at or right of xLo (segment j runs from knot j to j + 1; n - 1: beyond) */
+  jLo: Int32Array;
   /** where S m(x) / P falls to ymin (satiation needs no more bandwidth than the minimum beyond it) */
   xYmin: Float64Array;
   x: Float64Array;
@@ -196,7 +204,9 @@ interface Satiation {
 function satiationBounds(m: Market): Satiation {
   const p = m.p;
   const n = p.n;
-  const sat: Satiation = { xLo: new Float64Array(n), xYmin: new Float64Array(n), x: new Float64Array(n), y: new Float64Array(n), cost: new Float64Array(n) };
+  const sat: Satiation = {
+    xLo: new Float64Array(n), jLo: new Int32Array(n), xYmin: new Float64Array(n), x: new Float64Array(n), y: new Float64Array(n), cost: new Float64Array(n),
+  };
   for (let i = 0; i < n; i++) {
     const off = p.modelOff[i];
     const S = m.satF[i];
@@ -211,6 +221,10 @@ function satiationBounds(m: Market): Satiation {
     const h = hLat < hBw ? hLat : hBw;
     const xNeed = xAtOrBelow(p.models, off, h > hAtMax ? h : hAtMax);
     sat.xLo[i] = Math.min(p.xmax[i], Math.max(p.xmin[i], xNeed));
+    const k = p.models[off + 1];
+    let j = 0;
+    while (j < k - 1 && p.models[off + MRC_HEADER + j + 1] <= sat.xLo[i]) j++;
+    sat.jLo[i] = j;
     sat.xYmin[i] = xAtOrBelow(p.models, off, (P * p.ymin[i]) / S);
   }
   return sat;
@@ -228,30 +242,35 @@ function xAtOrBelow(md: Float64Array, off: number, h: number): number {
   return Infinity;
 }
 
-/** The cheapest bundle of app i reaching its satiation level at `price`, into sat.x, sat.y, sat.cost. */
+/**
+ * The cheapest bundle of app i reaching its satiation level at `price`, into sat.x, sat.y, sat.cost. Its
+ * cost p x + q max(ymin, S m(x) / P) is convex in x; right of xYmin it rises (y stays at ymin), left of it
+ * its slope p + q S m'(x) / P is that of the curve's segment, non-decreasing: the cheapest x is the start
+ * of the first segment (from xLo) whose slope is at least -p P / (q S), found by bisection.
+ */
 function satiationAt(m: Market, sat: Satiation, i: number, price: Price): void {
   const p = m.p;
   const md = p.models;
   const off = p.modelOff[i];
   const k = md[off + 1];
   const xs = off + MRC_HEADER;
+  const ms = xs + k;
   const S = m.satF[i];
   const P = md[off + 4];
   const xmax = p.xmax[i];
   const ymin = p.ymin[i];
   let bestX = sat.xLo[i];
-  let best = price.p * bestX + price.q * Math.max(ymin, (S * missRatio(md, off, bestX)) / P);
-  // breakpoints of the convex cost beyond xLo, in order: the knots and xYmin, then xmax
-  let j = 0;
-  while (j < k && md[xs + j] <= bestX) j++;
-  let yMinDone = sat.xYmin[i] <= bestX;
-  for (let guard = 0; guard <= k + 1 && bestX < xmax; guard++) {
-    let x = j < k && md[xs + j] < xmax ? md[xs + j] : xmax;
-    if (!yMinDone && sat.xYmin[i] <= x) { x = sat.xYmin[i]; yMinDone = true; } else if (x < xmax) j++;
-    const c = price.p * x + price.q * Math.max(ymin, (S * missRatio(md, off, x)) / P);
-    if (c > best) break;
-    if (c < best) { best = c; bestX = x; }
-    if (x >= xmax) break;
+  if (price.q > 0) {
+    const thr = -(price.p * P) / (price.q * S);
+    let lo = sat.jLo[i];
+    let hi = k - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((md[ms + mid + 1] - md[ms + mid]) / (md[xs + mid + 1] - md[xs + mid]) >= thr) hi = mid; else lo = mid + 1;
+    }
+    let x = md[xs + lo];
+    if (x > sat.xYmin[i]) x = sat.xYmin[i];
+    if (x > bestX) bestX = x < xmax ? x : xmax;
   }
   // a hair beyond, so that rounding in what is done with the bundle never falls short of S (at a knot where
   // misses reach 0 with no bandwidth, falling short means no throughput at all)
