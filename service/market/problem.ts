@@ -36,8 +36,14 @@ export interface Problem {
   partitioned: Uint8Array;
   /** some app is planned on its convex hull */
   convexified: boolean;
-  /** every app is planned on a convex miss-ratio curve: the exact equilibrium applies (equilibrium.ts) */
+  /** every app is planned on a convex miss-ratio curve */
   convex: boolean;
+  /**
+   * each app's share of the rest (its reference beyond its reservation) is proportional to its weight in both
+   * resources (no maximum binds in the weighted split): budgets worth those shares are then proportional to
+   * weights at every price, so an equilibrium is envy-free. With `convex`, the exact equilibrium applies.
+   */
+  proportional: boolean;
 }
 
 export interface BuildOptions {
@@ -63,7 +69,7 @@ export function buildProblem(s: Scenario, o: BuildOptions = {}): Problem {
     n, capacity: { ...cap }, ids: s.apps.map((a) => a.id),
     weights: f(), budget: f(), xmin: f(), xmax: f(), ymin: f(), ymax: f(), resX: f(), resY: f(), refX: f(), refY: f(), curX: f(), curY: f(),
     models: new Float64Array(0), modelOff: new Int32Array(n), classId: new Int32Array(n),
-    margin, partitioned: new Uint8Array(n), convexified: false, convex: true,
+    margin, partitioned: new Uint8Array(n), convexified: false, convex: true, proportional: true,
   };
   // each curve planned (convex.ts) and encoded; a hull may add a point, so the buffer has room for one more
   let bound = 0;
@@ -110,8 +116,20 @@ export function buildProblem(s: Scenario, o: BuildOptions = {}): Problem {
     // of its two shares is exactly that. Without limits it is the weight share.
     p.budget[i] = Math.max(shareX[i], shareY[i]);
   }
+  // (an app pinned at its minima in both resources takes no part: it holds its reservation, envies nobody's
+  // bundle beyond it, and nobody envies its empty one)
+  const free = Array.from({ length: n }, (_, i) => i).filter((i) => p.xmax[i] > p.xmin[i] || p.ymax[i] > p.ymin[i]);
+  p.proportional = proportionalTo(free, beta, shareX) && proportionalTo(free, beta, shareY);
   p.classId = computeClasses(p);
   return p;
+}
+
+/** True when the shares of apps `of` are proportional to beta (within rounding). */
+function proportionalTo(of: number[], beta: Float64Array, share: Float64Array): boolean {
+  if (of.length === 0) return true;
+  const t = share[of[0]] / beta[of[0]];
+  for (const i of of) if (Math.abs(share[i] / beta[i] - t) > 1e-12 * (t > 1 ? t : 1)) return false;
+  return true;
 }
 
 /** Throughput at the reference bundle must be positive, or normalized performance has no meaning. */

@@ -45,7 +45,7 @@ describe('best response', () => {
     const s = validateScenario({ capacity: { cacheMB: 4000, bandwidthMbps: 4000 }, apps: [
       { id: 'kv', model: { type: 'mrc', mrc: [[0, 1], [1000, 0]], pageBytes: 4096, localNs: 300, remoteNs: 5000 } },
     ] }).scenario;
-    const p = buildProblem(s);
+    const p = buildProblem(s, { margin: 0, missFloor: 0, convexify: false });
     const out: Bundle = { x: 0, y: 0, f: 0, sat: 0 };
     const top = throughput(p.models, 0, 1, 1);
     bestResponse(p.models, 0, 0.3, 0.9, 0, 1, 0, 1, top * 0.999, 0, out);

@@ -41,8 +41,9 @@ describe('WASM traps', () => {
     // make the core trap once (a unit-level stand-in for a bug in the core)
     const inner = engine as unknown as { w: Record<string, unknown> };
     const real = inner.w;
-    inner.w = { ...real, spirit: () => { throw new (globalThis as unknown as { WebAssembly: { RuntimeError: new (m: string) => Error } }).WebAssembly.RuntimeError('unreachable'); } };
-    expect(() => solveScenario(engine, s)).toThrow(/trapped in spirit \(unreachable\); a fresh instance serves the next solve/);
+    const trap = (): never => { throw new (globalThis as unknown as { WebAssembly: { RuntimeError: new (m: string) => Error } }).WebAssembly.RuntimeError('unreachable'); };
+    inner.w = { ...real, spirit: trap, equilibrium: trap };
+    expect(() => solveScenario(engine, s)).toThrow(/trapped in (spirit|equilibrium) \(unreachable\); a fresh instance serves the next solve/);
     const again = solveScenario(engine, s);
     expect(again.allocations).toEqual(good.allocations);
     expect(inner.w).not.toBe(real);

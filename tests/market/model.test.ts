@@ -1,5 +1,7 @@
 // Model evaluation (DESIGN.md section 3) in both engines, against the formula written out in MB and Mbps.
 import { describe, expect, it } from 'vitest';
+import { CURVE_MARGIN_SHARE, MISS_RATIO_FLOOR } from '../../service/market/convex.ts';
+import { MRC_HEADER } from '../../service/market/encoding.ts';
 import { buildProblem } from '../../service/market/problem.ts';
 import type { Scenario } from '../../service/scenario/types.ts';
 import { engines } from './helpers.ts';
@@ -28,9 +30,12 @@ function expectedMrc(mrc: number[][], pageBytes: number, localNs: number, remote
   return Math.min(latency, bandwidth);
 }
 
+/** The models exactly as given: no error margin, no miss-ratio floor, no convex hull. */
+const AS_GIVEN = { margin: 0, missFloor: 0, convexify: false };
+
 describe('model evaluation', () => {
   it('matches the mrc formula (latency- and bandwidth-bound, between and beyond points) in both engines', async () => {
-    const p = buildProblem(scenario);
+    const p = buildProblem(scenario, AS_GIVEN);
     for (const e of Object.values(await engines())) {
       e.load(p);
       for (const [i, app] of [[0, scenario.apps[0]], [1, scenario.apps[1]]] as const) {
@@ -47,7 +52,7 @@ describe('model evaluation', () => {
   });
 
   it('interpolates a surface bilinearly and clamps beyond its grid, in both engines', async () => {
-    const p = buildProblem(scenario);
+    const p = buildProblem(scenario, AS_GIVEN);
     for (const e of Object.values(await engines())) {
       e.load(p);
       expect(e.perf(2, 1024 / 4096, 2000 / 4000)).toBeCloseTo(400, 9); // a grid point
@@ -66,5 +71,29 @@ describe('model evaluation', () => {
       expect(wasm.refPerf(i)).toBeCloseTo(ts.refPerf(i), 6);
       expect(wasm.refPerf(i)).toBeCloseTo(wasm.perf(i, 1 / 3, 1 / 3), 9);
     }
+  });
+
+  it('plans every model with the error margin and the miss-ratio floor: f((1 - margin) x, (1 - margin) y), misses >= floor', async () => {
+    const p = buildProblem(scenario, { convexify: false });
+    expect(p.margin).toBe(CURVE_MARGIN_SHARE);
+    const shrink = 1 - CURVE_MARGIN_SHARE;
+    for (const e of Object.values(await engines())) {
+      e.load(p);
+      for (const [i, app] of [[0, scenario.apps[0]], [1, scenario.apps[1]]] as const) {
+        const m = app.model as { mrc: number[][]; pageBytes: number; localNs: number; remoteNs: number };
+        const floored = m.mrc.map(([c, v]) => [c, Math.max(MISS_RATIO_FLOOR, v)]);
+        for (const cacheMB of [0, 250, 999, 1000, 1001, 1600, 2999, 3000, 3003, 4096]) {
+          for (const mbps of [1, 100, 1000, 4000]) {
+            const got = e.perf(i, cacheMB / 4096, mbps / 4000);
+            const want = expectedMrc(floored, m.pageBytes, m.localNs, m.remoteNs, cacheMB * shrink, mbps * shrink);
+            expect(got / want, `${e.kind} ${app.id} ${cacheMB} MB ${mbps} Mbps`).toBeCloseTo(1, 9);
+          }
+        }
+      }
+      // a surface: its grid seen with the margin less of both resources
+      expect(e.perf(2, 1024 / 4096 / shrink, 2000 / 4000 / shrink)).toBeCloseTo(400, 9);
+    }
+    // at 3000 MB the kvs reaches no misses in the scenario, but is planned with the floor's trickle of them
+    expect(p.models[p.modelOff[0] + MRC_HEADER + 2 * 4 - 1]).toBe(MISS_RATIO_FLOOR);
   });
 });
