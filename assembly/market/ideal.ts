@@ -1,9 +1,10 @@
 // The ideal policy's search (twin: service/market/twin/ideal.ts): every allocation on a grid that uses the
 // whole node, then finer grids around the best; the best weighted Nash welfare with the sharing incentive
 // and envy at most envyMax. Small N only (the free coordinates are x and y of all apps but the last).
-import { ldf, stf } from './mem';
-import { F, N, OUT_X, OUT_Y, REFF, WEIGHT, X, XMAX, XMIN, Y, YMAX, YMIN } from './state';
+import { ldf, ldi, stf } from './mem';
+import { F, MD, MODEL_OFF, N, OUT_X, OUT_Y, REFF, WEIGHT, X, XMAX, XMIN, Y, YMAX, YMIN } from './state';
 import { maxEnvy, perf } from './market';
+import { missRatio } from './model';
 import { IDEAL_MAX_APPS, IDEAL_REFINE_LEVELS } from './limits';
 import { ln } from './ln';
 
@@ -98,6 +99,131 @@ export function idealSearch(gridSteps: i32, envyMax: f64): i32 {
       for (let i = 0; i < k; i++) { unchecked(center[i] = ldf(OUT_X, i)); unchecked(center[k + i] = ldf(OUT_Y, i)); }
       grid(k, 2, step, false);
     }
+  }
+  return best > -Infinity ? 1 : 0;
+}
+
+// ---- the knot search: the ideal search made to find cliffs -------------------------------------------------
+// An allocation where an app sits just past a cliff of its curve (a scan that fits, a store whose misses reach
+// their floor) is often the best fair one, and a uniform grid sees it only by luck. Here each free app's cache
+// takes the values of a coarse grid and every vertex of its curve's lower convex hull (where stopping is
+// efficient), and the last free app also each value that puts the last app on one of its vertices; bandwidth
+// takes a coarse grid; then the ideal refinement runs around the best. Small N only (twin: knotSearch).
+
+/** Candidate cache values per free app: value, and whether it is the last app's vertex (a complement). */
+const KNOT_CANDIDATES: i32 = 160;
+const kVal = new StaticArray<f64>(2 * KNOT_CANDIDATES);
+const kComp = new StaticArray<i32>(2 * KNOT_CANDIDATES);
+const kCount = new StaticArray<i32>(2);
+/** Hull vertices taken per curve at most (the largest drops first would need a sort; the first ones are kept). */
+const KNOT_VERTICES: i32 = 64;
+const hullX = new StaticArray<f64>(KNOT_VERTICES + 1);
+const hullM = new StaticArray<f64>(KNOT_VERTICES + 1);
+
+/** Vertices of the lower convex hull of app i's mrc curve into hullX (count returned; 0 for a surface). */
+function hullVertices(i: i32): i32 {
+  const off = ldi(MODEL_OFF, i);
+  if (ldf(MD, off) != 0) return 0;
+  const k = <i32>ldf(MD, off + 1);
+  const xs = off + 5;
+  const ms = xs + k;
+  let h = 0;
+  for (let j = 0; j < k; j++) {
+    const x = ldf(MD, xs + j);
+    const m = ldf(MD, ms + j);
+    while (h >= 2 && (unchecked(hullX[h - 1]) - unchecked(hullX[h - 2])) * (m - unchecked(hullM[h - 2])) -
+      (unchecked(hullM[h - 1]) - unchecked(hullM[h - 2])) * (x - unchecked(hullX[h - 2])) <= 0) h--;
+    if (h > KNOT_VERTICES) break;
+    unchecked(hullX[h] = x);
+    unchecked(hullM[h] = m);
+    h++;
+  }
+  return h < KNOT_VERTICES ? h : KNOT_VERTICES;
+}
+
+function addCandidate(a: i32, v: f64, comp: i32): void {
+  const c = unchecked(kCount[a]);
+  if (c >= KNOT_CANDIDATES) return;
+  unchecked(kVal[a * KNOT_CANDIDATES + c] = v);
+  unchecked(kComp[a * KNOT_CANDIDATES + c] = comp);
+  unchecked(kCount[a] = c + 1);
+}
+
+/**
+ * With the caches in coord[0..k) (the last app taking the rest), bandwidth by need: each app what makes its
+ * bandwidth bound reach its latency bound at its cache (an mrc model; a surface: nothing), the rest by weight.
+ */
+function needBandwidth(k: i32): void {
+  let rx: f64 = 1;
+  for (let i = 0; i < k; i++) rx -= unchecked(coord[i]);
+  let total: f64 = 0;
+  let wsum: f64 = 0;
+  for (let i = 0; i <= k; i++) {
+    const x = i < k ? unchecked(coord[i]) : rx;
+    const off = ldi(MODEL_OFF, i);
+    let need: f64 = 0;
+    if (ldf(MD, off) == 0) {
+      const m = missRatio(off, x);
+      need = m > 0 ? (m / (ldf(MD, off + 2) + m * ldf(MD, off + 3))) / ldf(MD, off + 4) : 0;
+    }
+    unchecked(needY[i] = need);
+    total += need;
+    wsum += ldf(WEIGHT, i);
+  }
+  if (total > 1) return;
+  for (let i = 0; i < k; i++) unchecked(coord[k + i] = unchecked(needY[i]) + ((1 - total) * ldf(WEIGHT, i)) / wsum);
+  score(k);
+}
+const needY = new StaticArray<f64>(4);
+
+/** Runs the knot search; the best allocation goes to OUT_X/OUT_Y. Returns 1 if one was found. */
+export function knotSearch(gridSteps: i32, ySteps: i32, envyMax: f64): i32 {
+  if (N < 2 || N > IDEAL_MAX_APPS || gridSteps < 1 || ySteps < 1) return 0;
+  best = -Infinity;
+  envyLimit = envyMax;
+  IDEAL_EVALUATED = 0;
+  const k = N - 1;
+  const h = 1.0 / <f64>gridSteps;
+  for (let a = 0; a < k; a++) {
+    unchecked(kCount[a] = 0);
+    for (let g = 0; g <= gridSteps; g++) addCandidate(a, <f64>g * h, 0);
+    const v = hullVertices(a);
+    // a hair past each vertex, so the app is on the vertex's right (the side of fewer misses)
+    for (let j = 0; j < v; j++) addCandidate(a, unchecked(hullX[j]) * (1 + 1e-9), 0);
+  }
+  const v = hullVertices(N - 1);
+  for (let j = 0; j < v; j++) addCandidate(k - 1, unchecked(hullX[j]) * (1 + 1e-9), 1);
+  const hy = 1.0 / <f64>ySteps;
+  if (k == 1) {
+    for (let c = 0; c < unchecked(kCount[0]); c++) {
+      const x = unchecked(kVal[c]);
+      unchecked(coord[0] = unchecked(kComp[c]) != 0 ? 1 - x : x);
+      for (let g = 0; g <= ySteps; g++) { unchecked(coord[1] = <f64>g * hy); score(1); }
+      needBandwidth(1);
+    }
+  } else {
+    for (let c0 = 0; c0 < unchecked(kCount[0]); c0++) {
+      const x0 = unchecked(kVal[c0]);
+      for (let c1 = 0; c1 < unchecked(kCount[1]); c1++) {
+        const v1 = unchecked(kVal[KNOT_CANDIDATES + c1]);
+        const x1 = unchecked(kComp[KNOT_CANDIDATES + c1]) != 0 ? 1 - x0 - v1 : v1;
+        if (x1 < 0 || x0 + x1 > 1 + 1e-12) continue;
+        unchecked(coord[0] = x0);
+        unchecked(coord[1] = x1);
+        for (let g0 = 0; g0 <= ySteps; g0++) {
+          unchecked(coord[2] = <f64>g0 * hy);
+          for (let g1 = 0; g0 + g1 <= ySteps; g1++) { unchecked(coord[3] = <f64>g1 * hy); score(2); }
+        }
+        needBandwidth(2);
+      }
+    }
+  }
+  // refine around the best, as the ideal search does
+  let step = h;
+  for (let level = 0; level < IDEAL_REFINE_LEVELS && best > -Infinity; level++) {
+    step /= 2;
+    for (let i = 0; i < k; i++) { unchecked(center[i] = ldf(OUT_X, i)); unchecked(center[k + i] = ldf(OUT_Y, i)); }
+    grid(k, 2, step, false);
   }
   return best > -Infinity ? 1 : 0;
 }

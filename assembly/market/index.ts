@@ -5,7 +5,7 @@ import * as S from './state';
 import { demand, perf } from './market';
 import { OUT_FROM_MARKET, OUT_ITERATIONS, OUT_PRICE, solveSpirit } from './spirit';
 import { CERT_ENVIED, CERT_ENVIER, CERT_MAX_ENVY, certify as certifyImpl } from './certificate';
-import { IDEAL_EVALUATED, idealSearch } from './ideal';
+import { IDEAL_EVALUATED, idealSearch, knotSearch } from './ideal';
 import { EQ_CALLS, EQ_DIVIDEND, EQ_GAP, EQ_PRICE, solveEquilibrium } from './equilibrium';
 import { ldf } from './mem';
 import { poolCount, poolOrder, slotPrice, slotSrc, slotWelfare } from './pool';
@@ -54,6 +54,7 @@ export function certEnvier(): i32 { return CERT_ENVIER; }
 export function certEnvied(): i32 { return CERT_ENVIED; }
 
 export function ideal(gridSteps: i32, envyMax: f64): i32 { return idealSearch(gridSteps, envyMax); }
+export function knots(gridSteps: i32, ySteps: i32, envyMax: f64): i32 { return knotSearch(gridSteps, ySteps, envyMax); }
 export function idealEvaluated(): i32 { return IDEAL_EVALUATED; }
 
 /** Demand of every app at one cache price with the initial budgets (conformance tests): into OUT_X/OUT_Y/OUT_F. */

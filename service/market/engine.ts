@@ -52,4 +52,6 @@ export interface Engine {
   certificate(x: Float64Array, y: Float64Array): CertificateRaw;
   /** Exhaustive search (N <= 3): best Nash welfare with sharing incentive and envy <= envyMax. */
   ideal(gridSteps: number, envyMax: number): { x: Float64Array; y: Float64Array; found: boolean; evaluated: number };
+  /** The ideal search made to find cliffs (N <= 3): every hull vertex of every curve, coarse grids between. */
+  knotSearch(gridSteps: number, ySteps: number, envyMax: number): { x: Float64Array; y: Float64Array; found: boolean; evaluated: number };
 }

@@ -116,6 +116,7 @@ export function solveScenario(engine: Engine, scenario: Scenario, opts: SolveOpt
       ...(live && trustRegionOn(opts) ? { trustRegion: true } : {}),
       ...(step ? { step } : {}),
       ...(held ? { held: true } : {}),
+      ...(out.method ? { method: out.method } : {}),
       ...(equilibrium ? { equilibrium } : {}),
     },
     elapsedMs,

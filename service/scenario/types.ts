@@ -92,6 +92,11 @@ export interface Certificate {
   held?: boolean;
   /** live control moved this fraction of the way to the equilibrium (absent when it got there) */
   step?: { fractionCache: number; fractionBandwidth: number };
+  /**
+   * how the spirit policy found the allocation: the exact equilibrium (convex curves), the market's search,
+   * the knot search (2-3 apps), or the static split (no fair candidate): docs/market.md
+   */
+  method?: 'equilibrium' | 'market' | 'knots' | 'static';
   /** the proof of an exact equilibrium (convex curves): see docs/market.md */
   equilibrium?: EquilibriumProof;
 }

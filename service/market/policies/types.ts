@@ -8,6 +8,8 @@ export interface PolicyOutput {
   prices?: { cache: number; bandwidth: number };
   /** the certificate of (x, y) when the policy already computed it */
   certificate?: CertificateRaw;
+  /** how the allocation was found (certificate.method) */
+  method?: 'equilibrium' | 'market' | 'knots' | 'static';
   /** the proof of an exact equilibrium (convex curves): budgets at the prices, dividend, best-response gap */
   equilibrium?: { budgets: Float64Array; dividend: number; gap: number };
 }

@@ -4,13 +4,53 @@
 import { assert } from '../../errors.ts';
 import type { Market } from './market.ts';
 import { ln } from './ln.ts';
+import { KIND_MRC, MRC_HEADER } from '../encoding.ts';
+import { missRatio } from './model.ts';
 
 export const IDEAL_MAX_APPS = 3;
 const REFINE_LEVELS = 8; // each halves the step: 2^-8 of the coarse grid
 const SI_TOL = 1e-9;
 
-export function idealSearch(m: Market, gridSteps: number, envyMax: number):
-  { x: Float64Array; y: Float64Array; found: boolean; evaluated: number } {
+export interface SearchResult { x: Float64Array; y: Float64Array; found: boolean; evaluated: number }
+
+export function idealSearch(m: Market, gridSteps: number, envyMax: number): SearchResult {
+  return search(m, gridSteps, envyMax, null);
+}
+
+/**
+ * The knot search (twin of assembly/market/ideal.ts knotSearch): the ideal search made to find cliffs. Each
+ * free app's cache takes the values of a coarse grid and every vertex of its curve's lower convex hull (a hair
+ * past it), and the last free app also each value that puts the last app on one of its vertices; bandwidth
+ * takes a coarse grid of `ySteps`; then the ideal refinement runs around the best.
+ */
+export function knotSearch(m: Market, gridSteps: number, ySteps: number, envyMax: number): SearchResult {
+  return search(m, gridSteps, envyMax, ySteps);
+}
+
+const KNOT_CANDIDATES = 160;
+const KNOT_VERTICES = 64;
+
+/** Vertices of the lower convex hull of app i's mrc curve (none for a surface), as ideal.ts computes them. */
+function hullVertices(m: Market, i: number): number[] {
+  const md = m.p.models;
+  const off = m.p.modelOff[i];
+  if (md[off] !== KIND_MRC) return [];
+  const k = md[off + 1];
+  const xs: number[] = [];
+  const ms: number[] = [];
+  for (let j = 0; j < k; j++) {
+    const x = md[off + MRC_HEADER + j];
+    const v = md[off + MRC_HEADER + k + j];
+    let h = xs.length;
+    while (h >= 2 && (xs[h - 1] - xs[h - 2]) * (v - ms[h - 2]) - (ms[h - 1] - ms[h - 2]) * (x - xs[h - 2]) <= 0) { xs.pop(); ms.pop(); h--; }
+    if (h > KNOT_VERTICES) break;
+    xs.push(x);
+    ms.push(v);
+  }
+  return xs.slice(0, KNOT_VERTICES);
+}
+
+function search(m: Market, gridSteps: number, envyMax: number, knotYSteps: number | null): SearchResult {
   const n = m.n;
   assert(n >= 1 && n <= IDEAL_MAX_APPS, `ideal search takes 1..${IDEAL_MAX_APPS} apps, got ${n}`);
   const p = m.p;
@@ -71,14 +111,68 @@ export function idealSearch(m: Market, gridSteps: number, envyMax: number):
         if (d === len) return;
       }
     };
-    // coarse: x and y coordinates of the first k apps on the grid, sums at most 1
-    const half = Math.ceil(gridSteps / 2);
-    grid(new Array<number>(2 * k).fill(half * h), half, h, (v) => {
-      let sx = 0;
-      let sy = 0;
-      for (let i = 0; i < k; i++) { sx += v[i]; sy += v[k + i]; }
-      if (sx <= 1 + 1e-12 && sy <= 1 + 1e-12) score(v.slice(0, k), v.slice(k));
-    });
+    if (knotYSteps === null) {
+      // coarse: x and y coordinates of the first k apps on the grid, sums at most 1
+      const half = Math.ceil(gridSteps / 2);
+      grid(new Array<number>(2 * k).fill(half * h), half, h, (v) => {
+        let sx = 0;
+        let sy = 0;
+        for (let i = 0; i < k; i++) { sx += v[i]; sy += v[k + i]; }
+        if (sx <= 1 + 1e-12 && sy <= 1 + 1e-12) score(v.slice(0, k), v.slice(k));
+      });
+    } else {
+      // candidates: [value, complement of the last app's vertex] per free app
+      const cand: [number, boolean][][] = [];
+      for (let a = 0; a < k; a++) {
+        const list: [number, boolean][] = [];
+        for (let g = 0; g <= gridSteps; g++) list.push([g * h, false]);
+        for (const v of hullVertices(m, a)) list.push([v * (1 + 1e-9), false]);
+        cand.push(list);
+      }
+      for (const v of hullVertices(m, n - 1)) cand[k - 1].push([v * (1 + 1e-9), true]);
+      for (const list of cand) list.splice(KNOT_CANDIDATES);
+      const hy = 1 / knotYSteps;
+      // bandwidth by need: each app what makes its bandwidth bound reach its latency bound at its cache (an
+      // mrc model; a surface: nothing), the rest by weight
+      const byNeed = (xs: number[]): void => {
+        let rx = 1;
+        for (const x of xs) rx -= x;
+        const need: number[] = [];
+        let total = 0;
+        let wsum = 0;
+        for (let i = 0; i <= k; i++) {
+          const x = i < k ? xs[i] : rx;
+          const off = p.modelOff[i];
+          let v = 0;
+          if (p.models[off] === KIND_MRC) {
+            const mr = missRatio(p.models, off, x);
+            v = mr > 0 ? (mr / (p.models[off + 2] + mr * p.models[off + 3])) / p.models[off + 4] : 0;
+          }
+          need.push(v);
+          total += v;
+          wsum += p.weights[i];
+        }
+        if (total > 1) return;
+        score(xs, xs.map((_, i) => need[i] + ((1 - total) * p.weights[i]) / wsum));
+      };
+      if (k === 1) {
+        for (const [v, comp] of cand[0]) {
+          for (let g = 0; g <= knotYSteps; g++) score([comp ? 1 - v : v], [g * hy]);
+          byNeed([comp ? 1 - v : v]);
+        }
+      } else {
+        for (const [x0] of cand[0]) {
+          for (const [v1, comp] of cand[1]) {
+            const x1 = comp ? 1 - x0 - v1 : v1;
+            if (x1 < 0 || x0 + x1 > 1 + 1e-12) continue;
+            for (let g0 = 0; g0 <= knotYSteps; g0++) {
+              for (let g1 = 0; g0 + g1 <= knotYSteps; g1++) score([x0, x1], [g0 * hy, g1 * hy]);
+            }
+            byNeed([x0, x1]);
+          }
+        }
+      }
+    }
     // refine around the best found so far
     let step = h;
     for (let level = 0; level < REFINE_LEVELS && best > -Infinity; level++) {

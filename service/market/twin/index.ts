@@ -2,7 +2,7 @@
 import type { CertificateRaw, Engine, EquilibriumRaw, SpiritRaw } from '../engine.ts';
 import { solveEquilibrium } from './equilibrium.ts';
 import type { Problem } from '../problem.ts';
-import { idealSearch } from './ideal.ts';
+import { idealSearch, knotSearch } from './ideal.ts';
 import { Market } from './market.ts';
 import { certify } from './certificate.ts';
 import { solveSpirit } from './spirit.ts';
@@ -42,5 +42,9 @@ export class TwinEngine implements Engine {
 
   ideal(gridSteps: number, envyMax: number): { x: Float64Array; y: Float64Array; found: boolean; evaluated: number } {
     return idealSearch(this.market, gridSteps, envyMax);
+  }
+
+  knotSearch(gridSteps: number, ySteps: number, envyMax: number): { x: Float64Array; y: Float64Array; found: boolean; evaluated: number } {
+    return knotSearch(this.market, gridSteps, ySteps, envyMax);
   }
 }

@@ -164,6 +164,13 @@ export class WasmEngine implements Engine {
     return this.readCertificate(n);
   }
 
+  knotSearch(gridSteps: number, ySteps: number, envyMax: number): { x: Float64Array; y: Float64Array; found: boolean; evaluated: number } {
+    const n = this.problem.n;
+    assert(n >= 2 && n <= IDEAL_MAX_APPS && gridSteps >= 1 && ySteps >= 1, `knot search takes 2..${IDEAL_MAX_APPS} apps and grids, got ${n} apps`);
+    const found = this.guard('knots', () => this.w.knots(gridSteps, ySteps, envyMax)) === 1;
+    return { x: this.f64(this.w.ptrOutX(), n).slice(), y: this.f64(this.w.ptrOutY(), n).slice(), found, evaluated: this.w.idealEvaluated() };
+  }
+
   ideal(gridSteps: number, envyMax: number): { x: Float64Array; y: Float64Array; found: boolean; evaluated: number } {
     const n = this.problem.n;
     assert(n >= 1 && n <= IDEAL_MAX_APPS && gridSteps >= 1, `ideal search takes 1..${IDEAL_MAX_APPS} apps and a grid, got ${n} apps, ${gridSteps} steps`);
