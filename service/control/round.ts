@@ -121,7 +121,7 @@ export async function runRound(d: RoundDeps, nodeId: string): Promise<RoundResul
       app: a.id, cacheMB: a.cacheMB, bandwidthMbps: a.bandwidthMbps, normalizedPerf: a.normalizedPerf,
       ...(built.sources.get(a.id) ?? { source: 'equal-share' as const, confidence: 0 }),
       ...(refOps.has(a.id) ? { referenceOpsPerSec: refOps.get(a.id) } : {}),
-      ...withMeasured(d, nodeId, a.id),
+      ...withMeasured(d, nodeId, a.id, inForce.get(a.id)),
     })),
     ...(result.prices ? { prices: result.prices } : {}),
     certificate: result.certificate, elapsedMs: result.elapsedMs, engine: result.engine,
@@ -151,8 +151,9 @@ function referenceThroughputs(d: RoundDeps, built: RoundScenario): Map<string, n
   return out;
 }
 
-function withMeasured(d: RoundDeps, node: string, app: string): { measured?: MeasuredSummary } {
-  const m = d.measured?.take(node, app);
+/** What was measured of the app under the bundle in force (the previous round's), if anything. */
+function withMeasured(d: RoundDeps, node: string, app: string, inForce: { cacheMB: number; bandwidthMbps: number } | undefined): { measured?: MeasuredSummary } {
+  const m = d.measured?.take(node, app, inForce);
   return m ? { measured: m } : {};
 }
 
