@@ -22,14 +22,17 @@ function drawMarkers(u, markers) {
     if (!spec) continue;
     const x = Math.round(u.valToPos(m.x, 'x', true));
     if (x < left || x > left + width) continue;
-    ctx.strokeStyle = spec.colour + '40';
-    ctx.beginPath(); ctx.moveTo(x + 0.5, top); ctx.lineTo(x + 0.5, top + height); ctx.stroke();
-    ctx.fillStyle = spec.colour;
     const r = 4 * (window.devicePixelRatio || 1);
+    // a change or a step gets a line across the plot; held rounds (most of them, once settled) only a small dot
+    if (m.kind !== 'held') {
+      ctx.strokeStyle = spec.colour + '55';
+      ctx.beginPath(); ctx.moveTo(x + 0.5, top); ctx.lineTo(x + 0.5, top + height); ctx.stroke();
+    }
+    ctx.fillStyle = spec.colour;
     ctx.beginPath();
     if (m.kind === 'changed') { ctx.moveTo(x - r, top); ctx.lineTo(x + r, top); ctx.lineTo(x, top + 1.6 * r); }
     else if (m.kind === 'step') { ctx.moveTo(x, top); ctx.lineTo(x + r, top + r); ctx.lineTo(x, top + 2 * r); ctx.lineTo(x - r, top + r); }
-    else ctx.arc(x, top + r, r * 0.8, 0, 2 * Math.PI);
+    else ctx.arc(x, top + r, r * 0.45, 0, 2 * Math.PI);
     ctx.closePath(); ctx.fill();
   }
   ctx.restore();

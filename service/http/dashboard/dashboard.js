@@ -9,6 +9,8 @@ import { NodeCard } from './node-card.js';
 const POLL_MS = 5000;
 /** The connection is stale after this many heartbeats without any event. */
 const STALE_HEARTBEATS = 2.5;
+/** Changes to the page kept for inspection (window.spiritDashboard.changes): what changed and what told. */
+const MAX_CHANGES = 100;
 
 const state = {
   nodes: new Map(), // id -> { view, history: [], card, loading: null, again: false }
@@ -20,7 +22,16 @@ const state = {
   connected: false,
   lostAtMs: null,
   problem: null,
+  /** node id -> when an event said it was deleted: a reading started before that must not bring it back */
+  deletedAtMs: new Map(),
 };
+const changes = [];
+/** Notes a card or row added or removed, and by what: 'event' (/v1/events), 'poll', 'load'. */
+function note(what, by) {
+  changes.push({ what, by, atMs: Date.now() });
+  if (changes.length > MAX_CHANGES) changes.shift();
+}
+window.spiritDashboard = { changes };
 const $ = (id) => document.getElementById(id);
 const nodesBox = $('nodes');
 const appView = new AppView($('app-view'));
@@ -36,9 +47,10 @@ async function getJson(path) {
 
 // --- state ------------------------------------------------------------------------------------------------
 
-function entry(id) {
+function entry(id, by) {
   let n = state.nodes.get(id);
   if (!n) {
+    note('node added ' + id, by);
     n = { view: null, history: [], card: new NodeCard(id), loading: null, again: false };
     state.nodes.set(id, n);
     placeCard(n.card);
@@ -53,9 +65,11 @@ function placeCard(card) {
   $('no-nodes').hidden = true;
 }
 
-function removeNode(id) {
+function removeNode(id, by) {
   const n = state.nodes.get(id);
   if (!n) return;
+  note('node removed ' + id, by);
+  if (by === 'event') state.deletedAtMs.set(id, Date.now());
   n.card.destroy();
   state.nodes.delete(id);
   $('no-nodes').hidden = state.nodes.size > 0;
@@ -68,8 +82,8 @@ function render(id) {
 }
 
 /** A node's view as the list gives it, with a newer allocation already seen kept. */
-function setView(view) {
-  const n = entry(view.id);
+function setView(view, by) {
+  const n = entry(view.id, by);
   const had = n.view && n.view.allocation;
   if (had && (!view.allocation || view.allocation.epoch < had.epoch) && view.createdMs === n.view.createdMs) {
     view.allocation = had;
@@ -78,12 +92,20 @@ function setView(view) {
   n.view = view;
 }
 
+/** The nodes of a reading started at `startedMs`, less those an event deleted after it started. */
+function fresh(nodes, startedMs) {
+  for (const [id, at] of state.deletedAtMs) if (Date.now() - at > 60000) state.deletedAtMs.delete(id);
+  return nodes.filter((v) => !(state.deletedAtMs.get(v.id) >= startedMs));
+}
+
 async function loadAll() {
-  const [nodes, apps] = await Promise.all([getJson('v1/nodes'), getJson('v1/apps')]);
+  const startedMs = Date.now();
+  const [all, apps] = await Promise.all([getJson('v1/nodes'), getJson('v1/apps')]);
+  const nodes = fresh(all, startedMs);
   state.apps = new Map(apps.map((a) => [a.id, a]));
   const seen = new Set(nodes.map((x) => x.id));
-  for (const id of [...state.nodes.keys()]) if (!seen.has(id)) removeNode(id);
-  for (const v of nodes) setView(v);
+  for (const id of [...state.nodes.keys()]) if (!seen.has(id)) removeNode(id, 'load');
+  for (const v of nodes) setView(v, 'load');
   await Promise.all(nodes.map((v) => refreshHistory(v.id, true)));
   for (const v of nodes) render(v.id);
   $('no-nodes').hidden = state.nodes.size > 0;
@@ -127,15 +149,16 @@ function onAllocation(doc) {
 
 async function loadNode(id) {
   try {
-    setView(await getJson('v1/nodes/' + encodeURIComponent(id)));
+    setView(await getJson('v1/nodes/' + encodeURIComponent(id)), 'allocation');
     await refreshHistory(id, true);
   } catch { /* gone again */ }
 }
 
 function onRegistry(ev) {
   if (ev.kind === 'node') {
-    if (ev.change === 'deleted') { removeNode(ev.id); return; }
-    const n = entry(ev.id);
+    if (ev.change === 'deleted') { removeNode(ev.id, 'event'); return; }
+    state.deletedAtMs.delete(ev.id);
+    const n = entry(ev.id, 'event');
     if (!n.view || ev.change === 'registered') {
       n.view = { ...ev.record, apps: [], allocation: null, certificate: null, lastTelemetryMs: null, silent: false, lastRoundMs: null, lastError: null, leaseHolder: null };
       n.history = [];
@@ -147,6 +170,7 @@ function onRegistry(ev) {
   }
   const prev = state.apps.get(ev.id);
   for (const n of state.nodes.values()) if (n.view) n.view.apps = n.view.apps.filter((a) => a !== ev.id);
+  note('app ' + (ev.change === 'deleted' ? 'removed ' : ev.change === 'registered' ? 'added ' : 'updated ') + ev.id, 'event');
   if (ev.change === 'deleted') state.apps.delete(ev.id);
   else {
     state.apps.set(ev.id, ev.record);
@@ -225,12 +249,13 @@ function checkStale() {
 
 async function poll() {
   try {
-    const nodes = await getJson('v1/nodes');
+    const startedMs = Date.now();
+    const nodes = fresh(await getJson('v1/nodes'), startedMs);
     const seen = new Set(nodes.map((x) => x.id));
-    for (const id of [...state.nodes.keys()]) if (!seen.has(id)) removeNode(id);
+    for (const id of [...state.nodes.keys()]) if (!seen.has(id)) removeNode(id, 'poll');
     for (const v of nodes) {
       const fresh = !state.nodes.has(v.id);
-      setView(v);
+      setView(v, 'poll');
       if (fresh) void refreshHistory(v.id, true);
       else render(v.id);
     }
