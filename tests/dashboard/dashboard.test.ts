@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServe } from '../../service/http/serve.ts';
+import type { AllocationDoc } from '../../service/bus/types.ts';
 import type { MrcModel } from '../../service/scenario/types.ts';
 import { standIn, type StandIn } from './stand-in.ts';
 
@@ -234,6 +235,60 @@ describe('dashboard in a browser', () => {
     await page.screenshot({ path: join(OUT, 'docs.png') });
     expect(problems).toEqual([]); // includes: every request went to this service
     await page.close();
+  }, 120_000);
+
+  it('a convexified round: partitions in the table and the app view, the equilibrium in the certificate', async () => {
+    // a second service whose rounds never come (1 h interval): the round below is published on its bus as the
+    // market's convexified rounds are (partitions per split app, certificate.equilibrium), and stays
+    const quiet = await startServe({ port: 0, host: '127.0.0.1', engine: 'wasm', intervalMs: 3_600_000, token: TOKEN }, pino({ level: 'silent' }));
+    const saved = origin;
+    origin = quiet.server.url;
+    try {
+      await call('PUT', '/v1/nodes/cvx', { capacity: scenario.capacity });
+      // the replica takes the node (and finds nothing to allocate) before the round is published
+      await expect.poll(async () => ((await (await fetch(`${origin}/v1/nodes/cvx`)).json()) as { leaseHolder: string | null }).leaseHolder, POLL).not.toBeNull();
+      const doc = {
+        node: 'cvx', epoch: 7, timeMs: Date.now(), replica: 'test', policy: 'spirit', prices: { cache: 0.6, bandwidth: 0.4 }, elapsedMs: 1, engine: 'wasm',
+        bundles: [
+          { app: 'cvx.stream', cacheMB: 1000, bandwidthMbps: 2000, normalizedPerf: 1.8, source: 'declared', confidence: 0, referenceOpsPerSec: 1e5,
+            partitions: [{ accessShare: 0.4784688995, cacheMB: 1000 }, { accessShare: 0.5215311005, cacheMB: 0 }] },
+          { app: 'cvx.kvs', cacheMB: 3096, bandwidthMbps: 2000, normalizedPerf: 1.2, source: 'declared', confidence: 0 },
+        ],
+        certificate: {
+          cleared: true, iterations: 12, leftoverCacheMB: 0, leftoverBandwidthMbps: 0, maxEnvy: 0.004, sharingIncentiveViolations: [],
+          envious: [{ app: 'cvx.kvs', envies: 'cvx.stream', ratio: 0.004 }], geoMeanPerf: 1.47, minPerf: 1.2,
+          equilibrium: { exact: true, bestResponseGap: 0.0002, budgets: { 'cvx.stream': 1.05, 'cvx.kvs': 0.95 }, dividend: 0.1 },
+        },
+      };
+      expect(await quiet.service.bus.publishAllocation(doc as unknown as AllocationDoc, null)).toBe('published');
+      await call('PUT', '/v1/apps/cvx.stream', { node: 'cvx', model: streamModel });
+      await call('PUT', '/v1/apps/cvx.kvs', { node: 'cvx', model: kvsModel });
+      const { page, problems } = await open(1280);
+      const card = page.locator('[data-node="cvx"]');
+      await expect.poll(() => card.innerText(), POLL).toMatch(/split: 48% of pages, 1,000 MB; 52% of pages, 0 MB/);
+      const cert = await card.locator('details.cert').innerText();
+      expect(cert).toMatch(/Equilibrium \(convexified market\)/);
+      expect(cert).toMatch(/Exact\s+yes/);
+      expect(cert).toMatch(/Best-response gap\s+0\.000200/);
+      expect(cert).toMatch(/Dividend\s+0\.1000/);
+      expect(cert).toMatch(/cvx\.stream\s+1\.0500/);
+      expect(cert).toMatch(/cvx\.kvs\s+cvx\.stream\s+\+0\.40%/);
+      await page.evaluate(() => { location.hash = '#/apps/cvx.stream'; });
+      const view = page.locator('#app-view');
+      await expect.poll(() => view.innerText(), POLL).toMatch(/Partitions: the app's pages split by hash/);
+      const rows = await view.locator('table.small tbody tr').allInnerTexts();
+      expect(rows[0]).toMatch(/47\.8%\s+1,000 MB\s+2,090 MB\s+0\.010/); // as if the whole app had 1000 / 0.478 MB: past its cliff
+      // through its partitions the app sits on the hull, below its curve at the same cache
+      const [label] = await labels(page, '#app-view .chart');
+      const held = Number(/holds 1,000 MB at miss ratio ([\d.]+) \(through its partitions, on the hull\)/.exec(label)![1]);
+      expect(held).toBeCloseTo(0.4784688995 * 0.01 + 0.5215311005 * 1, 3);
+      expect(held).toBeLessThan(0.98);
+      expect(problems).toEqual([]);
+      await page.close();
+    } finally {
+      origin = saved;
+      await quiet.stop();
+    }
   }, 120_000);
 
   it('a lost connection is shown plainly, in a banner (the service stops)', async () => {
