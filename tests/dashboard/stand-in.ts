@@ -1,9 +1,11 @@
 // A node daemon stand-in for the dashboard's tests (and for trying the dashboard by hand): it reads each app's
 // bundle from the service's HTTP API and posts the telemetry a daemon would, computed from a true model of the
 // app at that bundle with a little noise (throughput, miss ratio, page traffic, the stall and token wait per
-// miss). The service, its estimators, market and HTTP API are the real ones.
+// miss). A bundle split into partitions is measured as the data plane would run it: each partition like the
+// whole app with its cache over its share of the pages. The service, its estimators, market and HTTP API are the real ones.
 import type { MrcModel } from '../../service/scenario/types.ts';
-import { missRatioAt, throughputOf } from '../../service/estimator/model.ts';
+import { partitionedMissRatio } from '../../service/estimator/hull.ts';
+import { missRatioAt, throughputAtMiss } from '../../service/estimator/model.ts';
 
 export interface StandInApp { id: string; model: MrcModel }
 
@@ -27,13 +29,14 @@ export function standIn(url: string, token: string, node: string, apps: () => St
     if (list.length === 0) return 0;
     const nodeRes = await fetch(`${url}/v1/nodes/${node}`);
     if (!nodeRes.ok) return 0;
-    const view = await nodeRes.json() as { capacity: { cacheMB: number; bandwidthMbps: number }; allocation: { bundles: { app: string; cacheMB: number; bandwidthMbps: number }[] } | null };
+    type Bundle = { app: string; cacheMB: number; bandwidthMbps: number; partitions?: { accessShare: number; cacheMB: number }[] };
+    const view = await nodeRes.json() as { capacity: { cacheMB: number; bandwidthMbps: number }; allocation: { bundles: Bundle[] } | null };
     const bundles = new Map((view.allocation?.bundles ?? []).map((b) => [b.app, b]));
     t = Math.max(t + periodMs, Date.now());
     const records = list.map(({ id, model }) => {
-      const b = bundles.get(id) ?? { cacheMB: view.capacity.cacheMB / list.length, bandwidthMbps: view.capacity.bandwidthMbps / list.length };
-      const miss = missRatioAt(model.mrc, b.cacheMB);
-      const ops = throughputOf(model, b.cacheMB, b.bandwidthMbps) * noise();
+      const b: Omit<Bundle, 'app'> = bundles.get(id) ?? { cacheMB: view.capacity.cacheMB / list.length, bandwidthMbps: view.capacity.bandwidthMbps / list.length };
+      const miss = b.partitions?.length ? partitionedMissRatio(model.mrc, b.partitions) : missRatioAt(model.mrc, b.cacheMB);
+      const ops = throughputAtMiss(model, miss, b.bandwidthMbps) * noise();
       const perMissNs = miss > 0 ? (1e9 / ops - model.localNs) / miss : 0;
       return {
         app: id, node, timeMs: t, cacheMB: b.cacheMB, bandwidthMbps: b.bandwidthMbps,
