@@ -15,7 +15,7 @@ const CSS = 'text/css; charset=utf-8';
 const HTML = 'text/html; charset=utf-8';
 const SVG = 'image/svg+xml';
 
-export interface Asset { contentType: string; body: Buffer }
+export interface Asset { contentType: string; body: Uint8Array<ArrayBuffer> }
 
 /** name (as in the URL) -> where it lives and what it is */
 const FILES: Record<string, { path: () => string; contentType: string }> = {
@@ -44,6 +44,6 @@ export function asset(name: string): Asset | null {
   const f = Object.hasOwn(FILES, name) ? FILES[name] : undefined;
   if (!f) return null;
   let a = loaded.get(name);
-  if (!a) loaded.set(name, (a = { contentType: f.contentType, body: readFileSync(f.path()) }));
+  if (!a) loaded.set(name, (a = { contentType: f.contentType, body: new Uint8Array(readFileSync(f.path())) }));
   return a;
 }

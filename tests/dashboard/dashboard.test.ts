@@ -168,6 +168,7 @@ describe('dashboard in a browser', () => {
   it('registrations appear and deletions disappear as they happen, without a reload', async () => {
     const { page, problems } = await open(1280);
     await page.locator('[data-node="web1"]').waitFor();
+    await expect.poll(() => page.locator('#status').innerText(), POLL).toMatch(/^Live/); // following /v1/events
     await page.evaluate(() => { (window as unknown as { notReloaded: boolean }).notReloaded = true; });
     const changes = () => page.evaluate(() => (window as unknown as { spiritDashboard: { changes: { what: string; by: string }[] } }).spiritDashboard.changes.map((c) => `${c.what} by ${c.by}`));
 

@@ -24,6 +24,8 @@ const state = {
   problem: null,
   /** node id -> when an event said it was deleted: a reading started before that must not bring it back */
   deletedAtMs: new Map(),
+  /** the reading started on the last hello (null before the first) */
+  loaded: null,
 };
 const changes = [];
 /** Notes a card or row added or removed, and by what: 'event' (/v1/events), 'poll', 'load'. */
@@ -109,6 +111,7 @@ async function loadAll() {
   await Promise.all(nodes.map((v) => refreshHistory(v.id, true)));
   for (const v of nodes) render(v.id);
   $('no-nodes').hidden = state.nodes.size > 0;
+  showConnection(); // the status names the node count
 }
 
 /** Re-reads the node's recent rounds (from the round before the newest kept one: its measurement arrives later). */
@@ -192,10 +195,10 @@ function follow() {
     const hello = JSON.parse(e.data);
     state.heartbeatMs = hello.heartbeatMs || state.heartbeatMs;
     if (typeof hello.timeMs === 'number') state.skewMs = hello.timeMs - Date.now();
-    const wasLost = state.lostAtMs !== null;
     connection(true);
-    // events may have been missed while away: read everything again
-    if (wasLost) loadAll().catch((err) => problem('cannot read the nodes: ' + err.message));
+    // read everything once connected (again after a reconnect): what changed before this is in the reading,
+    // what changes after it comes as events
+    state.loaded = loadAll().catch((err) => problem('cannot read the nodes (' + err.message + ')'));
   });
   es.addEventListener('ping', (e) => { heard(); const p = JSON.parse(e.data); if (typeof p.timeMs === 'number') state.skewMs = p.timeMs - Date.now(); });
   es.addEventListener('allocation', (e) => { heard(); onAllocation(JSON.parse(e.data)); });
@@ -288,4 +291,7 @@ function showRoute() {
 window.addEventListener('hashchange', showRoute);
 setInterval(() => { for (const n of state.nodes.values()) n.card.tick(serverNow()); checkStale(); }, 1000);
 setInterval(poll, POLL_MS);
-loadAll().then(() => { follow(); showRoute(); }, (err) => { problem('cannot read the nodes (' + err.message + ')'); follow(); showRoute(); });
+follow();
+showRoute();
+// the event stream may be refused (too many clients): show what a plain reading gives meanwhile
+setTimeout(() => { if (!state.loaded) loadAll().catch((err) => problem('cannot read the nodes (' + err.message + ')')); }, 3000);
