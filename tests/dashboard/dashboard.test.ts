@@ -20,6 +20,8 @@ const OUT = join(ROOT, 'out');
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'dashboard-test-token';
 const POLL = { timeout: 60_000, interval: 200 };
+/** Page loads and clicks on a machine busy with the rest of the suite (correctness, not speed, is tested). */
+const PAGE_TIMEOUT_MS = 90_000;
 
 let running: Awaited<ReturnType<typeof startServe>> | null = null;
 let browser: Browser;
@@ -38,13 +40,17 @@ async function call(method: string, path: string, body?: unknown): Promise<void>
 /** A page that records console errors, failed or refused requests and requests to any other origin. */
 async function open(width: number, path = '/'): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.newPage({ viewport: { width, height: 900 } });
+  page.setDefaultTimeout(PAGE_TIMEOUT_MS);
   const problems: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()} (${m.location().url})`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => { if (!r.url().includes('/v1/events')) problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`); });
+  // the event stream is cut when a test stops the service; a request the page cancels itself is no failure
+  page.on('requestfailed', (r) => {
+    if (!r.url().includes('/v1/events') && r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+  });
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
   page.on('request', (r) => { if (!r.url().startsWith(origin + '/') && !r.url().startsWith('data:')) problems.push(`another origin: ${r.url()}`); });
-  await page.goto(origin + path);
+  await page.goto(origin + path, { timeout: PAGE_TIMEOUT_MS });
   return { page, problems };
 }
 
@@ -91,7 +97,7 @@ describe('dashboard in a browser', () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
     mkdirSync(OUT, { recursive: true });
-    running = await startServe({ port: 0, host: '127.0.0.1', engine: 'wasm', intervalMs: 300, token: TOKEN }, pino({ level: 'silent' }));
+    running = await startServe({ port: 0, host: '127.0.0.1', engine: 'wasm', intervalMs: 500, token: TOKEN }, pino({ level: 'silent' }));
     origin = running.server.url;
     await call('PUT', '/v1/nodes/web1', { capacity: scenario.capacity });
     await call('PUT', '/v1/apps/web1.stream', { node: 'web1', model: streamModel });
@@ -99,7 +105,7 @@ describe('dashboard in a browser', () => {
     await call('PUT', '/v1/apps/web1.learner', { node: 'web1' }); // no model: learned from its telemetry
     daemon = standIn(origin, TOKEN, 'web1', () => [
       { id: 'web1.stream', model: streamModel }, { id: 'web1.kvs', model: kvsModel }, { id: 'web1.learner', model: kvsModel },
-    ], 100);
+    ], 200);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'],
@@ -185,7 +191,9 @@ describe('dashboard in a browser', () => {
     // the server-sent events did it (not the periodic re-read), and the page was never reloaded
     expect(await changes()).toEqual(expect.arrayContaining(['node added web2 by event', 'app added web2.solo by event', 'app removed web2.solo by event', 'node removed web2 by event']));
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
-    expect(problems).toEqual([]);
+    // a read of web2 that was on its way when web2 was deleted may be answered 404 (a real race, handled by the
+    // page); nothing else may go wrong
+    expect(problems.filter((p) => !/\/v1\/(nodes\/web2|apps\/web2\.solo)\b/.test(p))).toEqual([]);
     await page.close();
   }, 120_000);
 
@@ -307,7 +315,9 @@ describe('dashboard in a browser', () => {
     await r.stop();
     await page.locator('#banner').waitFor({ state: 'visible', timeout: 60_000 });
     expect(await page.locator('#banner').getAttribute('role')).toBe('alert');
-    expect(await page.locator('#banner').innerText()).toMatch(/Lost the connection to the service since .*may be out of date/);
+    // the event stream's end or the next re-read of the nodes, whichever the page notices first, raises the
+    // banner; the stream's end is always said
+    await expect.poll(() => page.locator('#banner').innerText(), POLL).toMatch(/Lost the connection to the service since .*may be out of date/);
     expect(await page.locator('#status').innerText()).toMatch(/^Disconnected/);
     await page.screenshot({ path: join(OUT, 'disconnected.png') });
     await page.close();

@@ -39,8 +39,8 @@ const nodesBox = $('nodes');
 const appView = new AppView($('app-view'));
 const serverNow = () => Date.now() + state.skewMs;
 
-async function getJson(path) {
-  const r = await fetch(path, { cache: 'no-store' });
+async function getJson(path, signal) {
+  const r = await fetch(path, { cache: 'no-store', signal });
   if (!r.ok) throw new Error(path + ' answered ' + r.status);
   const date = Date.parse(r.headers.get('date') || '');
   if (Number.isFinite(date) && !state.connected) state.skewMs = date - Date.now();
@@ -53,7 +53,7 @@ function entry(id, by) {
   let n = state.nodes.get(id);
   if (!n) {
     note('node added ' + id, by);
-    n = { view: null, history: [], card: new NodeCard(id), loading: null, again: false };
+    n = { view: null, history: [], card: new NodeCard(id), loading: null, again: false, abort: null };
     state.nodes.set(id, n);
     placeCard(n.card);
   }
@@ -71,6 +71,7 @@ function removeNode(id, by) {
   const n = state.nodes.get(id);
   if (!n) return;
   note('node removed ' + id, by);
+  n.abort?.abort(); // its history is not wanted any more
   if (by === 'event') state.deletedAtMs.set(id, Date.now());
   n.card.destroy();
   state.nodes.delete(id);
@@ -121,7 +122,8 @@ async function refreshHistory(id, whole = false) {
   if (n.loading) { n.again = true; return n.loading; }
   const have = n.history;
   const since = !whole && have.length ? have[have.length - 1].epoch - 1 : 0;
-  n.loading = getJson('v1/nodes/' + encodeURIComponent(id) + '/history' + (since > 0 ? '?since=' + since : ''))
+  n.abort = new AbortController();
+  n.loading = getJson('v1/nodes/' + encodeURIComponent(id) + '/history' + (since > 0 ? '?since=' + since : ''), n.abort.signal)
     .then((doc) => {
       const kept = since > 0 ? n.history.filter((e) => e.epoch < since) : [];
       n.history = kept.concat(doc.rounds).slice(-doc.maxRounds);
@@ -129,6 +131,7 @@ async function refreshHistory(id, whole = false) {
     .catch(() => { /* a deleted node answers 404; the next event or poll tells */ })
     .finally(() => {
       n.loading = null;
+      if (state.nodes.get(id) !== n) return; // removed meanwhile
       render(id);
       if (appView.id && state.apps.get(appView.id)?.node === id) showRoute();
       if (n.again) { n.again = false; void refreshHistory(id); }
@@ -234,8 +237,8 @@ function showConnection() {
     return;
   }
   const since = state.lostAtMs !== null ? ' since ' + clock(state.lostAtMs) : '';
-  banner.textContent = (state.problem ? 'Problem: ' + state.problem + '. ' : 'Lost the connection to the service' + since + '. ') +
-    'Reconnecting… The figures below may be out of date.';
+  banner.textContent = (state.connected ? '' : 'Lost the connection to the service' + since + '. ') +
+    (state.problem ? 'Problem: ' + state.problem + '. ' : '') + 'Reconnecting… The figures below may be out of date.';
   banner.hidden = false;
   status.textContent = 'Disconnected' + since + '.';
 }

@@ -61,40 +61,63 @@ export class NodeCard {
       (node.lastError ? ' <strong class="flag">round failed: ' + esc(node.lastError) + '</strong>' : '');
   }
 
+  /**
+   * The apps' table. Rebuilt only when its rows change (apps come or go, a bundle appears); otherwise each
+   * cell whose text changed is updated in place, so a link being clicked or focused is never replaced.
+   */
   renderTable(node, apps, history) {
     const a = node.allocation;
     const cap = node.capacity;
     const ids = [...new Set([...(node.apps || []), ...(a ? a.bundles.map((b) => b.app) : [])])].filter((x) => apps.has(x)).sort();
     const bundles = new Map((a ? a.bundles : []).map((b) => [b.app, b]));
     const measured = latestMeasured(history);
+    const caption = 'Apps on ' + node.id + (a ? ': bundles of epoch ' + a.epoch : '') +
+      '. Predicted and measured throughput are normalized to the app\'s equal share; measured figures are the means of the last period\'s telemetry.';
+    // per row: [data-label, class, inner HTML, colspan?] of each cell after the app's name
     const rows = ids.map((id) => {
       const b = bundles.get(id);
       const app = apps.get(id);
       const m = measured.get(id);
-      const colour = colourOf(ids, id);
       const parts = b && b.partitions && b.partitions.length > 1
         ? '<span class="sub">split: ' + b.partitions.map((p) => esc(pct(p.accessShare) + ' of pages, ' + num(p.cacheMB) + ' MB')).join('; ') + '</span>' : '';
-      return '<tr>' +
-        '<th scope="row" data-label="App"><span class="swatch" style="background:' + colour + '" aria-hidden="true"></span><a href="#/apps/' + encodeURIComponent(id) + '">' + esc(id) + '</a></th>' +
-        '<td data-label="Weight" class="num">' + esc(app ? fmt(app.weight, 2) : '–') + '</td>' +
-        (b ? '<td data-label="Cache" class="num">' + esc(num(b.cacheMB)) + ' MB' + bar(b.cacheMB / cap.cacheMB, 'cache', 'cache') + parts + '</td>' +
-          '<td data-label="Bandwidth" class="num">' + esc(num(b.bandwidthMbps)) + ' Mbps' + bar(b.bandwidthMbps / cap.bandwidthMbps, 'bandwidth', 'bw') + '</td>' +
-          '<td data-label="Predicted" class="num">' + esc(fmt(b.normalizedPerf, 2)) + '×</td>'
-          : '<td colspan="4" data-label="Bundle" class="muted">waiting for the next round</td>') +
-        '<td data-label="Measured" class="num">' + esc(m && m.norm !== undefined ? fmt(m.norm, 2) + '×' : '–') + '</td>' +
-        '<td data-label="Throughput" class="num">' + esc(m ? rate(m.m.throughputOpsPerSec) : '–') + '</td>' +
-        '<td data-label="Miss ratio" class="num">' + esc(m ? fmt(m.m.missRatio, 3) : '–') + '</td>' +
-        '<td data-label="Page traffic" class="num">' + esc(m ? mbps(m.m.pageTrafficBytesPerSec) : '–') + '</td>' +
-        '<td data-label="Model">' + esc(b ? SOURCE_TEXT[b.source] || b.source : '–') + (b && b.source !== 'equal-share' ? ', confidence ' + esc(fmt(b.confidence, 2)) : '') + '</td>' +
-        '</tr>';
-    }).join('');
+      return [
+        ['Weight', 'num', esc(app ? fmt(app.weight, 2) : '–')],
+        ...(b ? [
+          ['Cache', 'num', esc(num(b.cacheMB)) + ' MB' + bar(b.cacheMB / cap.cacheMB, 'cache', 'cache') + parts],
+          ['Bandwidth', 'num', esc(num(b.bandwidthMbps)) + ' Mbps' + bar(b.bandwidthMbps / cap.bandwidthMbps, 'bandwidth', 'bw')],
+          ['Predicted', 'num', esc(fmt(b.normalizedPerf, 2)) + '×'],
+        ] : [['Bundle', 'muted', 'waiting for the next round', 3]]),
+        ['Measured', 'num', esc(m && m.norm !== undefined ? fmt(m.norm, 2) + '×' : '–')],
+        ['Throughput', 'num', esc(m ? rate(m.m.throughputOpsPerSec) : '–')],
+        ['Miss ratio', 'num', esc(m ? fmt(m.m.missRatio, 3) : '–')],
+        ['Page traffic', 'num', esc(m ? mbps(m.m.pageTrafficBytesPerSec) : '–')],
+        ['Model', '', esc(b ? SOURCE_TEXT[b.source] || b.source : '–') + (b && b.source !== 'equal-share' ? ', confidence ' + esc(fmt(b.confidence, 2)) : '')],
+      ];
+    });
+    const shape = JSON.stringify(ids.map((id) => [id, bundles.has(id)]));
+    const table = this.tableBox.querySelector('table');
+    if (table && shape === this.shape) {
+      const captionEl = table.querySelector('caption');
+      if (captionEl.textContent !== caption) captionEl.textContent = caption;
+      table.querySelectorAll('tbody tr').forEach((tr, i) => {
+        rows[i].forEach(([, , inner], j) => {
+          const td = tr.children[j + 1];
+          if (this.cells[i][j] !== inner) { td.innerHTML = inner; this.cells[i][j] = inner; }
+        });
+      });
+      return;
+    }
+    this.shape = shape;
+    this.cells = rows.map((r) => r.map((c) => c[2]));
     this.tableBox.innerHTML = ids.length === 0
       ? '<p class="muted">No apps on this node yet (PUT /v1/apps/{id} with "node": "' + esc(node.id) + '").</p>'
-      : '<table class="apps"><caption>Apps on ' + esc(node.id) + (a ? ': bundles of epoch ' + esc(a.epoch) : '') +
-        '. Predicted and measured throughput are normalized to the app\'s equal share; measured figures are the means of the last period\'s telemetry.</caption>' +
+      : '<table class="apps"><caption>' + esc(caption) + '</caption>' +
         '<thead><tr><th scope="col">App</th><th scope="col">Weight</th><th scope="col">Cache</th><th scope="col">Bandwidth</th><th scope="col">Predicted</th>' +
-        '<th scope="col">Measured</th><th scope="col">Throughput</th><th scope="col">Miss ratio</th><th scope="col">Page traffic</th><th scope="col">Model</th></tr></thead>' +
-        '<tbody>' + rows + '</tbody></table>';
+        '<th scope="col">Measured</th><th scope="col">Throughput</th><th scope="col">Miss ratio</th><th scope="col">Page traffic</th><th scope="col">Model</th></tr></thead><tbody>' +
+        ids.map((id, i) => '<tr><th scope="row" data-label="App"><span class="swatch" style="background:' + colourOf(ids, id) + '" aria-hidden="true"></span>' +
+          '<a href="#/apps/' + encodeURIComponent(id) + '">' + esc(id) + '</a></th>' +
+          rows[i].map(([label, cls, inner, span]) => '<td data-label="' + label + '"' + (cls ? ' class="' + cls + '"' : '') + (span ? ' colspan="' + span + '"' : '') + '>' + inner + '</td>').join('') +
+          '</tr>').join('') + '</tbody></table>';
   }
 
   renderCharts(node, history) {
