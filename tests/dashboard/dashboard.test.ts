@@ -19,9 +19,11 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const OUT = join(ROOT, 'out');
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'dashboard-test-token';
-const POLL = { timeout: 60_000, interval: 200 };
-/** Page loads and clicks on a machine busy with the rest of the suite (correctness, not speed, is tested). */
-const PAGE_TIMEOUT_MS = 90_000;
+/** Waits on a machine busy with other suites and other builds (load averages of 20-40 were seen on 2 cores):
+ *  correctness is tested here, never speed. */
+const POLL = { timeout: 150_000, interval: 250 };
+const PAGE_TIMEOUT_MS = 150_000;
+const TEST_TIMEOUT_MS = 400_000;
 
 let running: Awaited<ReturnType<typeof startServe>> | null = null;
 let browser: Browser;
@@ -110,7 +112,7 @@ describe('dashboard in a browser', () => {
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'],
     });
-  }, 60_000);
+  }, TEST_TIMEOUT_MS);
 
   afterAll(async () => {
     daemon?.stop();
@@ -169,7 +171,7 @@ describe('dashboard in a browser', () => {
     await page.screenshot({ path: join(OUT, 'dashboard.png'), fullPage: true });
     expect(problems).toEqual([]);
     await page.close();
-  }, 120_000);
+  }, TEST_TIMEOUT_MS);
 
   it('registrations appear and deletions disappear as they happen, without a reload', async () => {
     const { page, problems } = await open(1280);
@@ -179,23 +181,25 @@ describe('dashboard in a browser', () => {
     const changes = () => page.evaluate(() => (window as unknown as { spiritDashboard: { changes: { what: string; by: string }[] } }).spiritDashboard.changes.map((c) => `${c.what} by ${c.by}`));
 
     await call('PUT', '/v1/nodes/web2', { capacity: { cacheMB: 1024, bandwidthMbps: 1000 } });
-    await page.locator('[data-node="web2"]').waitFor({ timeout: 60_000 });
-    expect(await page.locator('[data-node="web2"]').innerText()).toMatch(/no allocation yet/);
+    await expect.poll(() => page.locator('[data-node="web2"]').innerText().catch(() => ''), POLL).toMatch(/no allocation yet/);
     await call('PUT', '/v1/apps/web2.solo', { node: 'web2', model: kvsModel, limits: { maxCacheMB: 512 } });
-    await page.locator('[data-node="web2"] a', { hasText: 'web2.solo' }).waitFor({ timeout: 60_000 });
+    await page.locator('[data-node="web2"] a', { hasText: 'web2.solo' }).waitFor();
     await call('DELETE', '/v1/apps/web2.solo');
-    await page.locator('[data-node="web2"] a', { hasText: 'web2.solo' }).waitFor({ state: 'detached', timeout: 60_000 });
+    await page.locator('[data-node="web2"] a', { hasText: 'web2.solo' }).waitFor({ state: 'detached' });
     await call('DELETE', '/v1/nodes/web2');
-    await page.locator('[data-node="web2"]').waitFor({ state: 'detached', timeout: 60_000 });
+    await page.locator('[data-node="web2"]').waitFor({ state: 'detached' });
 
-    // the server-sent events did it (not the periodic re-read), and the page was never reloaded
-    expect(await changes()).toEqual(expect.arrayContaining(['node added web2 by event', 'app added web2.solo by event', 'app removed web2.solo by event', 'node removed web2 by event']));
+    // each change came to the page as a server-sent event (the periodic re-read of the nodes is only a safety
+    // net: on a very busy machine it may add or remove the card first), and the page was never reloaded
+    await expect.poll(changes, POLL).toEqual(expect.arrayContaining([
+      'node registered web2 by event', 'app registered web2.solo by event', 'app deleted web2.solo by event', 'node deleted web2 by event',
+    ]));
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
     // a read of web2 that was on its way when web2 was deleted may be answered 404 (a real race, handled by the
     // page); nothing else may go wrong
     expect(problems.filter((p) => !/\/v1\/(nodes\/web2|apps\/web2\.solo)\b/.test(p))).toEqual([]);
     await page.close();
-  }, 120_000);
+  }, TEST_TIMEOUT_MS);
 
   it('an app opens in its own view (by click and by its URL): curve, hull, the point it holds, model, limits, telemetry', async () => {
     const { page, problems } = await open(1280);
@@ -223,7 +227,7 @@ describe('dashboard in a browser', () => {
     await expect.poll(() => direct.page.locator('#app-view').innerText(), POLL).toMatch(/Cache limits\s+max 3,000 MB/);
     await direct.page.close();
     expect([...problems, ...direct.problems]).toEqual([]);
-  }, 120_000);
+  }, TEST_TIMEOUT_MS);
 
   it('at 390 px wide nothing scrolls sideways (the dashboard and an app view)', async () => {
     for (const path of ['/', '/#/apps/web1.stream']) {
@@ -237,7 +241,7 @@ describe('dashboard in a browser', () => {
       expect(problems).toEqual([]);
       await page.close();
     }
-  }, 120_000);
+  }, TEST_TIMEOUT_MS);
 
   it('/docs renders the API reference from /openapi.json, loading nothing from another origin', async () => {
     const { page, problems } = await open(1280, '/docs');
@@ -249,7 +253,7 @@ describe('dashboard in a browser', () => {
     await page.screenshot({ path: join(OUT, 'docs.png') });
     expect(problems).toEqual([]); // includes: every request went to this service
     await page.close();
-  }, 120_000);
+  }, TEST_TIMEOUT_MS);
 
   it('a convexified round: partitions in the table and the app view, the equilibrium in the certificate', async () => {
     // a second service whose rounds never come (1 h interval): the round below is published on its bus as the
@@ -303,7 +307,7 @@ describe('dashboard in a browser', () => {
       origin = saved;
       await quiet.stop();
     }
-  }, 120_000);
+  }, TEST_TIMEOUT_MS);
 
   it('a lost connection is shown plainly, in a banner (the service stops)', async () => {
     const { page } = await open(1280);
@@ -313,7 +317,7 @@ describe('dashboard in a browser', () => {
     const r = running!;
     running = null;
     await r.stop();
-    await page.locator('#banner').waitFor({ state: 'visible', timeout: 60_000 });
+    await page.locator('#banner').waitFor({ state: 'visible', timeout: PAGE_TIMEOUT_MS });
     expect(await page.locator('#banner').getAttribute('role')).toBe('alert');
     // the event stream's end or the next re-read of the nodes, whichever the page notices first, raises the
     // banner; the stream's end is always said
@@ -321,5 +325,5 @@ describe('dashboard in a browser', () => {
     expect(await page.locator('#status').innerText()).toMatch(/^Disconnected/);
     await page.screenshot({ path: join(OUT, 'disconnected.png') });
     await page.close();
-  }, 120_000);
+  }, TEST_TIMEOUT_MS);
 });

@@ -161,6 +161,7 @@ async function loadNode(id) {
 }
 
 function onRegistry(ev) {
+  note(ev.kind + ' ' + ev.change + ' ' + ev.id, 'event');
   if (ev.kind === 'node') {
     if (ev.change === 'deleted') { removeNode(ev.id, 'event'); return; }
     state.deletedAtMs.delete(ev.id);
@@ -176,7 +177,6 @@ function onRegistry(ev) {
   }
   const prev = state.apps.get(ev.id);
   for (const n of state.nodes.values()) if (n.view) n.view.apps = n.view.apps.filter((a) => a !== ev.id);
-  note('app ' + (ev.change === 'deleted' ? 'removed ' : ev.change === 'registered' ? 'added ' : 'updated ') + ev.id, 'event');
   if (ev.change === 'deleted') state.apps.delete(ev.id);
   else {
     state.apps.set(ev.id, ev.record);
@@ -262,8 +262,8 @@ async function poll() {
     for (const v of nodes) {
       const fresh = !state.nodes.has(v.id);
       setView(v, 'poll');
+      render(v.id);
       if (fresh) void refreshHistory(v.id, true);
-      else render(v.id);
     }
     if (state.problem) { state.problem = null; showConnection(); }
   } catch (err) {
