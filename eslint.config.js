@@ -12,4 +12,6 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  // the dashboard's own files run in the browser (service/http/dashboard/, served as they are)
+  { files: ['service/http/dashboard/**/*.js'], languageOptions: { globals: { window: 'readonly', document: 'readonly', location: 'readonly', EventSource: 'readonly', ResizeObserver: 'readonly', Node: 'readonly' } } },
 );

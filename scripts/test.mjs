@@ -36,7 +36,8 @@ mkdirSync(reportDir, { recursive: true });
 // Suites whose workloads measure real time (bandwidth over 2 s windows, estimators fitting models from live
 // telemetry) run alone, one file at a time, after the rest: on a 2-core machine the CPU-heavy property and
 // differential suites would otherwise starve them and turn their measurements into noise.
-const TIMED = ['tests/native/', 'tests/system/'];
+// The dashboard's browser test (a service, a daemon stand-in and Chromium) runs there too.
+const TIMED = ['tests/native/', 'tests/system/', 'tests/dashboard/dashboard.test.ts'];
 const phases = extra.length > 0
   ? [{ label: 'tests (vitest)', args: extra }]
   : [

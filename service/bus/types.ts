@@ -36,6 +36,25 @@ export interface AllocationBundle {
   confidence: number;
   /** the hash split of the app's pages that realizes the convex hull of its curve (convexified rounds) */
   partitions?: Partition[];
+  /** the model's throughput (accesses/s) at the app's weighted equal share: measured / this is the measured
+   *  normalized throughput (absent for apps pinned at their equal share without a model) */
+  referenceOpsPerSec?: number;
+  /** what the daemon measured of the app since the node's previous round, i.e. under the PREVIOUS allocation */
+  measured?: MeasuredSummary;
+}
+
+/** Means of the telemetry records of one app between two rounds of its node. */
+export interface MeasuredSummary {
+  records: number;
+  /** daemon-side times of the first and the last record */
+  fromMs: number;
+  toMs: number;
+  throughputOpsPerSec: number;
+  missRatio: number;
+  pageTrafficBytesPerSec: number;
+  /** the allocation in force as the newest record saw it */
+  cacheMB: number;
+  bandwidthMbps: number;
 }
 
 /** One node's allocation of one round: what daemons apply and what /v1/events streams. */

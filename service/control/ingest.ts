@@ -9,6 +9,7 @@ import type { Bus, TelemetryEntry } from '../bus/types.ts';
 import type { TelemetryRecord } from '../telemetry/record.ts';
 import type { Estimators } from './estimators.ts';
 import type { Metrics } from './metrics.ts';
+import type { MeasuredWindows } from './measured.ts';
 
 export type SkipReason = 'malformed' | 'wrong_node' | 'unknown_app' | 'rejected' | 'redelivered';
 
@@ -21,6 +22,8 @@ export interface IngestDeps {
   consumer: string;
   reclaimIdleMs: number;
   batch: number;
+  /** the means the next round carries (measured.ts) */
+  measured?: MeasuredWindows;
 }
 
 /** Reads and processes one batch of a node's telemetry; returns how many records it took off the stream. */
@@ -46,6 +49,7 @@ export async function ingestNode(d: IngestDeps, node: string, appsOf: (node: str
     }
     try {
       d.estimators.of(r.record.app, node).ingest(r.record);
+      d.measured?.add(r.record);
       ok.push(e.id);
     } catch (err) {
       if (!(err instanceof InputError)) throw err;

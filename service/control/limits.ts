@@ -36,3 +36,13 @@ export const INGEST_IDLE_MAX_MS = 200;
 export const RECLAIM_IDLE_MS = 5_000;
 /** Length of an error message kept in a node's state (shown by the API). */
 export const MAX_ERROR_TEXT = 500;
+/** Rounds of history kept per node for the dashboard (GET /v1/nodes/{id}/history): an hour at the default
+ *  10 s interval, enough to see allocations settle and drift; a page opened late still has them. */
+export const HISTORY_ROUNDS = 360;
+/** App bundles kept in all nodes' histories together: 4096 nodes x 360 rounds x many apps would not fit in memory;
+ *  past this the node with the longest history loses its oldest rounds first (measured: ~400 bytes of heap a
+ *  bundle with its measurement, so ~100 MB at most). */
+export const HISTORY_MAX_BUNDLES = 250_000;
+/** Telemetry windows kept per app between two rounds, one per bundle the records say was in force (a record
+ *  measured under an older bundle can arrive after a change): more than a few means records years late. */
+export const MAX_MEASURED_WINDOWS_PER_APP = 4;

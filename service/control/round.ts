@@ -10,13 +10,14 @@ import { SI_TOL, solveScenario } from '../market/solve.ts';
 import { buildProblem } from '../market/problem.ts';
 import type { Certificate, MrcModel, Policy, Scenario, SolveResult } from '../scenario/types.ts';
 import { amountOf, shareOf } from '../units.ts';
-import type { AllocationDoc, AppRecord, Bus, NodeRecord } from '../bus/types.ts';
+import type { AllocationDoc, AppRecord, Bus, MeasuredSummary, NodeRecord } from '../bus/types.ts';
 import type { Estimators } from './estimators.ts';
 import { buildRoundScenario, referenceShares, type AppInput, type RoundScenario } from './round-scenario.ts';
 import { nextRoundRegion } from './regions.ts';
 import { FALLBACK_TRADE_ANGLES } from './explore.ts';
 import { secFromMs } from '../units.ts';
 import type { Metrics } from './metrics.ts';
+import type { MeasuredWindows } from './measured.ts';
 
 export interface RoundOptions {
   policy: Policy;
@@ -39,6 +40,8 @@ export interface RoundDeps {
   log: Logger;
   replica: string;
   options: RoundOptions;
+  /** telemetry means since the last round, carried in the document (the dashboard's measured figures) */
+  measured?: MeasuredWindows;
 }
 
 export type RoundOutcome = 'published' | 'held' | 'silent' | 'idle' | 'lost-lease' | 'stale' | 'gone';
@@ -111,11 +114,14 @@ export async function runRound(d: RoundDeps, nodeId: string): Promise<RoundResul
     }
   }
   d.metrics.solveSeconds.observe({ source: 'round' }, secFromMs(performance.now() - t0));
+  const refOps = referenceThroughputs(d, built);
   const doc: AllocationDoc = {
     node: nodeId, epoch: (prev?.epoch ?? 0) + 1, timeMs: Date.now(), replica: d.replica, policy: result.policy,
     bundles: result.allocations.map((a) => ({
       app: a.id, cacheMB: a.cacheMB, bandwidthMbps: a.bandwidthMbps, normalizedPerf: a.normalizedPerf,
       ...(built.sources.get(a.id) ?? { source: 'equal-share' as const, confidence: 0 }),
+      ...(refOps.has(a.id) ? { referenceOpsPerSec: refOps.get(a.id) } : {}),
+      ...withMeasured(d, nodeId, a.id, inForce.get(a.id)),
     })),
     ...(result.prices ? { prices: result.prices } : {}),
     certificate: result.certificate, elapsedMs: result.elapsedMs, engine: result.engine,
@@ -130,6 +136,25 @@ export async function runRound(d: RoundDeps, nodeId: string): Promise<RoundResul
   await d.bus.putFittedModels(nodeId, fitted);
   await d.bus.patchNodeState(nodeId, { silent, lastRoundMs: doc.timeMs, lastError: null, lastErrorMs: null });
   return { outcome: result.certificate.held ? 'held' : 'published', doc };
+}
+
+/** Each modelled app's throughput at its weighted equal share under the round's model (pinned apps have none). */
+function referenceThroughputs(d: RoundDeps, built: RoundScenario): Map<string, number> {
+  const out = new Map<string, number>();
+  const p = buildProblem(built.scenario);
+  d.engine.load(p);
+  for (let i = 0; i < p.n; i++) {
+    if ((built.sources.get(p.ids[i])?.source ?? 'equal-share') === 'equal-share') continue;
+    const f = d.engine.refPerf(i);
+    if (Number.isFinite(f) && f > 0) out.set(p.ids[i], f);
+  }
+  return out;
+}
+
+/** What was measured of the app under the bundle in force (the previous round's), if anything. */
+function withMeasured(d: RoundDeps, node: string, app: string, inForce: { cacheMB: number; bandwidthMbps: number } | undefined): { measured?: MeasuredSummary } {
+  const m = d.measured?.take(node, app, inForce);
+  return m ? { measured: m } : {};
 }
 
 function solveRound(d: RoundDeps, scenario: Scenario, cap: { cacheMB: number; bandwidthMbps: number }): SolveResult {

@@ -9,6 +9,7 @@ import { MAX_LEASE_TTL_MS, MIN_LEASE_TTL_MS } from '../bus/limits.ts';
 import type { AppRecord, Bus, NodeRecord } from '../bus/types.ts';
 import { Estimators, type EstimatorFactory } from './estimators.ts';
 import { EventHub } from './events.ts';
+import { History } from './history.ts';
 import { ingestNode } from './ingest.ts';
 import { LeaseKeeper } from './leases.ts';
 import {
@@ -16,7 +17,9 @@ import {
   INGEST_BATCH, INGEST_IDLE_MAX_MS, INGEST_PARALLEL_NODES, INGEST_IDLE_MIN_MS, LEASE_TICK_MAX_MS, LEASE_TICKS_PER_TTL, MAX_ERROR_TEXT, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
   RECLAIM_IDLE_MS,
 } from './limits.ts';
+import { MeasuredWindows } from './measured.ts';
 import { Metrics } from './metrics.ts';
+import { diffRegistry, type RegistryReading } from './registry-events.ts';
 import { runRound, type RoundDeps, type RoundResult } from './round.ts';
 
 export interface ServiceOptions {
@@ -53,6 +56,10 @@ export class SpiritService {
   readonly events: EventHub;
   readonly estimators: Estimators;
   readonly leases: LeaseKeeper;
+  /** the last rounds of every node (the dashboard's charts) */
+  readonly history = new History();
+  /** telemetry means since each node's last round, carried by its next allocation */
+  readonly measured = new MeasuredWindows();
   readonly intervalMs: number;
   readonly leaseTtlMs: number;
   private readonly roundDeps: RoundDeps;
@@ -66,6 +73,11 @@ export class SpiritService {
   private busy = { lease: false, rounds: false };
   private pendingFirstRound = new Set<string>();
   private silentNodes = new Set<string>();
+  /** the registry as last announced (registry events are the differences); null until the first reading */
+  private registrySeen: RegistryReading | null = null;
+  /** readings are numbered when they start, so an older reading finishing late never undoes a newer one */
+  private registryReads = 0;
+  private registryApplied = 0;
 
   constructor(o: ServiceOptions) {
     this.bus = o.bus;
@@ -100,6 +112,7 @@ export class SpiritService {
     }
     this.roundDeps = {
       bus: this.bus, engine: this.engine, estimators: this.estimators, metrics: this.metrics, log: o.log, replica: this.replica,
+      measured: this.measured,
       options: {
         policy, ...(trust !== null ? { trustRegionShare: trust } : {}), ...(hyst !== null ? { hysteresisShare: hyst } : {}),
         ...(explore !== null && explore > 0 ? { exploreShare: trust !== null ? Math.min(explore, trust) : explore } : {}),
@@ -113,6 +126,7 @@ export class SpiritService {
     assert(!this.running, 'service started twice');
     this.running = true;
     await this.events.start(this.bus);
+    this.events.listen((doc) => this.history.record(doc));
     await this.leaseTick();
     this.every('lease', Math.max(1, Math.min(LEASE_TICK_MAX_MS, Math.floor(this.leaseTtlMs / LEASE_TICKS_PER_TTL))), () => this.leaseTick());
     this.every('rounds', this.intervalMs, () => this.roundsTick());
@@ -169,12 +183,17 @@ export class SpiritService {
         await this.reseed();
         await this.bus.markIntact();
       }
+      const reading = ++this.registryReads;
       const [nodes, apps] = await Promise.all([this.bus.listNodes(), this.bus.listApps()]);
       // only a listing bracketed by two intact checks may replace the snapshot (else it may be a wiped store)
-      if (await this.bus.isIntact()) this.setSnapshot(nodes, apps);
+      if (await this.bus.isIntact()) {
+        this.setSnapshot(nodes, apps);
+        this.observeRegistry(reading, { nodes, apps });
+      }
       await this.leases.tick(nodes.map((n) => n.id));
       const keep = new Set(apps.map((a) => a.id));
       this.estimators.prune(keep);
+      this.measured.prune(keep);
       for (const node of this.pendingFirstRound) {
         this.pendingFirstRound.delete(node);
         if (this.leases.held.has(node) && !(await this.bus.getAllocation(node))) await this.roundFor(node);
@@ -184,6 +203,36 @@ export class SpiritService {
       this.log.warn({ err: (err as Error).message }, 'lease tick failed (will retry)');
     } finally {
       this.busy.lease = false;
+    }
+  }
+
+  /**
+   * Reads the registry now and announces what changed (registry events). The HTTP routes call it after a
+   * write, so the replica that took it tells its event clients at once; the others see it at their next lease
+   * tick. A failed reading is logged and left to the next tick.
+   */
+  async syncRegistry(): Promise<void> {
+    const reading = ++this.registryReads;
+    try {
+      const [nodes, apps] = await Promise.all([this.bus.listNodes(), this.bus.listApps()]);
+      this.observeRegistry(reading, { nodes, apps });
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'registry reading failed (the next lease tick retries)');
+    }
+  }
+
+  private observeRegistry(reading: number, now: RegistryReading): void {
+    if (reading <= this.registryApplied) return; // a newer reading was already announced
+    this.registryApplied = reading;
+    const before = this.registrySeen;
+    this.registrySeen = now;
+    if (!before) return; // the first reading is the starting point, not news
+    for (const ev of diffRegistry(before, now)) {
+      if (ev.kind === 'node' && ev.change === 'deleted') {
+        this.history.forget(ev.id);
+        this.events.forget(ev.id);
+      }
+      this.events.emitRegistry(ev);
     }
   }
 
@@ -254,7 +303,7 @@ export class SpiritService {
   private async ingestLoop(): Promise<void> {
     const deps = {
       bus: this.bus, estimators: this.estimators, metrics: this.metrics, log: this.log, consumer: this.replica,
-      reclaimIdleMs: this.reclaimIdleMs, batch: INGEST_BATCH,
+      reclaimIdleMs: this.reclaimIdleMs, batch: INGEST_BATCH, measured: this.measured,
     };
     let idleMs = INGEST_IDLE_MIN_MS;
     while (this.running) {

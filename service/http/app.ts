@@ -1,28 +1,26 @@
 // The Hono application of `spirit serve`: routes, the one error path, body limits, bearer auth for mutating
-// routes, request metrics, the OpenAPI document and the dashboard. Routes are thin; the work is in
+// routes, request metrics, the OpenAPI document, the dashboard and the API reference (/docs). Routes are thin; the work is in
 // service/control (registry, loop) and service/market (solve).
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { bearerAuth } from './auth.ts';
-import { DASHBOARD_HTML } from './dashboard.ts';
 import type { HttpDeps } from './deps.ts';
 import { onError } from './errors.ts';
 import { MAX_REGISTRY_BODY_BYTES, MAX_SOLVE_BODY_BYTES, MAX_TELEMETRY_BODY_BYTES } from './limits.ts';
 import { buildOpenApi } from './openapi.ts';
 import type { RouteDoc } from './route-doc.ts';
+import { dashboardDocs, registerDashboard } from './routes/dashboard.ts';
 import { eventsDocs, registerEvents } from './routes/events.ts';
 import { healthDocs, registerHealth } from './routes/health.ts';
+import { insightDocs, registerInsight } from './routes/insight.ts';
 import { registerRegistry, registryDocs } from './routes/registry.ts';
 import { registerSolve, solveDocs } from './routes/solve.ts';
 import { registerTelemetry, telemetryDocs } from './routes/telemetry.ts';
-import { z } from 'zod';
 
 export const API_VERSION = '0.1.0';
 
 export const ROUTE_DOCS: RouteDoc[] = [
-  { method: 'get', path: '/', summary: 'The dashboard (HTML): nodes, apps, allocations, prices, certificates, live',
-    responses: { 200: { description: 'an HTML page', contentType: 'text/html', schema: z.string() } } },
-  ...healthDocs, ...solveDocs, ...registryDocs, ...telemetryDocs, ...eventsDocs,
+  ...dashboardDocs, ...healthDocs, ...solveDocs, ...registryDocs, ...insightDocs, ...telemetryDocs, ...eventsDocs,
 ];
 
 export function openApiDocument(): Record<string, unknown> {
@@ -66,10 +64,11 @@ export function createHttpApp(d: HttpDeps, opts: { sseHeartbeatMs?: number } = {
     return res;
   });
   if (d.token) app.use('*', bearerAuth({ token: d.token })); // no token: no layer at all, every route open
-  app.get('/', (c) => c.html(DASHBOARD_HTML));
+  registerDashboard(app);
   registerHealth(app, d, openApiDocument);
   registerSolve(app, d);
   registerRegistry(app, d);
+  registerInsight(app, d);
   registerTelemetry(app, d);
   registerEvents(app, d, { heartbeatMs: opts.sseHeartbeatMs });
   return app;

@@ -57,13 +57,21 @@ const certificateSchema = z.looseObject({
   maxEnvy: z.number(), sharingIncentiveViolations: z.array(z.string()), held: z.boolean().optional(), trustRegion: z.boolean().optional(),
 }).meta({ id: 'Certificate' });
 
+export const measuredSchema = z.object({
+  records: z.number().int(), fromMs: z.number(), toMs: z.number(), throughputOpsPerSec: z.number(), missRatio: z.number(),
+  pageTrafficBytesPerSec: z.number(), cacheMB: z.number(), bandwidthMbps: z.number(),
+}).describe('means of the telemetry records of the app between two rounds').meta({ id: 'Measured' });
+
 const bundleOutSchema = z.object({
   app: z.string(), cacheMB: z.number(), bandwidthMbps: z.number(), normalizedPerf: z.number(),
   source: z.enum(['estimated', 'persisted', 'declared', 'equal-share']).describe('where the model behind the bundle came from'),
   confidence: z.number().describe("the estimator's confidence in its model, 0..1"),
   partitions: z.array(z.object({ accessShare: z.number(), cacheMB: z.number() })).min(1).max(2).optional()
     .describe('the hash split of the app\'s pages that realizes the convex hull of its curve (convexified rounds)'),
+  referenceOpsPerSec: z.number().optional().describe('the model\'s throughput at the app\'s equal share (accesses/s); absent for pinned apps'),
+  measured: measuredSchema.optional().describe('what the daemon measured since the previous round, i.e. under the previous allocation'),
 }).meta({ id: 'AllocationBundle' });
+export const allocationBundleSchema = bundleOutSchema;
 
 const prices = z.object({ cache: z.number(), bandwidth: z.number() });
 

@@ -307,7 +307,8 @@ describe('health, metrics, OpenAPI, dashboard', () => {
   it('the dashboard page follows /v1/events', async () => {
     const res = await app.request('/');
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
-    expect(await res.text()).toContain("new EventSource('v1/events')");
+    expect(await res.text()).toContain('src="assets/dashboard.js"');
+    expect(await (await app.request('/assets/dashboard.js')).text()).toContain("new EventSource('v1/events')");
   });
 });
 

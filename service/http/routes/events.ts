@@ -1,9 +1,12 @@
 // GET /v1/events: server-sent events of every allocation round (node, epoch, bundles, prices, certificate),
-// whichever replica computed it. A new client first gets each node's current allocation. A client that falls
-// more than MAX_SSE_QUEUE events behind is disconnected (it can reconnect: the state is re-sent).
+// whichever replica computed it, and of every registration, update and deletion of a node or an app. A new
+// client first gets each node's current allocation. A client that falls more than MAX_SSE_QUEUE events behind
+// is disconnected (it can reconnect: the state is re-sent). When idle, a `ping` event every heartbeat lets a
+// client tell a quiet stream from a dead one.
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AllocationDoc } from '../../bus/types.ts';
+import type { RegistryEvent } from '../../control/registry-events.ts';
 import type { HttpDeps } from '../deps.ts';
 import { UnavailableError } from '../errors.ts';
 import { MAX_SSE_CLIENTS, MAX_SSE_QUEUE, SSE_HEARTBEAT_MS } from '../limits.ts';
@@ -12,22 +15,26 @@ import { errorSchema, nodeFilterQuery } from '../schemas.ts';
 import { check, queryOf } from '../validate.ts';
 import { z } from 'zod';
 
+type Item = { allocation: AllocationDoc } | { registry: RegistryEvent };
+
 export function registerEvents(app: Hono, d: HttpDeps, opts: { heartbeatMs?: number } = {}): void {
   const { events, bus } = d.service;
   const heartbeatMs = opts.heartbeatMs ?? SSE_HEARTBEAT_MS;
   app.get('/v1/events', async (c) => {
     const q = check(nodeFilterQuery, queryOf(c), 'query');
     if (events.listenerCount >= MAX_SSE_CLIENTS) throw new UnavailableError(`${MAX_SSE_CLIENTS} event clients are connected (the limit); retry later`);
-    const wanted = (doc: AllocationDoc): boolean => q.node === undefined || doc.node === q.node;
-    const queue: AllocationDoc[] = [];
+    const wanted = (node: string): boolean => q.node === undefined || node === q.node;
+    const queue: Item[] = [];
     let wake: (() => void) | null = null;
     let overflow = false;
-    const unlisten = events.listen((doc) => {
-      if (!wanted(doc)) return;
+    const enqueue = (item: Item): void => {
       if (queue.length >= MAX_SSE_QUEUE) overflow = true;
-      else queue.push(doc);
+      else queue.push(item);
       wake?.();
-    });
+    };
+    const unlistenDocs = events.listen((doc) => { if (wanted(doc.node)) enqueue({ allocation: doc }); });
+    const unlistenRegistry = events.listenRegistry((ev) => { if (wanted(ev.node)) enqueue({ registry: ev }); });
+    const unlisten = (): void => { unlistenDocs(); unlistenRegistry(); };
     // the current state first (announcements arriving meanwhile are queued, and later epochs win)
     const initial: AllocationDoc[] = [];
     try {
@@ -41,15 +48,26 @@ export function registerEvents(app: Hono, d: HttpDeps, opts: { heartbeatMs?: num
     }
     return streamSSE(c, async (stream) => {
       const sent = new Map<string, number>();
-      const send = async (doc: AllocationDoc): Promise<void> => {
+      const send = async (item: Item): Promise<void> => {
+        if ('registry' in item) {
+          const ev = item.registry;
+          // a node deleted and registered again starts over at epoch 1
+          if (ev.kind === 'node' && ev.change === 'deleted') sent.delete(ev.id);
+          await stream.writeSSE({ event: 'registry', data: JSON.stringify(ev) });
+          return;
+        }
+        const doc = item.allocation;
         if ((sent.get(doc.node) ?? 0) >= doc.epoch) return;
         sent.set(doc.node, doc.epoch);
         await stream.writeSSE({ event: 'allocation', id: `${doc.node}:${doc.epoch}`, data: JSON.stringify(doc) });
       };
       stream.onAbort(() => { unlisten(); wake?.(); });
       try {
-        await stream.writeSSE({ event: 'hello', data: JSON.stringify({ replica: d.service.replica, node: q.node ?? null }) });
-        for (const doc of initial) await send(doc);
+        await stream.writeSSE({
+          event: 'hello',
+          data: JSON.stringify({ replica: d.service.replica, node: q.node ?? null, intervalMs: d.service.intervalMs, heartbeatMs, timeMs: Date.now() }),
+        });
+        for (const doc of initial) await send({ allocation: doc });
         while (!stream.aborted && !overflow) {
           if (queue.length === 0) {
             const timedOut = await new Promise<boolean>((resolve) => {
@@ -57,7 +75,7 @@ export function registerEvents(app: Hono, d: HttpDeps, opts: { heartbeatMs?: num
               wake = () => { clearTimeout(t); resolve(false); };
             });
             wake = null;
-            if (timedOut && !stream.aborted) await stream.write(': keep-alive\n\n');
+            if (timedOut && !stream.aborted) await stream.writeSSE({ event: 'ping', data: JSON.stringify({ timeMs: Date.now() }) });
             continue;
           }
           await send(queue.shift()!);
@@ -70,8 +88,11 @@ export function registerEvents(app: Hono, d: HttpDeps, opts: { heartbeatMs?: num
 }
 
 export const eventsDocs: RouteDoc[] = [{
-  method: 'get', path: '/v1/events', summary: 'Server-sent events: every allocation round of every node (or of one)',
-  description: 'Events: `hello` once, then `allocation` (data: an Allocation, id: `<node>:<epoch>`), each node\'s current allocation first. A comment line every 15 s keeps the connection alive.',
+  method: 'get', path: '/v1/events', summary: 'Server-sent events: allocation rounds and registry changes of every node (or of one)',
+  description: 'Events: `hello` once (data: `{replica, node, intervalMs, heartbeatMs, timeMs}`), then `allocation` (data: an Allocation, ' +
+    'id: `<node>:<epoch>`), each node\'s current allocation first; `registry` when a node or an app is registered, updated or deleted ' +
+    '(data: `{kind: "node"|"app", change: "registered"|"updated"|"deleted", id, node, record?}`; an app\'s record comes without its ' +
+    'declared model, with `declaredModel: true|false`); `ping` (data: `{timeMs}`) after `heartbeatMs` (15 s) without another event.',
   query: nodeFilterQuery,
   responses: {
     200: { description: 'an event stream', contentType: 'text/event-stream', schema: z.string().describe(`event: allocation\ndata: ${'{Allocation}'}`) },

@@ -21,10 +21,12 @@ export function registerRegistry(app: Hono, d: HttpDeps): void {
     const nid = id(c.req.param('id'));
     const body = await jsonBody(c, nodeBody, MAX_REGISTRY_BODY_BYTES);
     const { node, created } = await reg.putNode(bus, nid, body);
+    await d.service.syncRegistry(); // registry event to this replica's event clients now (others: next lease tick)
     return c.json(node, created ? 201 : 200);
   });
   app.delete('/v1/nodes/:id', async (c) => {
     await reg.deleteNode(bus, id(c.req.param('id')));
+    await d.service.syncRegistry();
     return c.body(null, 204);
   });
   app.get('/v1/nodes/:id/allocation', async (c) => c.json(await reg.nodeAllocation(bus, id(c.req.param('id')))));
@@ -38,10 +40,12 @@ export function registerRegistry(app: Hono, d: HttpDeps): void {
     const aid = id(c.req.param('id'));
     const body = await jsonBody(c, appBody, MAX_REGISTRY_BODY_BYTES);
     const { app: rec, created, warnings } = await reg.putApp(bus, aid, body);
+    await d.service.syncRegistry();
     return c.json({ ...rec, ...(warnings.length ? { warnings } : {}) }, created ? 201 : 200);
   });
   app.delete('/v1/apps/:id', async (c) => {
     await reg.deleteApp(bus, id(c.req.param('id')));
+    await d.service.syncRegistry();
     return c.body(null, 204);
   });
   app.get('/v1/apps/:id/allocation', async (c) => c.json(await reg.appAllocation(bus, id(c.req.param('id')))));
