@@ -41,3 +41,13 @@ export function throughputAtMiss(model: Omit<MrcModel, 'mrc' | 'type'>, missRati
 export function throughputOf(model: MrcModel, cacheMB: number, bandwidthMbps: number): number {
   return throughputAtMiss(model, missRatioAt(model.mrc, cacheMB), bandwidthMbps);
 }
+
+/**
+ * m of an app whose pages are split into hash partitions (Talus): a partition seeing a share r of the pages
+ * with c of cache misses like the whole app with c / r, so the app misses sum_k r_k m(c_k / r_k).
+ */
+export function splitMissRatio(mrc: readonly (readonly [number, number])[], partitions: readonly { accessShare: number; cacheMB: number }[]): number {
+  let m = 0;
+  for (const q of partitions) if (q.accessShare > 0) m += q.accessShare * missRatioAt(mrc, q.cacheMB / q.accessShare);
+  return m;
+}

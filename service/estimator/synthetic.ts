@@ -9,11 +9,13 @@
 import type { TelemetryRecord } from '../telemetry/record.ts';
 import { Rng } from '../traces/rng.ts';
 import { NS_PER_S, bytesFromMiB } from '../units.ts';
-import { missRatioAt, throughputOf, type MrcModel } from './model.ts';
+import { missRatioAt, splitMissRatio, throughputAtMiss, type MrcModel } from './model.ts';
 
 export interface Allocation {
   cacheMB: number;
   bandwidthMbps: number;
+  /** the hash split of the app's pages, when the data plane splits it (it then misses like model.ts splitMissRatio) */
+  partitions?: readonly { accessShare: number; cacheMB: number }[];
 }
 
 export interface SyntheticOptions {
@@ -44,8 +46,8 @@ export function syntheticTelemetry(model: MrcModel, allocations: Allocation[], o
   const period = opts.periodMs ?? 1000;
   const stall = opts.stall === undefined || opts.stall === false ? null : { noise: 0.05, bias: 1, tokenWait: true, ...(opts.stall === true ? {} : opts.stall) };
   return allocations.map((a, i) => {
-    const x = throughputOf(model, a.cacheMB, a.bandwidthMbps);
-    const m = missRatioAt(model.mrc, a.cacheMB);
+    const m = a.partitions?.length ? splitMissRatio(model.mrc, a.partitions) : missRatioAt(model.mrc, a.cacheMB);
+    const x = throughputAtMiss(model, m, a.bandwidthMbps);
     const outlier = opts.outliers !== undefined && rng.next() < opts.outliers.fraction;
     const stallNs = stall && m > 0 ? model.remoteNs * stall.bias * noisy(rng, stall.noise) : null;
     // each access costs localNs plus, per miss, remoteNs and the wait for tokens: what is left of 1/x

@@ -72,7 +72,8 @@ export class SimNode {
     const records: string[] = [];
     this.scenario.apps.forEach((a, i) => {
       const b = doc.bundles.find((x) => x.app === this.id(a.id))!;
-      const at = Array.from({ length: perRound }, () => ({ cacheMB: b.cacheMB, bandwidthMbps: b.bandwidthMbps }));
+      // a split app misses as its partitions make it (the data plane realizes the split)
+      const at = Array.from({ length: perRound }, () => ({ cacheMB: b.cacheMB, bandwidthMbps: b.bandwidthMbps, ...(b.partitions ? { partitions: b.partitions } : {}) }));
       const model = a.model as MrcModel;
       const recs = syntheticTelemetry(model, at, {
         seed: (this.o.seed ?? 1) * 1_000_003 + k * 101 + i, app: this.id(a.id), node: this.node, startMs: this.timeMs, periodMs,
