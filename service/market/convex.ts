@@ -13,13 +13,22 @@ import { MRC_HEADER } from './encoding.ts';
 export const CURVE_MARGIN_SHARE = 0.001;
 
 /**
- * No app is planned with fewer misses than this. A curve that reaches 0 misses is an estimate (a real app
+ * No app is planned with fewer misses than a floor. A curve that reaches 0 misses is an estimate (a real app
  * still misses on its first touches), and at exactly 0 misses an app would need no bandwidth at all: its
  * throughput would jump from the bandwidth bound to the latency bound at one knot, the very edge an estimated
  * curve must never be optimized to. With the floor, throughput is continuous, and every app keeps a trickle
- * of bandwidth (one page per 10^4 accesses).
+ * of bandwidth. The floor is at most MISS_RATIO_FLOOR (one page per 10^4 accesses), and small enough that it
+ * costs at most MISS_FLOOR_LATENCY_SHARE of the latency bound: MISS_FLOOR_LATENCY_SHARE * localNs / remoteNs
+ * (an app whose misses cost 750 local accesses each gets a floor of 2.7e-6).
  */
 export const MISS_RATIO_FLOOR = 1e-4;
+export const MISS_FLOOR_LATENCY_SHARE = 0.002;
+
+/** The miss-ratio floor of an mrc model (capped at `cap`). */
+export function missFloorOf(localNs: number, remoteNs: number, cap = MISS_RATIO_FLOOR): number {
+  const f = remoteNs > 0 ? (MISS_FLOOR_LATENCY_SHARE * localNs) / remoteNs : cap;
+  return f < cap ? f : cap;
+}
 
 /** Scratch for planning one curve (grown as needed; the curve is copied out by the caller). */
 export const planned = { x: new Float64Array(64), m: new Float64Array(64), n: 0 };

@@ -4,7 +4,7 @@
 import { InputError } from '../errors.ts';
 import type { Capacity, Scenario } from '../scenario/types.ts';
 import { amountOf, shareOf } from '../units.ts';
-import { CURVE_MARGIN_SHARE, MISS_RATIO_FLOOR, planCurve, planned, plannedIsConvex } from './convex.ts';
+import { CURVE_MARGIN_SHARE, MISS_RATIO_FLOOR, missFloorOf, planCurve, planned, plannedIsConvex } from './convex.ts';
 import { encodeMrc, encodeSurface, encodedLength } from './encoding.ts';
 import { waterFill } from './water-fill.ts';
 
@@ -51,7 +51,8 @@ export interface BuildOptions {
   convexify?: boolean;
   /** the curve error margin (default CURVE_MARGIN_SHARE; 0 evaluates models exactly as given) */
   margin?: number;
-  /** the least miss ratio planned with (default MISS_RATIO_FLOOR; 0 evaluates models exactly as given) */
+  /** the cap on the least miss ratio planned with (default MISS_RATIO_FLOOR, see convex.ts missFloorOf; 0
+   *  evaluates models exactly as given) */
   missFloor?: number;
 }
 
@@ -84,7 +85,7 @@ export function buildProblem(s: Scenario, o: BuildOptions = {}): Problem {
       return;
     }
     const hull = convexify && isPartitionable(a);
-    const k = planCurve(a.model.mrc, cap.cacheMB, margin, floor, hull);
+    const k = planCurve(a.model.mrc, cap.cacheMB, margin, missFloorOf(a.model.localNs, a.model.remoteNs, floor), hull);
     if (hull) { p.partitioned[i] = 1; p.convexified = true; } else if (!plannedIsConvex()) p.convex = false;
     off = encodeMrc(a.model, cap, margin, planned.x, planned.m, k, models, off);
   });

@@ -11,7 +11,7 @@ import { validateScenario } from '../../service/scenario/validate.ts';
 import type { MrcModel, Scenario, SolveResult } from '../../service/scenario/types.ts';
 import { shareOf } from '../../service/units.ts';
 import { checkFeasible, clearedOrAtMax, engines, exampleNames, loadExample } from './helpers.ts';
-import { FLOOR, MARGIN, TAU, bruteBest, equalShares, hullOf, missAt, plannedCurve, plannedThroughput } from './independent.ts';
+import { MARGIN, TAU, bruteBest, floorOf, equalShares, hullOf, missAt, plannedCurve, plannedThroughput } from './independent.ts';
 
 /** A new seed every run (printed, so a failure can be replayed with SPIRIT_TEST_SEED). */
 const SEED = Number(process.env.SPIRIT_TEST_SEED ?? Math.floor(Math.random() * 1e9));
@@ -35,7 +35,7 @@ function checkPartitions(s: Scenario, r: SolveResult, label: string): void {
     expect(Math.abs(ps.reduce((t, q) => t + q.cacheMB, 0) - a.cacheMB), `${label} ${a.id}: sizes`).toBeLessThan(1e-6 * Math.max(1, a.cacheMB));
     for (const q of ps) { expect(q.accessShare).toBeGreaterThan(0); expect(q.cacheMB).toBeGreaterThanOrEqual(0); }
     // planned hull (floor, margin: knots 1 / (1 - margin) further right)
-    const hull = hullOf(m.mrc.map(([x, v]) => [x / (1 - MARGIN), Math.max(FLOOR, v)]));
+    const hull = hullOf(m.mrc.map(([x, v]) => [x / (1 - MARGIN), Math.max(floorOf(m), v)]));
     const split = ps.reduce((t, q) => t + q.accessShare * missAt(hull, q.cacheMB / q.accessShare), 0);
     expect(split, `${label} ${a.id}: split miss ratio`).toBeCloseTo(missAt(hull, a.cacheMB), 9);
   });

@@ -5,7 +5,8 @@
 import type { MrcModel, Scenario } from '../../service/scenario/types.ts';
 
 export const MARGIN = 0.001;
-export const FLOOR = 1e-4;
+/** The miss-ratio floor: at most 1e-4, and at most 0.2% of the latency bound (docs/market.md). */
+export const floorOf = (m: MrcModel): number => Math.min(1e-4, m.remoteNs > 0 ? (0.002 * m.localNs) / m.remoteNs : 1e-4);
 export const TAU = 0.004;
 
 export type Curve = [number, number][];
@@ -48,7 +49,7 @@ export function throughputOf(m: MrcModel, curve: Curve, cacheMB: number, mbps: n
 
 /** The curve an app is planned on: floor, then hull when split (the margin is applied at evaluation). */
 export function plannedCurve(m: MrcModel, split: boolean): Curve {
-  const floored: Curve = m.mrc.map(([x, v]) => [x, Math.max(FLOOR, v)]);
+  const floored: Curve = m.mrc.map(([x, v]) => [x, Math.max(floorOf(m), v)]);
   return split ? hullOf(floored) : floored;
 }
 
