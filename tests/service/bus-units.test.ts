@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EpochGate } from '../../service/bus/client.ts';
 import { channels, checkBusId, keys, nodeKeys, nodeOfChannel } from '../../service/bus/keys.ts';
+import { parseRedisUrl } from '../../service/bus/redis-client.ts';
 import { readScripts } from '../../service/bus/scripts.ts';
 import { parseTelemetryRecord } from '../../service/bus/telemetry-schema.ts';
 import type { AllocationDoc } from '../../service/bus/types.ts';
@@ -99,5 +100,36 @@ describe('telemetry record validation', () => {
     }
     expect(() => parseTelemetryRecord('{')).toThrow(/record: not valid JSON/);
     expect(() => parseTelemetryRecord(JSON.stringify({ ...good, mrc: [[0, 1]] }))).toThrow(/record\.mrc/);
+  });
+});
+
+describe('Redis URLs', () => {
+  it('names one server or a cluster by its seeds', () => {
+    expect(parseRedisUrl('redis://127.0.0.1:6379')).toEqual({ kind: 'single', url: 'redis://127.0.0.1:6379' });
+    expect(parseRedisUrl('unix:///run/redis.sock')).toMatchObject({ kind: 'single', socketPath: '/run/redis.sock' });
+    expect(parseRedisUrl('redis+cluster://10.0.0.1:7000,redis-1.redis:7001,[::1]:7002')).toEqual({
+      kind: 'cluster', tls: false, seeds: [{ host: '10.0.0.1', port: 7000 }, { host: 'redis-1.redis', port: 7001 }, { host: '::1', port: 7002 }],
+    });
+    expect(parseRedisUrl('rediss+cluster://spirit:p%40ss@r1:6379')).toEqual({
+      kind: 'cluster', tls: true, username: 'spirit', password: 'p@ss', seeds: [{ host: 'r1', port: 6379 }],
+    });
+    expect(parseRedisUrl('redis+cluster://:secret@r1:6379')).toMatchObject({ password: 'secret', seeds: [{ host: 'r1', port: 6379 }] });
+  });
+
+  it('refuses a bad URL with what is wrong, naming the seed', () => {
+    const bad: [string, RegExp][] = [
+      ['redis+cluster://r1', /seed 1 \('r1'\) is not host:port/],
+      ['redis+cluster://r1:7000,', /seed 2 \(''\) is not host:port/],
+      ['redis+cluster://r1:7000,r2:99999', /seed 2 \('r2:99999'\)/],
+      ['redis+cluster://r1:7000/0', /no path or query/],
+      ['redis+cluster://r1:7000?x=1', /no path or query/],
+      ['http://r1:7000', /the scheme must be redis:\/\/, rediss:\/\/, unix:\/\/ or redis\+cluster:\/\//],
+      ['not a url', /is not a URL/],
+      [`redis+cluster://${Array.from({ length: 65 }, (_, i) => `h${i}:1`).join(',')}`, /65 seeds; at most 64/],
+    ];
+    for (const [url, why] of bad) {
+      expect(() => parseRedisUrl(url), url).toThrow(InputError);
+      expect(() => parseRedisUrl(url), url).toThrow(why);
+    }
   });
 });

@@ -37,6 +37,7 @@ export interface Backend {
   /** a new connection to the shared store (for Redis: a new client; in-process: the same bus object) */
   connect(): Promise<Bus>;
   redis?: RedisProcess;
+  cluster?: RedisClusterProcess;
   close(): Promise<void>;
 }
 
@@ -74,7 +75,7 @@ export async function clusterBackend(): Promise<Backend> {
   cluster.flush();
   const opened: Bus[] = [];
   return {
-    name: 'redis-cluster',
+    name: 'redis-cluster', cluster,
     async connect() {
       const b = await RedisBus.connect(cluster.url, { connectTimeoutMs: 20_000 });
       opened.push(b);

@@ -30,6 +30,11 @@ export interface RedisClusterProcess {
   nodes(): ClusterNodeInfo[];
   /** the port of the primary serving `key`'s slot */
   primaryOf(key: string): number;
+  /** the port of a replica of the primary serving `key`'s slot */
+  replicaOf(key: string): number;
+  /** SIGSTOP / SIGCONT one node (a stopped replica confirms no write) */
+  pause(port: number): void;
+  resume(port: number): void;
   /** SIGKILL one node (its data in memory is gone; a replica takes over a killed primary's slots) */
   kill(port: number): Promise<void>;
   /** start a killed node again on its port and directory (it rejoins, as a replica if it was replaced) */
@@ -160,16 +165,28 @@ export async function startRedisCluster(opts: { primaries?: number } = {}): Prom
     throw err;
   }
 
+  const primaryOf = (key: string): number => {
+    const live = [...children.keys()][0];
+    const slot = Number(cli(live, 'CLUSTER', 'KEYSLOT', key).trim());
+    const owner = liveNodes().find((n) => n.role === 'master' && !n.failed && n.ranges.some(([a, b]) => a <= slot && slot <= b));
+    if (!owner) throw new Error(`no live primary serves slot ${slot}`);
+    return owner.port;
+  };
+
   return {
     ports, dir, url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`,
     nodes: liveNodes,
-    primaryOf(key) {
-      const live = [...children.keys()][0];
-      const slot = Number(cli(live, 'CLUSTER', 'KEYSLOT', key).trim());
-      const owner = liveNodes().find((n) => n.role === 'master' && !n.failed && n.ranges.some(([a, b]) => a <= slot && slot <= b));
-      if (!owner) throw new Error(`no live primary serves slot ${slot}`);
-      return owner.port;
+    primaryOf,
+    replicaOf(key) {
+      const primary = primaryOf(key);
+      const nodes = liveNodes();
+      const id = nodes.find((n) => n.port === primary)!.id;
+      const replica = nodes.find((n) => n.role === 'slave' && n.primaryId === id && !n.failed);
+      if (!replica) throw new Error(`the primary on port ${primary} has no live replica`);
+      return replica.port;
     },
+    pause(port) { children.get(port)?.kill('SIGSTOP'); },
+    resume(port) { children.get(port)?.kill('SIGCONT'); },
     kill,
     restart: launch,
     waitHealthy,
