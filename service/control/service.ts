@@ -1,6 +1,7 @@
 // One service replica: the bus, the solver engine, estimators, leases, the ingest loop, the round timer and
 // the event hub, started and stopped together. `spirit serve` wraps it in HTTP; tests drive it directly.
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { assert, InputError } from '../errors.ts';
 import type { Engine } from '../market/engine.ts';
@@ -21,6 +22,7 @@ import { MeasuredWindows } from './measured.ts';
 import { Metrics } from './metrics.ts';
 import { diffRegistry, type RegistryReading } from './registry-events.ts';
 import { runRound, type RoundDeps, type RoundResult } from './round.ts';
+import { secFromMs } from '../units.ts';
 
 export interface ServiceOptions {
   bus: Bus;
@@ -129,7 +131,7 @@ export class SpiritService {
     this.events.listen((doc) => this.history.record(doc));
     await this.leaseTick();
     this.every('lease', Math.max(1, Math.min(LEASE_TICK_MAX_MS, Math.floor(this.leaseTtlMs / LEASE_TICKS_PER_TTL))), () => this.leaseTick());
-    this.every('rounds', this.intervalMs, () => this.roundsTick());
+    this.every('rounds', this.intervalMs, () => this.roundsTick(), true);
     this.ingestDone = this.ingestLoop();
     this.log.info({ replica: this.replica, bus: this.bus.kind, engine: this.engine.kind, intervalMs: this.intervalMs, leaseTtlMs: this.leaseTtlMs }, 'service started');
   }
@@ -163,15 +165,18 @@ export class SpiritService {
     return true;
   }
 
-  /** Runs `fn` every `ms` (never overlapping itself) while the service runs. */
-  private every(name: string, ms: number, fn: () => Promise<void>): void {
-    const loop = (): void => {
+  /** Runs `fn` every `ms` (never overlapping itself) while the service runs. `fixedRate`: runs start `ms` apart
+   *  (a run that took longer is followed at once), so a pass over many nodes does not stretch every node's
+   *  interval by its own duration. */
+  private every(name: string, ms: number, fn: () => Promise<void>, fixedRate = false): void {
+    const loop = (delayMs: number): void => {
       this.timers.set(name, setTimeout(() => {
         if (!this.running) return;
-        void fn().finally(() => { if (this.running) loop(); });
-      }, ms));
+        const t0 = Date.now();
+        void fn().finally(() => { if (this.running) loop(fixedRate ? Math.max(0, ms - (Date.now() - t0)) : ms); });
+      }, delayMs));
     };
-    loop();
+    loop(ms);
   }
 
   /** Registry read, data-loss check and re-seed, heartbeat and leases. */
@@ -264,6 +269,7 @@ export class SpiritService {
   async roundsTick(): Promise<void> {
     if (this.busy.rounds) return;
     this.busy.rounds = true;
+    const t0 = performance.now();
     try {
       for (const node of [...this.leases.held].sort()) {
         if (!this.running) break;
@@ -271,6 +277,7 @@ export class SpiritService {
       }
     } finally {
       this.busy.rounds = false;
+      this.metrics.tickSeconds.observe(secFromMs(performance.now() - t0));
     }
   }
 
