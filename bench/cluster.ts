@@ -38,14 +38,21 @@ const QUICK: Config = { nodes: 120, replicas: 2, intervalMs: 2000, leaseTtlMs: 1
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const r3 = (v: number): number => Math.round(v * 1000) / 1000;
 
-async function until<T>(what: string, probe: () => Promise<T | null | false>, deadlineMs: number, everyMs = 100): Promise<T> {
+/** Polls until `probe` answers, or null after `deadlineMs`: a figure the run did not reach is reported as such. */
+async function waitUntil<T>(probe: () => Promise<T | null | false>, deadlineMs: number, everyMs = 100): Promise<T | null> {
   const end = Date.now() + deadlineMs;
   while (Date.now() < end) {
     const v = await probe();
     if (v) return v;
     await sleep(everyMs);
   }
-  throw new Error(`bench cluster: timed out after ${deadlineMs} ms waiting for ${what}`);
+  return null;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | null | false>, deadlineMs: number, everyMs = 100): Promise<T> {
+  const v = await waitUntil(probe, deadlineMs, everyMs);
+  if (v === null) throw new Error(`bench cluster: timed out after ${deadlineMs} ms waiting for ${what}`);
+  return v;
 }
 
 interface Replica { id: string; child: Child }
@@ -104,9 +111,21 @@ async function startProducer(redisUrl: string, nodes: number): Promise<Producer>
   };
 }
 
-async function replicaTotals(rs: Replica[]): Promise<{ ingested: number; solveS: number; solves: number; leased: number[]; cpuS: number }> {
+interface Totals { ingested: number; solveS: number; solves: number; estimateS: number; estimates: number; leased: number[]; cpuS: number; outcomes: Record<string, number> }
+
+async function replicaTotals(rs: Replica[]): Promise<Totals> {
   const ms = await Promise.all(rs.map((r) => scrape(r.child.url)));
+  const outcomes: Record<string, number> = {};
+  for (const m of ms) {
+    for (const [k, v] of m) {
+      const o = /^spirit_rounds_total\{outcome="([a-z-]+)"\}$/.exec(k)?.[1];
+      if (o) outcomes[o] = (outcomes[o] ?? 0) + v;
+    }
+  }
   return {
+    estimateS: ms.reduce((t, m) => t + (m.get('spirit_round_estimate_seconds_sum') ?? 0), 0),
+    estimates: ms.reduce((t, m) => t + (m.get('spirit_round_estimate_seconds_count') ?? 0), 0),
+    outcomes,
     ingested: ms.reduce((t, m) => t + sumOf(m, 'spirit_telemetry_records_total'), 0),
     solveS: ms.reduce((t, m) => t + (m.get('spirit_solve_duration_seconds_sum{source="round"}') ?? 0), 0),
     solves: ms.reduce((t, m) => t + (m.get('spirit_solve_duration_seconds_count{source="round"}') ?? 0), 0),
@@ -155,19 +174,22 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
     // R replicas start; they drain the backlog and take the leases
     const startedAt = Date.now();
     for (let i = 0; i < c.replicas; i++) replicas.push(await startReplica(c, redis.url, `r${i + 1}`));
-    await until('every node leased', async () => (await replicaTotals(replicas)).leased.reduce((a, b) => a + b, 0) === nodes.length, 120_000);
-    const leasedMs = Date.now() - startedAt;
+    const allLeased = await waitUntil(async () => (await leaseHolders(admin, nodes)).every((h) => h !== null) && Date.now(), 120_000);
+    const leasedMs = allLeased === null ? null : allLeased - startedAt;
     const backlogAtStart = producer.appended();
-    const drainEnd = await until('the backlog drained', async () => {
+    // the replicas drain the backlog (bounded: replicas that cannot keep up never do, and that is a figure)
+    const drainEnd = await waitUntil(async () => {
       const t = await replicaTotals(replicas);
       return t.ingested >= producer!.appended() - producerPerSec * 2 ? { at: Date.now(), ingested: t.ingested } : null;
-    }, 300_000, 50);
-    const drainSeconds = (drainEnd.at - startedAt) / 1000;
-    const drainPerSec = drainEnd.ingested / drainSeconds;
+    }, Math.max(60_000, 6 * c.intervalMs), 50);
+    const drained = drainEnd !== null;
+    const drainAt = drainEnd ?? { at: Date.now(), ingested: (await replicaTotals(replicas)).ingested };
+    const drainSeconds = (drainAt.at - startedAt) / 1000;
+    const drainPerSec = drainAt.ingested / drainSeconds;
     const drainLoad = load1();
-    log(`backlog of ${backlogAtStart} drained in ${drainSeconds.toFixed(1)} s`);
-    // every node allocated once, then one more interval to settle
-    await until('a first round of every node', async () => nodes.every((n) => (announcements.byNode.get(n)?.length ?? 0) > 0), 10 * c.intervalMs);
+    log(drained ? `backlog of ${backlogAtStart} drained in ${drainSeconds.toFixed(1)} s` : `backlog NOT drained after ${drainSeconds.toFixed(1)} s`);
+    // every node allocated once (bounded), then one more interval to settle
+    await waitUntil(async () => nodes.every((n) => (announcements.byNode.get(n)?.length ?? 0) > 0), 3 * c.intervalMs);
     await sleep(c.intervalMs);
 
     // steady state with R replicas
@@ -186,6 +208,8 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
     const prod = producerShare(rd.atMs);
     const cpuPerNodeRoundMs = ((w1.reps.cpuS - w0.reps.cpuS) * 1000) / nodeRounds;
     const solveMsPerRound = ((w1.reps.solveS - w0.reps.solveS) * 1000) / Math.max(1, w1.reps.solves - w0.reps.solves);
+    const estimateMsPerRound = ((w1.reps.estimateS - w0.reps.estimateS) * 1000) / Math.max(1, w1.reps.estimates - w0.reps.estimates);
+    const outcomes = Object.fromEntries(Object.keys(w1.reps.outcomes).map((k) => [k, w1.reps.outcomes[k] - (w0.reps.outcomes[k] ?? 0)]));
     const ingestLivePerSec = (w1.reps.ingested - w0.reps.ingested) / windowS;
     const producedPerSec = (w1.produced - w0.produced) / windowS;
     const backlogEnd = w1.produced - w1.reps.ingested;
@@ -197,18 +221,20 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
     const third = await startReplica(c, redis.url, `r${c.replicas + 1}`);
     replicas.push(third);
     const share = Math.floor(nodes.length / replicas.length);
-    const even = await until('an even split over 3 replicas', async () => {
+    const scaleDeadlineMs = 6 * c.intervalMs + 30_000;
+    const even = await waitUntil(async () => {
       const h = await leaseHolders(admin, nodes);
       const counts = replicas.map((r) => h.filter((x) => x === r.id).length);
       return counts.every((k) => k >= share && k <= share + 1) ? { at: Date.now(), holders: h } : null;
-    }, 10 * c.intervalMs + 60_000);
-    const moved = nodes.filter((n, i) => even.holders[i] !== before[i]);
-    const movedServed = await until('every moved node allocated by its new holder', async () => {
-      const firsts = moved.map((n) => announcements.firstBy(n, even.holders[nodes.indexOf(n)]!, scaleAt));
-      return firsts.every((t) => t !== null) ? Math.max(...(firsts as number[])) : null;
-    }, 10 * c.intervalMs + 60_000, 200);
+    }, scaleDeadlineMs);
+    const holdersAfter = even?.holders ?? (await leaseHolders(admin, nodes));
+    const moved = nodes.filter((n, i) => holdersAfter[i] !== before[i] && holdersAfter[i] !== null);
+    const movedServed = await waitUntil(async () => {
+      const firsts = moved.map((n) => announcements.firstBy(n, holdersAfter[nodes.indexOf(n)]!, scaleAt));
+      return firsts.every((t) => t !== null) ? Math.max(scaleAt, ...(firsts as number[])) : null;
+    }, scaleDeadlineMs, 200);
     const scaleLoad = load1();
-    log(`scaled to 3: split even after ${even.at - scaleAt} ms, moved nodes allocated after ${movedServed - scaleAt} ms`);
+    log(`scaled to 3: split even ${even ? `after ${even.at - scaleAt} ms` : 'NOT reached'}, moved nodes allocated ${movedServed ? `after ${movedServed - scaleAt} ms` : 'NOT all'}`);
 
     // a replica killed
     const victim = replicas[0];
@@ -218,16 +244,16 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
     victim.child.proc.kill('SIGKILL');
     await new Promise((r) => victim.child.proc.once('exit', r));
     replicas.shift();
-    const takenAt = await until('the killed replica\'s nodes leased by the others', async () => {
+    const takenAt = await waitUntil(async () => {
       const h = await leaseHolders(admin, orphaned);
       return h.every((x) => x !== null && x !== victim.id) ? Date.now() : null;
-    }, 10 * c.leaseTtlMs + 60_000, 50);
-    const servedAgainAt = await until('the killed replica\'s nodes allocated again', async () => {
+    }, 10 * c.leaseTtlMs + 30_000, 50);
+    const servedAgainAt = await waitUntil(async () => {
       const firsts = orphaned.map((n) => announcements.firstNotBy(n, victim.id, killAt));
-      return firsts.every((t) => t !== null) ? Math.max(...(firsts as number[])) : null;
-    }, 10 * c.intervalMs + 60_000, 100);
+      return firsts.every((t) => t !== null) ? Math.max(killAt, ...(firsts as number[])) : null;
+    }, 6 * c.intervalMs + 30_000, 100);
     const killLoad = load1();
-    log(`killed ${victim.id}: its ${orphaned.length} nodes leased again after ${takenAt - killAt} ms, allocated after ${servedAgainAt - killAt} ms`);
+    log(`killed ${victim.id}: its ${orphaned.length} nodes leased again ${takenAt ? `after ${takenAt - killAt} ms` : 'NOT all'}, allocated ${servedAgainAt ? `after ${servedAgainAt - killAt} ms` : 'NOT all'}`);
 
     const nodesPerCore = (c.intervalMs / cpuPerNodeRoundMs);
     const nodesPerReplica = Math.floor(nodesPerCore * TARGET_UTILIZATION);
@@ -250,7 +276,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
         nodeRoundsPerSec: r3(nodeRounds / windowS), loadAvg1m: steadyLoad,
       },
       cost: {
-        cpuPerNodeRoundMs: r3(cpuPerNodeRoundMs), solveMsPerRound: r3(solveMsPerRound),
+        cpuPerNodeRoundMs: r3(cpuPerNodeRoundMs), solveMsPerRound: r3(solveMsPerRound), estimateMsPerRound: r3(estimateMsPerRound), roundOutcomes: outcomes,
         replicaUtilization: r3((cpuPerNodeRoundMs * nodeRounds) / (windowS * 1000 * c.replicas)),
         nodesPerCoreAtInterval: Math.floor(nodesPerCore), nodesPerReplicaAtTarget: nodesPerReplica, targetUtilization: TARGET_UTILIZATION,
         replicasFor100kNodes: Math.ceil(TARGET_NODES / nodesPerReplica),
@@ -259,16 +285,17 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
         loadAvg1m: steadyLoad,
       },
       ingest: {
-        drainPerSec: Math.round(drainPerSec), drainVsXadd: r3(drainPerSec / xadd.requestsPerSec), backlogRecords: backlogAtStart, loadAvg1mDrain: drainLoad,
+        drained, drainPerSec: Math.round(drainPerSec), drainVsXadd: r3(drainPerSec / xadd.requestsPerSec), backlogRecords: backlogAtStart, loadAvg1mDrain: drainLoad,
         livePerSec: Math.round(ingestLivePerSec), producedPerSec: Math.round(producedPerSec), liveVsXadd: r3(ingestLivePerSec / xadd.requestsPerSec),
         backlogAtEndRecords: backlogEnd, keepsUp: backlogEnd <= producedPerSec * 2, producerLateMs: producer.lateMs(), loadAvg1m: steadyLoad,
       },
       takeover: {
-        nodes: orphaned.length, leasedAgainMs: takenAt - killAt, allocatedAgainMs: servedAgainAt - killAt, leaseTtlMs: c.leaseTtlMs,
-        twoLeasePeriodsMs: 2 * c.leaseTtlMs, leasedWithinTwoLeasePeriods: takenAt - killAt <= 2 * c.leaseTtlMs, loadAvg1m: killLoad,
+        nodes: orphaned.length, leasedAgainMs: takenAt === null ? null : takenAt - killAt, allocatedAgainMs: servedAgainAt === null ? null : servedAgainAt - killAt,
+        leaseTtlMs: c.leaseTtlMs, twoLeasePeriodsMs: 2 * c.leaseTtlMs, leasedWithinTwoLeasePeriods: takenAt !== null && takenAt - killAt <= 2 * c.leaseTtlMs, loadAvg1m: killLoad,
       },
       scale: {
-        from: c.replicas, to: c.replicas + 1, evenSplitMs: even.at - scaleAt, movedNodes: moved.length, movedNodesAllocatedMs: movedServed - scaleAt,
+        from: c.replicas, to: c.replicas + 1, evenSplitMs: even === null ? null : even.at - scaleAt, movedNodes: moved.length,
+        movedNodesAllocatedMs: movedServed === null ? null : movedServed - scaleAt,
         intervalMs: c.intervalMs, firstLeasesMs: leasedMs, loadAvg1m: scaleLoad,
       },
     };
@@ -285,10 +312,10 @@ export function format(f: Record<string, unknown>): string {
   const g = f as unknown as {
     config: Config & { appsPerNode: number }; baseline: { redisBenchmarkXaddPerSec: number; recordBytes: number; loadAvg1m: number; producer: { recordsPerSec: number; redisCommandsPerRecord: number; redisBytesPerRecord: number; cpuPerRecordUs: number; loadAvg1m: number } };
     served: { everyNodeEveryInterval: boolean; intervalMs: number; slowestNodeGapMs: number; slowestNodeLagMs: number; medianNodeGapMs: number; unservedNodes: number; nodeRounds: number; windowS: number; loadAvg1m: number };
-    cost: { cpuPerNodeRoundMs: number; solveMsPerRound: number; replicaUtilization: number; nodesPerCoreAtInterval: number; nodesPerReplicaAtTarget: number; targetUtilization: number; replicasFor100kNodes: number; redisCommandsPerNodeRound: number; redisBytesPerNodeRound: number; redisCpuPerNodeRoundMs: number; redisCommandsPerSecFor100kNodes: number; loadAvg1m: number };
-    ingest: { drainPerSec: number; drainVsXadd: number; backlogRecords: number; loadAvg1mDrain: number; livePerSec: number; producedPerSec: number; liveVsXadd: number; keepsUp: boolean; backlogAtEndRecords: number; loadAvg1m: number };
-    takeover: { nodes: number; leasedAgainMs: number; allocatedAgainMs: number; twoLeasePeriodsMs: number; leasedWithinTwoLeasePeriods: boolean; loadAvg1m: number };
-    scale: { from: number; to: number; evenSplitMs: number; movedNodes: number; movedNodesAllocatedMs: number; intervalMs: number; loadAvg1m: number };
+    cost: { cpuPerNodeRoundMs: number; solveMsPerRound: number; estimateMsPerRound: number; roundOutcomes: Record<string, number>; replicaUtilization: number; nodesPerCoreAtInterval: number; nodesPerReplicaAtTarget: number; targetUtilization: number; replicasFor100kNodes: number; redisCommandsPerNodeRound: number; redisBytesPerNodeRound: number; redisCpuPerNodeRoundMs: number; redisCommandsPerSecFor100kNodes: number; loadAvg1m: number };
+    ingest: { drained: boolean; drainPerSec: number; drainVsXadd: number; backlogRecords: number; loadAvg1mDrain: number; livePerSec: number; producedPerSec: number; liveVsXadd: number; keepsUp: boolean; backlogAtEndRecords: number; loadAvg1m: number };
+    takeover: { nodes: number; leasedAgainMs: number | null; allocatedAgainMs: number | null; twoLeasePeriodsMs: number; leasedWithinTwoLeasePeriods: boolean; loadAvg1m: number };
+    scale: { from: number; to: number; evenSplitMs: number | null; movedNodes: number; movedNodesAllocatedMs: number | null; intervalMs: number; loadAvg1m: number };
   };
   const c = g.config;
   return [
@@ -296,13 +323,14 @@ export function format(f: Record<string, unknown>): string {
     `figure                                   measured                     baseline (same run)              load`,
     `all nodes served every interval          ${g.served.everyNodeEveryInterval ? 'yes' : 'NO'}: slowest node ${g.served.slowestNodeGapMs} ms without a round (median ${g.served.medianNodeGapMs})   interval ${g.served.intervalMs} ms   ${g.served.loadAvg1m}`,
     `  slowest node's lag                     ${g.served.slowestNodeLagMs} ms; ${g.served.nodeRounds} node-rounds in ${g.served.windowS} s, ${g.served.unservedNodes} nodes unserved`,
-    `CPU per node-round (replicas)            ${g.cost.cpuPerNodeRoundMs} ms (solve ${g.cost.solveMsPerRound} ms)   a core per interval: ${g.cost.nodesPerCoreAtInterval} nodes   ${g.cost.loadAvg1m}`,
+    `CPU per node-round (replicas)            ${g.cost.cpuPerNodeRoundMs} ms (estimators ${g.cost.estimateMsPerRound} ms, solve ${g.cost.solveMsPerRound} ms, wall)   a core per interval: ${g.cost.nodesPerCoreAtInterval} nodes   ${g.cost.loadAvg1m}`,
+    `  rounds by outcome                      ${Object.entries(g.cost.roundOutcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `  replicas' utilization                  ${g.cost.replicaUtilization}; at ${g.cost.targetUtilization} a replica serves ${g.cost.nodesPerReplicaAtTarget} nodes: ${g.cost.replicasFor100kNodes} replicas for 100,000 nodes`,
     `Redis per node-round (replicas' share)   ${g.cost.redisCommandsPerNodeRound} commands, ${g.cost.redisBytesPerNodeRound} bytes, ${g.cost.redisCpuPerNodeRoundMs} ms Redis CPU   producer: ${g.baseline.producer.redisCommandsPerRecord} commands, ${g.baseline.producer.redisBytesPerRecord} bytes per record   ${g.cost.loadAvg1m}`,
     `  at 100,000 nodes                       ${g.cost.redisCommandsPerSecFor100kNodes} commands/s`,
-    `ingest, draining a backlog of ${g.ingest.backlogRecords}     ${g.ingest.drainPerSec} records/s (${g.ingest.drainVsXadd} of XADD)   redis-benchmark XADD ${g.baseline.redisBenchmarkXaddPerSec}/s (${g.baseline.recordBytes} B)   ${g.ingest.loadAvg1mDrain}`,
+    `ingest, draining a backlog of ${g.ingest.backlogRecords}     ${g.ingest.drained ? '' : 'NOT drained: '}${g.ingest.drainPerSec} records/s (${g.ingest.drainVsXadd} of XADD)   redis-benchmark XADD ${g.baseline.redisBenchmarkXaddPerSec}/s (${g.baseline.recordBytes} B)   ${g.ingest.loadAvg1mDrain}`,
     `ingest, live                             ${g.ingest.livePerSec} records/s of ${g.ingest.producedPerSec} produced (${g.ingest.liveVsXadd} of XADD); keeps up: ${g.ingest.keepsUp ? 'yes' : 'NO'} (${g.ingest.backlogAtEndRecords} behind)   ${g.ingest.loadAvg1m}`,
-    `a replica killed: its ${g.takeover.nodes} nodes          leased again after ${g.takeover.leasedAgainMs} ms, allocated after ${g.takeover.allocatedAgainMs} ms   two lease periods ${g.takeover.twoLeasePeriodsMs} ms: ${g.takeover.leasedWithinTwoLeasePeriods ? 'within' : 'NOT within'}   ${g.takeover.loadAvg1m}`,
-    `scale ${g.scale.from} -> ${g.scale.to} replicas                   even split after ${g.scale.evenSplitMs} ms; ${g.scale.movedNodes} moved nodes allocated by their new holder after ${g.scale.movedNodesAllocatedMs} ms   interval ${g.scale.intervalMs} ms   ${g.scale.loadAvg1m}`,
+    `a replica killed: its ${g.takeover.nodes} nodes          leased again after ${g.takeover.leasedAgainMs ?? 'never'} ms, allocated after ${g.takeover.allocatedAgainMs ?? 'never'} ms   two lease periods ${g.takeover.twoLeasePeriodsMs} ms: ${g.takeover.leasedWithinTwoLeasePeriods ? 'within' : 'NOT within'}   ${g.takeover.loadAvg1m}`,
+    `scale ${g.scale.from} -> ${g.scale.to} replicas                   even split after ${g.scale.evenSplitMs ?? 'never'} ms; ${g.scale.movedNodes} moved nodes allocated by their new holder after ${g.scale.movedNodesAllocatedMs ?? 'never'} ms   interval ${g.scale.intervalMs} ms   ${g.scale.loadAvg1m}`,
   ].join('\n');
 }

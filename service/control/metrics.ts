@@ -19,6 +19,7 @@ export class Metrics {
   readonly rounds: Counter<'outcome'>;
   readonly solveSeconds: Histogram<'source'>;
   readonly tickSeconds: Histogram;
+  readonly estimateSeconds: Histogram;
   readonly telemetry: Counter;
   readonly telemetrySkipped: Counter<'reason'>;
   readonly errors: Counter<'kind'>;
@@ -30,6 +31,7 @@ export class Metrics {
     this.rounds = new Counter({ name: 'spirit_rounds_total', help: 'allocation rounds by outcome (published, held, silent, failed, lost-lease)', labelNames: ['outcome'], registers });
     this.solveSeconds = new Histogram({ name: 'spirit_solve_duration_seconds', help: 'solve latency (round: control loop, http: POST /v1/solve)', labelNames: ['source'], buckets: SOLVE_BUCKETS_S, registers });
     this.tickSeconds = new Histogram({ name: 'spirit_rounds_tick_seconds', help: 'one pass of rounds over every node this replica holds (near the interval: the replica is full)', buckets: TICK_BUCKETS_S, registers });
+    this.estimateSeconds = new Histogram({ name: 'spirit_round_estimate_seconds', help: 'closing the epoch of every app estimator of a node in a round (refits)', buckets: SOLVE_BUCKETS_S, registers });
     this.telemetry = new Counter({ name: 'spirit_telemetry_records_total', help: 'telemetry records ingested into estimators', registers });
     this.telemetrySkipped = new Counter({ name: 'spirit_telemetry_skipped_total', help: 'telemetry records skipped and dead-lettered, by reason', labelNames: ['reason'], registers });
     this.errors = new Counter({ name: 'spirit_errors_total', help: 'operating errors by kind (round, bus, http)', labelNames: ['kind'], registers });
