@@ -13,6 +13,9 @@ export const LEASE_TICKS_PER_TTL = 3;
 /** ...and at least this often, so a node given back (graceful stop, rebalancing, a new node) is picked up
  *  within a second whatever the time-to-live. */
 export const LEASE_TICK_MAX_MS = 1000;
+/** Lease renewals or acquisitions in flight at once: overlaps round trips (a replica holds ~1000 nodes), bounds
+ *  the commands one replica puts on Redis at a time. */
+export const LEASE_PARALLEL = 64;
 /** A node whose daemon sent nothing for this many rounds is silent: it keeps its last allocation. */
 export const DEFAULT_SILENT_AFTER_ROUNDS = 3;
 /** Trust region per round, as a share of the node's capacity, for both resources (DESIGN.md section 4). */
