@@ -35,6 +35,12 @@ export const INGEST_PARALLEL_NODES = 16;
 /** Pause of the ingest loop when no node had new records (bounds idle load on Redis). */
 export const INGEST_IDLE_MIN_MS = 5;
 export const INGEST_IDLE_MAX_MS = 200;
+/** A node's stream is read again this long after a read that drained it (daemons append once a second)... */
+export const INGEST_NODE_WAIT_MS = 250;
+/** ...and, while it stays empty, after twice as long each time up to this. */
+export const INGEST_NODE_IDLE_MAX_MS = 1000;
+/** A node's lastTelemetryMs is written at most this often (and at most every quarter of the silence time). */
+export const LAST_HEARD_WRITE_MS = 1000;
 /** A record delivered but not acknowledged this long is reclaimed from its (dead) consumer. */
 export const RECLAIM_IDLE_MS = 5_000;
 /** Length of an error message kept in a node's state (shown by the API). */

@@ -11,11 +11,11 @@ import type { AppRecord, Bus, NodeRecord } from '../bus/types.ts';
 import { Estimators, type EstimatorFactory } from './estimators.ts';
 import { EventHub } from './events.ts';
 import { History } from './history.ts';
-import { ingestNode } from './ingest.ts';
+import { IngestPacer, ingestNode } from './ingest.ts';
 import { LeaseKeeper } from './leases.ts';
 import {
   DEFAULT_EXPLORE_SHARE, DEFAULT_HYSTERESIS_SHARE, DEFAULT_INTERVAL_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_SILENT_AFTER_ROUNDS, DEFAULT_TRUST_REGION_SHARE,
-  INGEST_BATCH, INGEST_IDLE_MAX_MS, INGEST_PARALLEL_NODES, INGEST_IDLE_MIN_MS, LEASE_TICK_MAX_MS, LEASE_TICKS_PER_TTL, MAX_ERROR_TEXT, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
+  INGEST_BATCH, INGEST_IDLE_MAX_MS, INGEST_PARALLEL_NODES, INGEST_IDLE_MIN_MS, LAST_HEARD_WRITE_MS, LEASE_TICK_MAX_MS, LEASE_TICKS_PER_TTL, MAX_ERROR_TEXT, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
   RECLAIM_IDLE_MS,
 } from './limits.ts';
 import { MeasuredWindows } from './measured.ts';
@@ -80,6 +80,7 @@ export class SpiritService {
   /** readings are numbered when they start, so an older reading finishing late never undoes a newer one */
   private registryReads = 0;
   private registryApplied = 0;
+  private readonly pacer = new IngestPacer();
 
   constructor(o: ServiceOptions) {
     this.bus = o.bus;
@@ -100,7 +101,7 @@ export class SpiritService {
     this.events = new EventHub(o.log);
     this.estimators = new Estimators(o.estimatorFactory);
     this.leases = new LeaseKeeper(this.bus, this.replica, this.leaseTtlMs, {
-      acquired: (node) => { this.pendingFirstRound.add(node); },
+      acquired: (node) => { this.pendingFirstRound.add(node); this.pacer.forget(node); },
       lost: (node) => { this.estimators.dropNode(node); this.silentNodes.delete(node); },
     }, o.log);
     const trust = o.trustRegionShare === undefined ? DEFAULT_TRUST_REGION_SHARE : o.trustRegionShare;
@@ -311,15 +312,20 @@ export class SpiritService {
     const deps = {
       bus: this.bus, estimators: this.estimators, metrics: this.metrics, log: this.log, consumer: this.replica,
       reclaimIdleMs: this.reclaimIdleMs, batch: INGEST_BATCH, measured: this.measured,
+      heard: { lastWriteMs: new Map<string, number>(), everyMs: Math.min(LAST_HEARD_WRITE_MS, this.roundDeps.options.silentAfterMs / 4) },
     };
+    const pacer = this.pacer;
     let idleMs = INGEST_IDLE_MIN_MS;
     while (this.running) {
       let took = 0;
       try {
         // several nodes at once: their Redis round trips overlap (the CPU work interleaves on this thread)
-        const held = [...this.leases.held];
+        const now = Date.now();
+        const held = [...this.leases.held].filter((n) => pacer.due(n, now));
         for (let i = 0; i < held.length; i += INGEST_PARALLEL_NODES) {
-          const counts = await Promise.all(held.slice(i, i + INGEST_PARALLEL_NODES).map((node) => ingestNode(deps, node, (n, r) => this.appsOf(n, r))));
+          const batch = held.slice(i, i + INGEST_PARALLEL_NODES);
+          const counts = await Promise.all(batch.map((node) => ingestNode(deps, node, (n, r) => this.appsOf(n, r))));
+          batch.forEach((node, k) => pacer.read(node, counts[k], INGEST_BATCH, Date.now()));
           took += counts.reduce((a, b) => a + b, 0);
         }
         idleMs = took > 0 ? INGEST_IDLE_MIN_MS : Math.min(INGEST_IDLE_MAX_MS, idleMs * 2);
@@ -328,7 +334,7 @@ export class SpiritService {
         this.log.warn({ err: (err as Error).message }, 'telemetry ingest failed (will retry)');
         idleMs = INGEST_IDLE_MAX_MS;
       }
-      if (took === 0) await sleep(idleMs);
+      if (took === 0) await sleep(Math.max(INGEST_IDLE_MIN_MS, Math.min(idleMs, pacer.untilDue(this.leases.held, Date.now()))));
       else await new Promise((r) => setImmediate(r)); // let HTTP and timers run between batches
     }
   }

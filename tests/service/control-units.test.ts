@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBus } from '../../service/bus/memory.ts';
 import type { AppRecord } from '../../service/bus/types.ts';
+import { IngestPacer } from '../../service/control/ingest.ts';
 import { LeaseKeeper } from '../../service/control/leases.ts';
+import { INGEST_NODE_IDLE_MAX_MS, INGEST_NODE_WAIT_MS } from '../../service/control/limits.ts';
 import { buildRoundScenario, type AppInput } from '../../service/control/round-scenario.ts';
 import type { MrcModel } from '../../service/scenario/types.ts';
 import { memoryLogger } from './harness.ts';
@@ -87,5 +89,30 @@ describe('LeaseKeeper', () => {
     await k.tick(['n1']);
     expect(k.held.has('n1')).toBe(false);
     expect(lost).toEqual(['n1']);
+  });
+});
+
+describe('IngestPacer', () => {
+  it('re-reads a backlog at once, a drained stream after a wait, an empty one ever less often up to the cap', () => {
+    const p = new IngestPacer();
+    expect(p.due('n', 0)).toBe(true);
+    p.read('n', 1000, 1000, 0); // a full batch: a backlog
+    expect(p.due('n', 0)).toBe(true);
+    p.read('n', 8, 1000, 0); // drained
+    expect(p.due('n', INGEST_NODE_WAIT_MS - 1)).toBe(false);
+    expect(p.due('n', INGEST_NODE_WAIT_MS)).toBe(true);
+    const waits: number[] = [];
+    let t = 0;
+    for (let k = 0; k < 6; k++) {
+      p.read('n', 0, 1000, t);
+      const w = p.untilDue(['n'], t);
+      waits.push(w);
+      t += w;
+    }
+    expect(waits).toEqual([500, 1000, 1000, 1000, 1000, 1000].map((x) => Math.min(x, INGEST_NODE_IDLE_MAX_MS)));
+    p.read('n', 3, 1000, t);
+    expect(p.untilDue(['n', 'unknown'], t)).toBe(0); // a node never read is due now
+    p.forget('n');
+    expect(p.due('n', t)).toBe(true);
   });
 });
