@@ -75,6 +75,7 @@ export class RedisBus implements Bus {
   async putNode(node: NodeRecord): Promise<void> {
     await this.write(keys.node(node.id), (p) => p.set(keys.node(node.id), JSON.stringify(node)));
     await this.write(keys.nodes(), (p) => p.sadd(keys.nodes(), node.id));
+    await this.bumpRegistry();
     if (this.subscriber instanceof ClusterSubscriber) await this.subscriber.nodeAdded(node.id);
   }
 
@@ -91,6 +92,7 @@ export class RedisBus implements Bus {
   async deleteNode(id: string): Promise<boolean> {
     const [removed] = await this.write(keys.nodes(), (p) => p.srem(keys.nodes(), id));
     await this.write(keys.node(id), (p) => p.del(...nodeKeys(id)));
+    await this.bumpRegistry();
     return (removed as number) > 0;
   }
 
@@ -100,6 +102,7 @@ export class RedisBus implements Bus {
     await this.write(keys.apps(app.node), (p) => p.hset(keys.apps(app.node), app.id, JSON.stringify(app)));
     await this.write(keys.appIndex(), (p) => p.hset(keys.appIndex(), app.id, app.node));
     if (prev !== null && prev !== app.node) await this.write(keys.apps(prev), (p) => p.hdel(keys.apps(prev), app.id).hdel(keys.models(prev), app.id));
+    await this.bumpRegistry();
   }
 
   async getApp(id: string): Promise<AppRecord | null> {
@@ -119,8 +122,14 @@ export class RedisBus implements Bus {
     if (node === null) return false;
     await this.write(keys.apps(node), (p) => p.hdel(keys.apps(node), id).hdel(keys.models(node), id));
     await this.write(keys.appIndex(), (p) => p.hdel(keys.appIndex(), id));
+    await this.bumpRegistry();
     return true;
   }
+
+  /** after the write it announces: a replica that reads the new version then reads the registry with the write */
+  private async bumpRegistry(): Promise<void> { await this.write(keys.registryVersion(), (p) => p.incr(keys.registryVersion())); }
+
+  async registryVersion(): Promise<string> { return (await this.cmd.get(keys.registryVersion())) ?? '0'; }
 
   async putFittedModels(node: string, models: Record<string, MrcModel>): Promise<void> {
     const entries = Object.entries(models);

@@ -16,6 +16,8 @@ export const LEASE_TICK_MAX_MS = 1000;
 /** Lease renewals or acquisitions in flight at once: overlaps round trips (a replica holds ~1000 nodes), bounds
  *  the commands one replica puts on Redis at a time. */
 export const LEASE_PARALLEL = 64;
+/** The whole registry is re-read at least this often even when its version did not move (a safety net). */
+export const REGISTRY_REREAD_MS = 30_000;
 /** A node whose daemon sent nothing for this many rounds is silent: it keeps its last allocation. */
 export const DEFAULT_SILENT_AFTER_ROUNDS = 3;
 /** Trust region per round, as a share of the node's capacity, for both resources (DESIGN.md section 4). */

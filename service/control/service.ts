@@ -15,7 +15,7 @@ import { IngestPacer, ingestNode } from './ingest.ts';
 import { LeaseKeeper } from './leases.ts';
 import {
   DEFAULT_EXPLORE_SHARE, DEFAULT_HYSTERESIS_SHARE, DEFAULT_INTERVAL_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_SILENT_AFTER_ROUNDS, DEFAULT_TRUST_REGION_SHARE,
-  INGEST_BATCH, INGEST_IDLE_MAX_MS, INGEST_PARALLEL_NODES, INGEST_IDLE_MIN_MS, LAST_HEARD_WRITE_MS, LEASE_TICK_MAX_MS, LEASE_TICKS_PER_TTL, MAX_ERROR_TEXT, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
+  INGEST_BATCH, INGEST_IDLE_MAX_MS, INGEST_PARALLEL_NODES, INGEST_IDLE_MIN_MS, LAST_HEARD_WRITE_MS, REGISTRY_REREAD_MS, LEASE_TICK_MAX_MS, LEASE_TICKS_PER_TTL, MAX_ERROR_TEXT, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
   RECLAIM_IDLE_MS,
 } from './limits.ts';
 import { MeasuredWindows } from './measured.ts';
@@ -81,6 +81,8 @@ export class SpiritService {
   private registryReads = 0;
   private registryApplied = 0;
   private readonly pacer = new IngestPacer();
+  /** the registry version the snapshot was read at, and when */
+  private registry: { version: string | null; readMs: number } = { version: null, readMs: 0 };
 
   constructor(o: ServiceOptions) {
     this.bus = o.bus;
@@ -188,13 +190,21 @@ export class SpiritService {
       if (!(await this.bus.isIntact())) {
         await this.reseed();
         await this.bus.markIntact();
+        this.registry = { version: null, readMs: 0 };
       }
-      const reading = ++this.registryReads;
-      const [nodes, apps] = await Promise.all([this.bus.listNodes(), this.bus.listApps()]);
-      // only a listing bracketed by two intact checks may replace the snapshot (else it may be a wiped store)
-      if (await this.bus.isIntact()) {
-        this.setSnapshot(nodes, apps);
-        this.observeRegistry(reading, { nodes, apps });
+      // the whole registry is read only when it changed (or now and then, in case): reading every node and app
+      // each second is what kept a replica's lease tick from scaling with the nodes of the cluster
+      const version = await this.bus.registryVersion();
+      let { nodes, apps } = this.snapshot;
+      if (version !== this.registry.version || Date.now() - this.registry.readMs >= REGISTRY_REREAD_MS) {
+        const reading = ++this.registryReads;
+        [nodes, apps] = await Promise.all([this.bus.listNodes(), this.bus.listApps()]);
+        // only a listing bracketed by two intact checks may replace the snapshot (else it may be a wiped store)
+        if (await this.bus.isIntact()) {
+          this.setSnapshot(nodes, apps);
+          this.observeRegistry(reading, { nodes, apps });
+          this.registry = { version, readMs: Date.now() };
+        }
       }
       await this.leases.tick(nodes.map((n) => n.id));
       const keep = new Set(apps.map((a) => a.id));

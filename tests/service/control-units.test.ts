@@ -7,7 +7,7 @@ import { LeaseKeeper } from '../../service/control/leases.ts';
 import { INGEST_NODE_IDLE_MAX_MS, INGEST_NODE_WAIT_MS } from '../../service/control/limits.ts';
 import { buildRoundScenario, type AppInput } from '../../service/control/round-scenario.ts';
 import type { MrcModel } from '../../service/scenario/types.ts';
-import { memoryLogger } from './harness.ts';
+import { makeService, memoryLogger } from './harness.ts';
 
 const cap = { cacheMB: 1200, bandwidthMbps: 600 };
 const model = (localNs: number): MrcModel => ({ type: 'mrc', mrc: [[0, 1], [600, 0.1], [1200, 0.05]], pageBytes: 4096, localNs, remoteNs: 5000 });
@@ -114,5 +114,37 @@ describe('IngestPacer', () => {
     expect(p.untilDue(['n', 'unknown'], t)).toBe(0); // a node never read is due now
     p.forget('n');
     expect(p.due('n', t)).toBe(true);
+  });
+});
+
+describe('registry reads of the lease tick', () => {
+  it('reads the whole registry only when its version moved', async () => {
+    const bus = new MemoryBus();
+    let listings = 0;
+    const counted = new Proxy(bus, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (prop === 'listApps' || prop === 'listNodes') return (...args: unknown[]) => { listings++; return (v as (...a: unknown[]) => unknown).apply(target, args); };
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const v0 = await bus.registryVersion();
+    await bus.putNode({ id: 'n', capacity: { cacheMB: 100, bandwidthMbps: 100 }, createdMs: 0, updatedMs: 0 });
+    expect(await bus.registryVersion()).not.toBe(v0);
+    const { service } = await makeService(counted, { intervalMs: 60_000 });
+    await service.leaseTick();
+    const first = listings;
+    expect(first).toBeGreaterThan(0);
+    await service.leaseTick();
+    await service.leaseTick();
+    expect(listings).toBe(first); // nothing changed: no listing
+    await bus.putApp(app('a1', { node: 'n' }));
+    await service.leaseTick();
+    expect(listings).toBeGreaterThan(first);
+    const v1 = await bus.registryVersion();
+    await bus.patchNodeState('n', { silent: true }); // not the registry
+    expect(await bus.registryVersion()).toBe(v1);
+    await bus.deleteApp('a1');
+    expect(await bus.registryVersion()).not.toBe(v1);
   });
 });
