@@ -16,6 +16,10 @@ export const LEASE_TICK_MAX_MS = 1000;
 /** Lease renewals or acquisitions in flight at once: overlaps round trips (a replica holds ~1000 nodes), bounds
  *  the commands one replica puts on Redis at a time. */
 export const LEASE_PARALLEL = 64;
+/** Rounds of one pass in flight at once (their bus round trips overlap; the solves run one at a time). */
+export const ROUNDS_PARALLEL = 8;
+/** First rounds of newly leased, never allocated nodes run in a lease tick, at most this many per tick. */
+export const FIRST_ROUNDS_PER_LEASE_TICK = 16;
 /** The whole registry is re-read at least this often even when its version did not move (a safety net). */
 export const REGISTRY_REREAD_MS = 30_000;
 /** A node whose daemon sent nothing for this many rounds is silent: it keeps its last allocation. */

@@ -15,7 +15,7 @@ import { IngestPacer, ingestNode } from './ingest.ts';
 import { LeaseKeeper } from './leases.ts';
 import {
   DEFAULT_EXPLORE_SHARE, DEFAULT_HYSTERESIS_SHARE, DEFAULT_INTERVAL_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_SILENT_AFTER_ROUNDS, DEFAULT_TRUST_REGION_SHARE,
-  INGEST_BATCH, INGEST_IDLE_MAX_MS, INGEST_PARALLEL_NODES, INGEST_IDLE_MIN_MS, LAST_HEARD_WRITE_MS, REGISTRY_REREAD_MS, LEASE_TICK_MAX_MS, LEASE_TICKS_PER_TTL, MAX_ERROR_TEXT, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
+  FIRST_ROUNDS_PER_LEASE_TICK, ROUNDS_PARALLEL, INGEST_BATCH, INGEST_IDLE_MAX_MS, INGEST_PARALLEL_NODES, INGEST_IDLE_MIN_MS, LAST_HEARD_WRITE_MS, REGISTRY_REREAD_MS, LEASE_TICK_MAX_MS, LEASE_TICKS_PER_TTL, MAX_ERROR_TEXT, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
   RECLAIM_IDLE_MS,
 } from './limits.ts';
 import { MeasuredWindows } from './measured.ts';
@@ -104,7 +104,7 @@ export class SpiritService {
     this.estimators = new Estimators(o.estimatorFactory);
     this.leases = new LeaseKeeper(this.bus, this.replica, this.leaseTtlMs, {
       acquired: (node) => { this.pendingFirstRound.add(node); this.pacer.forget(node); },
-      lost: (node) => { this.estimators.dropNode(node); this.silentNodes.delete(node); },
+      lost: (node) => { this.estimators.dropNode(node); this.silentNodes.delete(node); this.pendingFirstRound.delete(node); },
     }, o.log);
     const trust = o.trustRegionShare === undefined ? DEFAULT_TRUST_REGION_SHARE : o.trustRegionShare;
     const hyst = o.hysteresisShare === undefined ? DEFAULT_HYSTERESIS_SHARE : o.hysteresisShare;
@@ -210,9 +210,16 @@ export class SpiritService {
       const keep = new Set(apps.map((a) => a.id));
       this.estimators.prune(keep);
       this.measured.prune(keep);
+      // a node never allocated gets its first round now rather than at the next pass, a few per tick: a replica
+      // that just took a thousand nodes must keep renewing their leases (the rounds pass covers the rest)
+      let first = 0;
       for (const node of this.pendingFirstRound) {
+        if (first >= FIRST_ROUNDS_PER_LEASE_TICK) break;
         this.pendingFirstRound.delete(node);
-        if (this.leases.held.has(node) && !(await this.bus.getAllocation(node))) await this.roundFor(node);
+        if (this.leases.held.has(node) && !(await this.bus.getAllocation(node))) {
+          first++;
+          await this.roundFor(node);
+        }
       }
     } catch (err) {
       this.metrics.errors.inc({ kind: 'bus' });
@@ -282,10 +289,13 @@ export class SpiritService {
     this.busy.rounds = true;
     const t0 = performance.now();
     try {
-      for (const node of [...this.leases.held].sort()) {
-        if (!this.running) break;
-        await this.roundFor(node);
-      }
+      // a few nodes at a time: a round is mostly waiting on the bus (five reads, a publish, two writes), and a
+      // thousand of them one after the other spent most of an interval waiting
+      const queue = [...this.leases.held].sort();
+      const worker = async (): Promise<void> => {
+        for (let node = queue.shift(); node !== undefined && this.running; node = queue.shift()) await this.roundFor(node);
+      };
+      await Promise.all(Array.from({ length: ROUNDS_PARALLEL }, worker));
     } finally {
       this.busy.rounds = false;
       this.metrics.tickSeconds.observe(secFromMs(performance.now() - t0));
