@@ -201,12 +201,16 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
     const served = announcements.window(nodes, w0.at, w1.at);
     const nodeRounds = served.rounds;
     const rd = diff(w0.redis, w1.redis);
-    const producerShare = (ms: number): { commands: number; bytes: number; cpuS: number } => ({
-      commands: (producerRedis.commands / producerRedis.atMs) * ms, bytes: ((producerRedis.netInBytes + producerRedis.netOutBytes) / producerRedis.atMs) * ms,
-      cpuS: (producerRedis.cpuSeconds / producerRedis.atMs) * ms,
-    });
-    const prod = producerShare(rd.atMs);
-    const cpuPerNodeRoundMs = ((w1.reps.cpuS - w0.reps.cpuS) * 1000) / nodeRounds;
+    // the producer's share by the records it wrote in the window (its rate drifts when it runs late)
+    const windowRecords = w1.produced - w0.produced;
+    const prod = {
+      commands: perRecord.commands * windowRecords, bytes: perRecord.bytes * windowRecords,
+      cpuS: (producerRedis.cpuSeconds / producerRecords) * windowRecords,
+    };
+    // rounds that did the work (read, estimated, solved), published or not: the cost is theirs
+    const worked = ['published', 'held', 'lost-lease', 'stale', 'failed'].reduce((t, k) => t + ((w1.reps.outcomes[k] ?? 0) - (w0.reps.outcomes[k] ?? 0)), 0);
+    const costRounds = Math.max(1, worked);
+    const cpuPerNodeRoundMs = ((w1.reps.cpuS - w0.reps.cpuS) * 1000) / costRounds;
     const solveMsPerRound = ((w1.reps.solveS - w0.reps.solveS) * 1000) / Math.max(1, w1.reps.solves - w0.reps.solves);
     const estimateMsPerRound = ((w1.reps.estimateS - w0.reps.estimateS) * 1000) / Math.max(1, w1.reps.estimates - w0.reps.estimates);
     const outcomes = Object.fromEntries(Object.keys(w1.reps.outcomes).map((k) => [k, w1.reps.outcomes[k] - (w0.reps.outcomes[k] ?? 0)]));
@@ -257,9 +261,9 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
 
     const nodesPerCore = (c.intervalMs / cpuPerNodeRoundMs);
     const nodesPerReplica = Math.floor(nodesPerCore * TARGET_UTILIZATION);
-    const redisCommandsPerNodeRound = (rd.commands - prod.commands) / nodeRounds;
-    const redisBytesPerNodeRound = (rd.netInBytes + rd.netOutBytes - prod.bytes) / nodeRounds;
-    const redisCpuPerNodeRoundMs = ((rd.cpuSeconds - prod.cpuS) * 1000) / nodeRounds;
+    const redisCommandsPerNodeRound = (rd.commands - prod.commands) / costRounds;
+    const redisBytesPerNodeRound = (rd.netInBytes + rd.netOutBytes - prod.bytes) / costRounds;
+    const redisCpuPerNodeRoundMs = ((rd.cpuSeconds - prod.cpuS) * 1000) / costRounds;
     return {
       benchmark: 'cluster', quick: opts.quick,
       machine: { cpus: cpus().length },
@@ -277,7 +281,8 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
       },
       cost: {
         cpuPerNodeRoundMs: r3(cpuPerNodeRoundMs), solveMsPerRound: r3(solveMsPerRound), estimateMsPerRound: r3(estimateMsPerRound), roundOutcomes: outcomes,
-        replicaUtilization: r3((cpuPerNodeRoundMs * nodeRounds) / (windowS * 1000 * c.replicas)),
+        roundsComputed: worked, roundsPublished: nodeRounds,
+        replicaUtilization: r3((w1.reps.cpuS - w0.reps.cpuS) / (windowS * c.replicas)),
         nodesPerCoreAtInterval: Math.floor(nodesPerCore), nodesPerReplicaAtTarget: nodesPerReplica, targetUtilization: TARGET_UTILIZATION,
         replicasFor100kNodes: Math.ceil(TARGET_NODES / nodesPerReplica),
         redisCommandsPerNodeRound: r3(redisCommandsPerNodeRound), redisBytesPerNodeRound: Math.round(redisBytesPerNodeRound),
@@ -312,7 +317,7 @@ export function format(f: Record<string, unknown>): string {
   const g = f as unknown as {
     config: Config & { appsPerNode: number }; baseline: { redisBenchmarkXaddPerSec: number; recordBytes: number; loadAvg1m: number; producer: { recordsPerSec: number; redisCommandsPerRecord: number; redisBytesPerRecord: number; cpuPerRecordUs: number; loadAvg1m: number } };
     served: { everyNodeEveryInterval: boolean; intervalMs: number; slowestNodeGapMs: number; slowestNodeLagMs: number; medianNodeGapMs: number; unservedNodes: number; nodeRounds: number; windowS: number; loadAvg1m: number };
-    cost: { cpuPerNodeRoundMs: number; solveMsPerRound: number; estimateMsPerRound: number; roundOutcomes: Record<string, number>; replicaUtilization: number; nodesPerCoreAtInterval: number; nodesPerReplicaAtTarget: number; targetUtilization: number; replicasFor100kNodes: number; redisCommandsPerNodeRound: number; redisBytesPerNodeRound: number; redisCpuPerNodeRoundMs: number; redisCommandsPerSecFor100kNodes: number; loadAvg1m: number };
+    cost: { cpuPerNodeRoundMs: number; solveMsPerRound: number; estimateMsPerRound: number; roundOutcomes: Record<string, number>; roundsComputed: number; roundsPublished: number; replicaUtilization: number; nodesPerCoreAtInterval: number; nodesPerReplicaAtTarget: number; targetUtilization: number; replicasFor100kNodes: number; redisCommandsPerNodeRound: number; redisBytesPerNodeRound: number; redisCpuPerNodeRoundMs: number; redisCommandsPerSecFor100kNodes: number; loadAvg1m: number };
     ingest: { drained: boolean; drainPerSec: number; drainVsXadd: number; backlogRecords: number; loadAvg1mDrain: number; livePerSec: number; producedPerSec: number; liveVsXadd: number; keepsUp: boolean; backlogAtEndRecords: number; loadAvg1m: number };
     takeover: { nodes: number; leasedAgainMs: number | null; allocatedAgainMs: number | null; twoLeasePeriodsMs: number; leasedWithinTwoLeasePeriods: boolean; loadAvg1m: number };
     scale: { from: number; to: number; evenSplitMs: number | null; movedNodes: number; movedNodesAllocatedMs: number | null; intervalMs: number; loadAvg1m: number };
@@ -324,7 +329,7 @@ export function format(f: Record<string, unknown>): string {
     `all nodes served every interval          ${g.served.everyNodeEveryInterval ? 'yes' : 'NO'}: slowest node ${g.served.slowestNodeGapMs} ms without a round (median ${g.served.medianNodeGapMs})   interval ${g.served.intervalMs} ms   ${g.served.loadAvg1m}`,
     `  slowest node's lag                     ${g.served.slowestNodeLagMs} ms; ${g.served.nodeRounds} node-rounds in ${g.served.windowS} s, ${g.served.unservedNodes} nodes unserved`,
     `CPU per node-round (replicas)            ${g.cost.cpuPerNodeRoundMs} ms (estimators ${g.cost.estimateMsPerRound} ms, solve ${g.cost.solveMsPerRound} ms, wall)   a core per interval: ${g.cost.nodesPerCoreAtInterval} nodes   ${g.cost.loadAvg1m}`,
-    `  rounds by outcome                      ${Object.entries(g.cost.roundOutcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `  rounds computed ${g.cost.roundsComputed}, published ${g.cost.roundsPublished}; by outcome ${Object.entries(g.cost.roundOutcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `  replicas' utilization                  ${g.cost.replicaUtilization}; at ${g.cost.targetUtilization} a replica serves ${g.cost.nodesPerReplicaAtTarget} nodes: ${g.cost.replicasFor100kNodes} replicas for 100,000 nodes`,
     `Redis per node-round (replicas' share)   ${g.cost.redisCommandsPerNodeRound} commands, ${g.cost.redisBytesPerNodeRound} bytes, ${g.cost.redisCpuPerNodeRoundMs} ms Redis CPU   producer: ${g.baseline.producer.redisCommandsPerRecord} commands, ${g.baseline.producer.redisBytesPerRecord} bytes per record   ${g.cost.loadAvg1m}`,
     `  at 100,000 nodes                       ${g.cost.redisCommandsPerSecFor100kNodes} commands/s`,

@@ -41,14 +41,18 @@ export class LeaseKeeper {
 
   /** One tick: heartbeat, renew, give up nodes above our share, take nodes up to it. */
   async tick(nodes: readonly string[]): Promise<void> {
-    this.live = await this.bus.heartbeat(this.replica, this.ttlMs);
-    const liveCount = Math.max(1, this.live.length);
     const all = new Set(nodes);
     // a lease is renewed once a third of its time-to-live has passed (ticks come at least every second, which
-    // for long leases is more often than that); a node gone from the registry is given back
+    // for long leases is more often than that); a node gone from the registry is given back. The heartbeat and
+    // the renewals go out together: on a busy replica every round trip waits its turn on the event loop.
     const now = Date.now();
     const due = [...this.held].filter((n) => !all.has(n) || now - (this.renewedMs.get(n) ?? 0) >= this.ttlMs / LEASE_TICKS_PER_TTL);
-    const kept = await inBatches(due, async (node) => all.has(node) && this.bus.renewLease(node, this.replica, this.ttlMs));
+    const [live, kept] = await Promise.all([
+      this.bus.heartbeat(this.replica, this.ttlMs),
+      inBatches(due, async (node) => all.has(node) && this.bus.renewLease(node, this.replica, this.ttlMs)),
+    ]);
+    this.live = live;
+    const liveCount = Math.max(1, this.live.length);
     for (let i = 0; i < due.length; i++) {
       const node = due[i];
       if (kept[i]) {

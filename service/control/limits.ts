@@ -13,9 +13,9 @@ export const LEASE_TICKS_PER_TTL = 3;
 /** ...and at least this often, so a node given back (graceful stop, rebalancing, a new node) is picked up
  *  within a second whatever the time-to-live. */
 export const LEASE_TICK_MAX_MS = 1000;
-/** Lease renewals or acquisitions in flight at once: overlaps round trips (a replica holds ~1000 nodes), bounds
- *  the commands one replica puts on Redis at a time. */
-export const LEASE_PARALLEL = 64;
+/** Lease renewals or acquisitions in flight at once: a replica's thousand renewals go out in one turn of its
+ *  event loop (on a busy replica each turn waits behind rounds and ingest); bounds what it puts on Redis at once. */
+export const LEASE_PARALLEL = 1024;
 /** Rounds of one pass in flight at once (their bus round trips overlap; the solves run one at a time). */
 export const ROUNDS_PARALLEL = 8;
 /** First rounds of newly leased, never allocated nodes run in a lease tick, at most this many per tick. */

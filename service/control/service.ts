@@ -72,7 +72,7 @@ export class SpiritService {
   private running = false;
   private timers = new Map<string, ReturnType<typeof setTimeout>>();
   private ingestDone: Promise<void> = Promise.resolve();
-  private busy = { lease: false, rounds: false };
+  private busy = { lease: false, rounds: false, first: false };
   private pendingFirstRound = new Set<string>();
   private silentNodes = new Set<string>();
   /** the registry as last announced (registry events are the differences); null until the first reading */
@@ -187,14 +187,16 @@ export class SpiritService {
     if (this.busy.lease) return;
     this.busy.lease = true;
     try {
-      if (!(await this.bus.isIntact())) {
+      // few round trips one after the other: on a busy replica each waits behind rounds and ingest, and a tick
+      // that takes longer than a lease's time-to-live loses the leases
+      const [intact, version] = await Promise.all([this.bus.isIntact(), this.bus.registryVersion()]);
+      if (!intact) {
         await this.reseed();
         await this.bus.markIntact();
         this.registry = { version: null, readMs: 0 };
       }
       // the whole registry is read only when it changed (or now and then, in case): reading every node and app
       // each second is what kept a replica's lease tick from scaling with the nodes of the cluster
-      const version = await this.bus.registryVersion();
       let { nodes, apps } = this.snapshot;
       if (version !== this.registry.version || Date.now() - this.registry.readMs >= REGISTRY_REREAD_MS) {
         const reading = ++this.registryReads;
@@ -210,11 +212,26 @@ export class SpiritService {
       const keep = new Set(apps.map((a) => a.id));
       this.estimators.prune(keep);
       this.measured.prune(keep);
-      // a node never allocated gets its first round now rather than at the next pass, a few per tick: a replica
-      // that just took a thousand nodes must keep renewing their leases (the rounds pass covers the rest)
+      if (!this.busy.first) void this.firstRounds();
+    } catch (err) {
+      this.metrics.errors.inc({ kind: 'bus' });
+      this.log.warn({ err: (err as Error).message }, 'lease tick failed (will retry)');
+    } finally {
+      this.busy.lease = false;
+    }
+  }
+
+  /**
+   * A node never allocated gets its first round now rather than at the next pass, a few at a time and outside
+   * the lease tick: a replica that just took a thousand nodes must keep renewing their leases (the rounds pass
+   * covers the rest).
+   */
+  private async firstRounds(): Promise<void> {
+    this.busy.first = true;
+    try {
       let first = 0;
       for (const node of this.pendingFirstRound) {
-        if (first >= FIRST_ROUNDS_PER_LEASE_TICK) break;
+        if (first >= FIRST_ROUNDS_PER_LEASE_TICK || !this.running) break;
         this.pendingFirstRound.delete(node);
         if (this.leases.held.has(node) && !(await this.bus.getAllocation(node))) {
           first++;
@@ -222,10 +239,9 @@ export class SpiritService {
         }
       }
     } catch (err) {
-      this.metrics.errors.inc({ kind: 'bus' });
-      this.log.warn({ err: (err as Error).message }, 'lease tick failed (will retry)');
+      this.log.warn({ err: (err as Error).message }, 'first rounds failed (the next pass runs them)');
     } finally {
-      this.busy.lease = false;
+      this.busy.first = false;
     }
   }
 
