@@ -40,6 +40,9 @@ const byId = new Map(sim.map((n) => [n.id, n]));
 
 const cmd = defineScripts(new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 }));
 const sub = new Redis(url, { lazyConnect: true });
+// Redis going away at the end of a run is not the producer's error to report
+cmd.on('error', () => {});
+sub.on('error', () => {});
 await Promise.all([cmd.connect(), sub.connect()]);
 sub.on('pmessage', (_p: string, _ch: string, message: string) => {
   const doc = JSON.parse(message) as AllocationDoc;
@@ -66,7 +69,7 @@ function record(node: SimNode, a: SimApp, timeMs: number): TelemetryRecord {
     throughputOpsPerSec: x * noisy(), missRatio: Math.min(1, m * noisy()), pageTrafficBytesPerSec: x * m * model.pageBytes * noisy(),
     residentBytes: Math.round(b.cacheMB * 1048576), mrc: model.mrc,
   };
-  if (m > 0) {
+  if (m > 0 && x > 0) {
     r.missStallNs = model.remoteNs * noisy();
     r.missTokenWaitNs = Math.max(0, (1e9 / x - model.localNs - m * model.remoteNs) / m) * noisy();
   }

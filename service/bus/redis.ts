@@ -219,7 +219,7 @@ export class RedisBus implements Bus {
     if (!this.subscriber) {
       this.subscriber = isCluster(this.cmd)
         ? new ClusterSubscriber(makeClient(this.target, { shardedSubscribers: true }) as Cluster, () => this.cmd.smembers(keys.nodes()), this.onError)
-        : new RedisSubscriber(this.cmd.duplicate(), this.onError);
+        : new RedisSubscriber(this.cmd.duplicate({ enableAutoPipelining: false }), this.onError);
     }
     return this.subscriber.add(listener, node);
   }
