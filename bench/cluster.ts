@@ -15,10 +15,9 @@ import { join } from 'node:path';
 import { cpus } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { keys } from '../service/bus/keys.ts';
 import { RedisBus } from '../service/bus/redis.ts';
 import { redisBenchmarkXadd, ROOT, spawnTracked, startRedisServer, startWithUrl, type Child } from './service/procs.ts';
-import { Announcements, cpuSeconds, diff, leaseHolders, load1, redisCounters, scrape, sumOf, type RedisCounters } from './cluster/observe.ts';
+import { Announcements, cpuSeconds, diff, leaseHolders, load1, redisCounters, scrape, sumOf } from './cluster/observe.ts';
 import { benchScenario } from './cluster/scenario.ts';
 
 const SPIRIT = join(ROOT, 'bin', 'spirit.js');

@@ -78,13 +78,12 @@ function record(node: SimNode, a: SimApp, timeMs: number): TelemetryRecord {
 
 let appended = 0;
 let stopping = false;
-let lateMs = 0;
 let ticks = 0;
 process.once('SIGTERM', () => { stopping = true; });
 const t0 = Date.now();
 while (!stopping) {
   const due = t0 + ticks * PERIOD_MS;
-  lateMs = Math.max(0, Date.now() - due);
+  const lateMs = Math.max(0, Date.now() - due);
   const timeMs = Date.now();
   for (let i = 0; i < sim.length && !stopping; i += PARALLEL) {
     await Promise.all(sim.slice(i, i + PARALLEL).map(async (node) => {
