@@ -29,9 +29,9 @@ const SERVED_GRACE = 1.1;
 const TARGET_UTILIZATION = 0.5;
 const TARGET_NODES = 100_000;
 
-interface Config { nodes: number; replicas: number; intervalMs: number; leaseTtlMs: number; measureIntervals: number; baselineMs: number }
+export interface Config { nodes: number; replicas: number; intervalMs: number; leaseTtlMs: number; measureIntervals: number; baselineMs: number }
 
-const FULL: Config = { nodes: 2000, replicas: 2, intervalMs: 10_000, leaseTtlMs: 6000, measureIntervals: 3, baselineMs: 5000 };
+export const FULL: Config = { nodes: 2000, replicas: 2, intervalMs: 10_000, leaseTtlMs: 6000, measureIntervals: 3, baselineMs: 5000 };
 const QUICK: Config = { nodes: 120, replicas: 2, intervalMs: 2000, leaseTtlMs: 1500, measureIntervals: 2, baselineMs: 2000 };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -133,8 +133,13 @@ async function replicaTotals(rs: Replica[]): Promise<Totals> {
   };
 }
 
-export async function run(opts: { quick: boolean }): Promise<Record<string, unknown>> {
-  const c = opts.quick ? QUICK : FULL;
+export function run(opts: { quick: boolean }): Promise<Record<string, unknown>> {
+  return runWith(opts.quick ? QUICK : FULL, opts.quick);
+}
+
+/** The benchmark with another configuration (sizing experiments: `runWith({ ...FULL, nodes: 600 })`). */
+export async function runWith(c: Config, quick = false): Promise<Record<string, unknown>> {
+  const opts = { quick };
   const redis = await startRedisServer();
   const admin = new Redis(redis.url);
   const sub = new Redis(redis.url);

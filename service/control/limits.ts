@@ -34,10 +34,14 @@ export const DEFAULT_TRUST_REGION_SHARE = 0.15;
 export const DEFAULT_EXPLORE_SHARE = 0.05;
 /** Hysteresis: keep the allocation when no bundle moves by more than this share of capacity. */
 export const DEFAULT_HYSTERESIS_SHARE = 0.01;
-/** Records ingested per node per poll; a node with more waits for the next poll (others are not starved). */
-export const INGEST_BATCH = 1000;
+/** Records ingested per node per poll; a node with more waits for the next poll (others are not starved). Each
+ *  node's batch is processed in one go on the event loop, so this also bounds how long rounds and lease renewals
+ *  wait behind ingest: at 1000, a replica draining a backlog of 16 nodes held them ~300 ms per turn. */
+export const INGEST_BATCH = 200;
 /** Nodes read at once by the ingest loop: overlaps round trips; bounds records in memory to 16 x INGEST_BATCH. */
 export const INGEST_PARALLEL_NODES = 16;
+/** ...and while a pass of rounds runs (rounds come first; see service.ts ingestLoop). */
+export const INGEST_PARALLEL_NODES_DURING_ROUNDS = 2;
 /** Pause of the ingest loop when no node had new records (bounds idle load on Redis). */
 export const INGEST_IDLE_MIN_MS = 5;
 export const INGEST_IDLE_MAX_MS = 200;

@@ -15,8 +15,9 @@ import { IngestPacer, ingestNode } from './ingest.ts';
 import { LeaseKeeper } from './leases.ts';
 import {
   DEFAULT_EXPLORE_SHARE, DEFAULT_HYSTERESIS_SHARE, DEFAULT_INTERVAL_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_SILENT_AFTER_ROUNDS, DEFAULT_TRUST_REGION_SHARE,
-  FIRST_ROUNDS_PER_LEASE_TICK, ROUNDS_PARALLEL, INGEST_BATCH, INGEST_IDLE_MAX_MS, INGEST_PARALLEL_NODES, INGEST_IDLE_MIN_MS, LAST_HEARD_WRITE_MS, REGISTRY_REREAD_MS, LEASE_TICK_MAX_MS, LEASE_TICKS_PER_TTL, MAX_ERROR_TEXT, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
-  RECLAIM_IDLE_MS,
+  FIRST_ROUNDS_PER_LEASE_TICK, INGEST_BATCH, INGEST_IDLE_MAX_MS, INGEST_IDLE_MIN_MS, INGEST_PARALLEL_NODES, INGEST_PARALLEL_NODES_DURING_ROUNDS,
+  LAST_HEARD_WRITE_MS, LEASE_TICK_MAX_MS, LEASE_TICKS_PER_TTL, MAX_ERROR_TEXT, MAX_INTERVAL_MS, MIN_INTERVAL_MS, RECLAIM_IDLE_MS,
+  REGISTRY_REREAD_MS, ROUNDS_PARALLEL,
 } from './limits.ts';
 import { MeasuredWindows } from './measured.ts';
 import { Metrics } from './metrics.ts';
@@ -358,8 +359,11 @@ export class SpiritService {
         // several nodes at once: their Redis round trips overlap (the CPU work interleaves on this thread)
         const now = Date.now();
         const held = [...this.leases.held].filter((n) => pacer.due(n, now));
-        for (let i = 0; i < held.length; i += INGEST_PARALLEL_NODES) {
-          const batch = held.slice(i, i + INGEST_PARALLEL_NODES);
+        // while a pass of rounds runs, fewer nodes at a time: the rounds (and lease renewals) come first, and
+        // telemetry that waits is ingested a moment later
+        const parallel = this.busy.rounds ? INGEST_PARALLEL_NODES_DURING_ROUNDS : INGEST_PARALLEL_NODES;
+        for (let i = 0; i < held.length; i += parallel) {
+          const batch = held.slice(i, i + parallel);
           const counts = await Promise.all(batch.map((node) => ingestNode(deps, node, (n, r) => this.appsOf(n, r))));
           batch.forEach((node, k) => pacer.read(node, counts[k], INGEST_BATCH, Date.now()));
           took += counts.reduce((a, b) => a + b, 0);
