@@ -11,7 +11,7 @@ import { freePort, REDIS_SERVER } from './redis-server.ts';
 export const REDIS_CLI = process.env.REDIS_CLI ?? '/usr/bin/redis-cli';
 /** Short enough that a failover happens within seconds; long enough that a busy 2-core machine does not mark
  *  a node failed because it was slow to answer a ping (tests never assert how long a failover took). */
-const NODE_TIMEOUT_MS = 2000;
+const NODE_TIMEOUT_MS = 5000;
 const START_DEADLINE_MS = 60_000;
 
 export interface ClusterNodeInfo {
