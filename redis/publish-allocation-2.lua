@@ -7,7 +7,8 @@
   ARGV[1]  epoch (integer > 0)
   ARGV[2]  doc: the AllocationDoc JSON (also the announcement message)
   ARGV[3]  holder replica id; '' skips the lease check (re-seeding after a Redis data loss)
-  ARGV[4]  announcement channel: spirit:{node:<id>}:announce
+  ARGV[4]  announcement channel: spirit:{node:<id>}:announce; '' announces nothing (in a Redis Cluster the
+           caller announces with SPUBLISH once a replica has confirmed the write)
 
   Returns:
     epoch  stored and published
@@ -22,5 +23,5 @@ end
 local current = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0')
 if epoch <= current then return -1 end
 redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'doc', ARGV[2])
-redis.call('PUBLISH', ARGV[4], ARGV[2])
+if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[2]) end
 return epoch

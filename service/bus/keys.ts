@@ -27,6 +27,8 @@ export const keys = {
   appIndex: (): string => `${PREFIX}:app-index`,
   /** ZSET replica id -> expiry (ms since the epoch) */
   replicas: (): string => `${PREFIX}:replicas`,
+  /** STRING counter incremented by every registry write (nodes, apps): replicas re-read the registry when it moves */
+  registryVersion: (): string => `${PREFIX}:registry-version`,
   /** STRING set once the registry is written; missing means Redis lost its data (restart without persistence) */
   marker: (): string => `${PREFIX}:marker`,
   /** STRING NodeRecord JSON */

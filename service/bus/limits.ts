@@ -47,3 +47,14 @@ export const REDIS_RECONNECT_MAX_MS = 2_000;
 export const REDIS_MAX_RETRIES_PER_REQUEST = 2;
 /** How often an allocation watcher re-reads the allocation in case an announcement was missed. */
 export const WATCH_POLL_MS = 2_000;
+/** Seeds in a redis+cluster:// URL: a handful find the cluster; hundreds are a mistake. */
+export const MAX_CLUSTER_SEEDS = 64;
+/** How often a cluster client re-reads the slot map besides on MOVED and on a lost node (a promoted replica). */
+export const REDIS_CLUSTER_SLOTS_REFRESH_MS = 1_000;
+/** In a cluster, registrations and allocations are confirmed by a replica of their shard (WAIT) before they are
+ *  acknowledged or announced, so a failover does not lose them; a replica that does not confirm within this is
+ *  reported and the write goes on unconfirmed (availability over durability while a shard has no live replica). */
+export const REDIS_REPLICA_WAIT_MS = 1_000;
+/** How often the subscriber of every node's announcements in a cluster re-reads the node list (sharded pub/sub
+ *  has no patterns: each node's channel is subscribed on its own shard). */
+export const ANNOUNCE_SYNC_MS = 1_000;

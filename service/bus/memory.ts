@@ -33,18 +33,26 @@ export class MemoryBus implements Bus {
   private streams = new Map<string, Stream>();
   private listeners = new Set<{ node?: string; fn: AllocationListener }>();
   private closed = false;
+  private version = 0;
 
-  async putNode(node: NodeRecord): Promise<void> { this.nodes.set(node.id, JSON.stringify(node)); }
+  async putNode(node: NodeRecord): Promise<void> {
+    this.nodes.set(node.id, JSON.stringify(node));
+    this.version++;
+  }
   async getNode(id: string): Promise<NodeRecord | null> { return parse<NodeRecord>(this.nodes.get(id)); }
   async listNodes(): Promise<NodeRecord[]> { return [...this.nodes.values()].map((t) => JSON.parse(t) as NodeRecord); }
 
   async deleteNode(id: string): Promise<boolean> {
     const had = this.nodes.delete(id);
     for (const m of [this.models, this.states, this.allocs, this.leases, this.streams]) m.delete(id);
+    this.version++;
     return had;
   }
 
-  async putApp(app: AppRecord): Promise<void> { this.apps.set(app.id, JSON.stringify(app)); }
+  async putApp(app: AppRecord): Promise<void> {
+    this.apps.set(app.id, JSON.stringify(app));
+    this.version++;
+  }
   async getApp(id: string): Promise<AppRecord | null> { return parse<AppRecord>(this.apps.get(id)); }
 
   async listApps(node?: string): Promise<AppRecord[]> {
@@ -57,6 +65,7 @@ export class MemoryBus implements Bus {
     if (!app) return false;
     this.apps.delete(id);
     this.models.get(app.node)?.delete(id);
+    this.version++;
     return true;
   }
 
@@ -196,6 +205,7 @@ export class MemoryBus implements Bus {
 
   async ping(): Promise<boolean> { return !this.closed; }
   /** The store lives as long as the process, so it cannot lose data behind the service's back. */
+  async registryVersion(): Promise<string> { return String(this.version); }
   async isIntact(): Promise<boolean> { return true; }
   async markIntact(): Promise<void> {}
   async close(): Promise<void> {

@@ -1,8 +1,8 @@
 // Telemetry streams in Redis: the consumer group, reads (reclaim of records a dead consumer left, then new
 // records) and the backlog. Reads go through the dedicated reader connection; its command timeout is the
 // watchdog that fails a read stuck on a half-open connection.
-import type { Redis } from 'ioredis';
 import { keys, TELEMETRY_GROUP } from './keys.ts';
+import type { RedisClient } from './redis-client.ts';
 import type { TelemetryEntry } from './types.ts';
 
 type Entry = [id: string, fields: string[] | null];
@@ -11,7 +11,7 @@ export class StreamReader {
   /** last reclaim per node: reclaiming scans the pending list, so it runs at most every half idle period */
   private lastReclaimMs = new Map<string, number>();
 
-  constructor(private readonly cmd: Redis, private readonly reader: Redis) {}
+  constructor(private readonly cmd: RedisClient, private readonly reader: RedisClient) {}
 
   /** XGROUP CREATE ... 0 MKSTREAM: records appended before the group existed are read too. Idempotent. */
   async ensureGroup(node: string): Promise<void> {

@@ -1,15 +1,23 @@
-// The Redis bus (ioredis): the Bus interface over the key schema of redis/README.md (keys from keys.ts).
-// Three connections: commands (with the Lua scripts), a dedicated one for stream reads (its command timeout
-// is the watchdog), and a subscriber made on first use. The client reconnects forever with bounded back-off,
-// so a Redis restart costs the service some failed ticks, never its process.
-import { Redis } from 'ioredis';
-import { InputError } from '../errors.ts';
+// The Redis bus (ioredis): the Bus interface over the key schema of redis/README.md (keys from keys.ts), on one
+// Redis server or a Redis Cluster (redis-client.ts). Three connections (or cluster clients): commands (with the
+// Lua scripts), a dedicated one for stream reads (its command timeout is the watchdog), and a subscriber made
+// on first use. The client reconnects forever with bounded back-off, so a Redis restart or a shard's failover
+// costs the service some failed ticks, never its process.
+//
+// In a cluster every multi-key command stays inside one node's hash tag (one slot); commands across nodes are
+// sent one by one (auto-pipelined per shard), never as one cross-slot pipeline. Writes that are acknowledged
+// (registrations) or announced (allocations) are confirmed by a replica of their shard first (WAIT), so a
+// primary killed right after does not take them with it; announcements use sharded pub/sub (SPUBLISH), which
+// stays on the node's shard instead of being broadcast to every node of the cluster.
+import type { ChainableCommander, Cluster } from 'ioredis';
+import { assert } from '../errors.ts';
 import type { MrcModel } from '../scenario/types.ts';
 import { channels, keys, nodeKeys, TELEMETRY_GROUP } from './keys.ts';
 import {
-  DEAD_LETTER_MAXLEN, MAX_REPLICAS, RECLAIM_BATCH, REDIS_COMMAND_TIMEOUT_MS, REDIS_MAX_RETRIES_PER_REQUEST,
-  REDIS_RECONNECT_BASE_MS, REDIS_RECONNECT_MAX_MS, TELEMETRY_APPEND_BATCH, TELEMETRY_STREAM_MAXLEN,
+  DEAD_LETTER_MAXLEN, MAX_REPLICAS, RECLAIM_BATCH, REDIS_REPLICA_WAIT_MS, TELEMETRY_APPEND_BATCH, TELEMETRY_STREAM_MAXLEN,
 } from './limits.ts';
+import { isCluster, makeClient, parseRedisUrl, type RedisClient, type RedisTarget } from './redis-client.ts';
+import { ClusterSubscriber } from './redis-cluster-subscriber.ts';
 import { defineScripts, ScriptCode, type ScriptCommands } from './scripts.ts';
 import { StreamReader } from './redis-streams.ts';
 import { RedisSubscriber } from './redis-subscriber.ts';
@@ -17,6 +25,8 @@ import {
   EMPTY_NODE_STATE, type AllocationDoc, type AllocationListener, type AppRecord, type Bus, type NodeRecord,
   type NodeState, type PublishOutcome, type TelemetryEntry,
 } from './types.ts';
+
+export { redisOptions } from './redis-client.ts';
 
 export interface RedisBusOptions {
   /** where connection errors go (ioredis reports every failed reconnect) */
@@ -29,43 +39,24 @@ export interface RedisBusOptions {
 const PING_TIMEOUT_MS = 1000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
-/** Connection options shared by every connection of the bus (and the node client). */
-export function redisOptions() {
-  return {
-    maxRetriesPerRequest: REDIS_MAX_RETRIES_PER_REQUEST,
-    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-    retryStrategy: (times: number) => Math.min(REDIS_RECONNECT_MAX_MS, REDIS_RECONNECT_BASE_MS * 2 ** Math.min(times, 16)),
-    lazyConnect: true,
-  };
-}
-
 export class RedisBus implements Bus {
   readonly kind = 'redis' as const;
-  private subscriber: RedisSubscriber | null = null;
+  /** true on a Redis Cluster (redis+cluster://) */
+  readonly cluster: boolean;
+  private subscriber: RedisSubscriber | ClusterSubscriber | null = null;
   private readonly streams: StreamReader;
 
-  private constructor(private readonly url: string, private readonly cmd: Redis & ScriptCommands,
-    private readonly reader: Redis, private readonly onError: (err: Error) => void) {
+  private constructor(private readonly url: string, private readonly target: RedisTarget, private readonly cmd: RedisClient & ScriptCommands,
+    private readonly reader: RedisClient, private readonly onError: (err: Error) => void) {
+    this.cluster = isCluster(cmd);
     this.streams = new StreamReader(cmd, reader);
   }
 
   /** Connects (and fails with a clear message when Redis cannot be reached in time). */
   static async connect(url: string, opts: RedisBusOptions = {}): Promise<RedisBus> {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new InputError('redis', `'${url}' is not a URL (expected redis://host:port or unix:///path/to/socket)`);
-    }
-    if (!['redis:', 'rediss:', 'unix:'].includes(parsed.protocol)) {
-      throw new InputError('redis', `'${url}': the scheme must be redis://, rediss:// or unix://`);
-    }
+    const target = parseRedisUrl(url);
     const onError = opts.onError ?? (() => {});
-    const make = (): Redis => {
-      const r = parsed.protocol === 'unix:' ? new Redis(parsed.pathname, redisOptions()) : new Redis(url, redisOptions());
-      r.on('error', onError);
-      return r;
-    };
+    const make = (): RedisClient => listen(makeClient(target), onError);
     const cmd = defineScripts(make());
     const reader = make();
     const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
@@ -76,14 +67,16 @@ export class RedisBus implements Bus {
       reader.disconnect();
       throw new Error(`cannot reach Redis at ${url}: ${(err as Error).message}`, { cause: err });
     }
-    return new RedisBus(url, cmd, reader, onError);
+    return new RedisBus(url, target, cmd, reader, onError);
   }
 
   // registry ------------------------------------------------------------------------------------------------
 
   async putNode(node: NodeRecord): Promise<void> {
-    await this.cmd.set(keys.node(node.id), JSON.stringify(node));
-    await this.cmd.sadd(keys.nodes(), node.id);
+    await this.write(keys.node(node.id), (p) => p.set(keys.node(node.id), JSON.stringify(node)));
+    await this.write(keys.nodes(), (p) => p.sadd(keys.nodes(), node.id));
+    await this.bumpRegistry();
+    if (this.subscriber instanceof ClusterSubscriber) await this.subscriber.nodeAdded(node.id);
   }
 
   async getNode(id: string): Promise<NodeRecord | null> { return parse<NodeRecord>(await this.cmd.get(keys.node(id))); }
@@ -91,26 +84,25 @@ export class RedisBus implements Bus {
   async listNodes(): Promise<NodeRecord[]> {
     const ids = (await this.cmd.smembers(keys.nodes())).sort();
     if (ids.length === 0) return [];
-    // one GET per node in one round trip (an MGET would cross cluster slots)
-    const replies = await this.exec(this.cmd.pipeline(ids.map((id) => ['get', keys.node(id)])));
+    // one GET per node (an MGET would cross cluster slots)
+    const replies = await this.perKey(ids.map((id) => ['get', keys.node(id)]));
     return replies.map((t) => parse<NodeRecord>(t as string | null)).filter((n): n is NodeRecord => n !== null);
   }
 
   async deleteNode(id: string): Promise<boolean> {
-    const removed = await this.cmd.srem(keys.nodes(), id);
-    await this.cmd.del(...nodeKeys(id));
-    return removed > 0;
+    const [removed] = await this.write(keys.nodes(), (p) => p.srem(keys.nodes(), id));
+    await this.write(keys.node(id), (p) => p.del(...nodeKeys(id)));
+    await this.bumpRegistry();
+    return (removed as number) > 0;
   }
 
   async putApp(app: AppRecord): Promise<void> {
     const prev = await this.cmd.hget(keys.appIndex(), app.id);
     // new place first, then the index, then the old place: a crash in between leaves a findable app
-    await this.cmd.hset(keys.apps(app.node), app.id, JSON.stringify(app));
-    await this.cmd.hset(keys.appIndex(), app.id, app.node);
-    if (prev !== null && prev !== app.node) {
-      await this.cmd.hdel(keys.apps(prev), app.id);
-      await this.cmd.hdel(keys.models(prev), app.id);
-    }
+    await this.write(keys.apps(app.node), (p) => p.hset(keys.apps(app.node), app.id, JSON.stringify(app)));
+    await this.write(keys.appIndex(), (p) => p.hset(keys.appIndex(), app.id, app.node));
+    if (prev !== null && prev !== app.node) await this.write(keys.apps(prev), (p) => p.hdel(keys.apps(prev), app.id).hdel(keys.models(prev), app.id));
+    await this.bumpRegistry();
   }
 
   async getApp(id: string): Promise<AppRecord | null> {
@@ -121,18 +113,23 @@ export class RedisBus implements Bus {
   async listApps(node?: string): Promise<AppRecord[]> {
     const nodes = node !== undefined ? [node] : (await this.cmd.smembers(keys.nodes())).sort();
     if (nodes.length === 0) return [];
-    const replies = await this.exec(this.cmd.pipeline(nodes.map((n) => ['hvals', keys.apps(n)])));
+    const replies = await this.perKey(nodes.map((n) => ['hvals', keys.apps(n)]));
     return replies.flatMap((vals) => (vals as string[]).map((t) => JSON.parse(t) as AppRecord));
   }
 
   async deleteApp(id: string): Promise<boolean> {
     const node = await this.cmd.hget(keys.appIndex(), id);
     if (node === null) return false;
-    await this.cmd.hdel(keys.apps(node), id);
-    await this.cmd.hdel(keys.models(node), id);
-    await this.cmd.hdel(keys.appIndex(), id);
+    await this.write(keys.apps(node), (p) => p.hdel(keys.apps(node), id).hdel(keys.models(node), id));
+    await this.write(keys.appIndex(), (p) => p.hdel(keys.appIndex(), id));
+    await this.bumpRegistry();
     return true;
   }
+
+  /** after the write it announces: a replica that reads the new version then reads the registry with the write */
+  private async bumpRegistry(): Promise<void> { await this.write(keys.registryVersion(), (p) => p.incr(keys.registryVersion())); }
+
+  async registryVersion(): Promise<string> { return (await this.cmd.get(keys.registryVersion())) ?? '0'; }
 
   async putFittedModels(node: string, models: Record<string, MrcModel>): Promise<void> {
     const entries = Object.entries(models);
@@ -198,8 +195,17 @@ export class RedisBus implements Bus {
   // allocations ---------------------------------------------------------------------------------------------
 
   async publishAllocation(doc: AllocationDoc, holder: string | null): Promise<PublishOutcome> {
-    const code = await this.cmd.publishAllocation(keys.alloc(doc.node), keys.lease(doc.node), doc.epoch,
-      JSON.stringify(doc), holder ?? '', channels.announce(doc.node));
+    const text = JSON.stringify(doc);
+    let code: number;
+    if (this.cluster) {
+      // stored, confirmed by a replica, then announced on the node's shard: a daemon never applies an epoch
+      // that a failover right after could take back
+      const alloc = keys.alloc(doc.node);
+      [code] = (await this.write(alloc, (p) => (p as unknown as ScriptCommands).publishAllocation(alloc, keys.lease(doc.node), doc.epoch, text, holder ?? '', ''))) as number[];
+      if (code >= 0) await this.cmd.spublish(channels.announce(doc.node), text);
+    } else {
+      code = await this.cmd.publishAllocation(keys.alloc(doc.node), keys.lease(doc.node), doc.epoch, text, holder ?? '', channels.announce(doc.node));
+    }
     if (code === ScriptCode.Stale) return 'stale';
     if (code === ScriptCode.NotHolder) return 'not-holder';
     return 'published';
@@ -210,7 +216,11 @@ export class RedisBus implements Bus {
   }
 
   async subscribeAllocations(listener: AllocationListener, node?: string): Promise<() => Promise<void>> {
-    if (!this.subscriber) this.subscriber = new RedisSubscriber(this.cmd.duplicate(), this.onError);
+    if (!this.subscriber) {
+      this.subscriber = isCluster(this.cmd)
+        ? new ClusterSubscriber(makeClient(this.target, { shardedSubscribers: true }) as Cluster, () => this.cmd.smembers(keys.nodes()), this.onError)
+        : new RedisSubscriber(this.cmd.duplicate({ enableAutoPipelining: false }), this.onError);
+    }
     return this.subscriber.add(listener, node);
   }
 
@@ -264,8 +274,40 @@ export class RedisBus implements Bus {
     }
   }
 
+  /**
+   * Commands of one key's slot in one round trip. In a cluster, the shard's primary must then hear from a
+   * replica that it has them (ROLE says whether the shard has one; WAIT 1 on the same connection): a write
+   * the caller acknowledges or announces must survive that primary's failover. A replica that does not
+   * confirm in time is reported (onError) and the write stands unconfirmed.
+   */
+  private async write(key: string, build: (p: ChainableCommander) => unknown): Promise<unknown[]> {
+    const p = this.cmd.pipeline();
+    build(p);
+    if (!this.cluster) return this.exec(p);
+    p.role();
+    const replies = await this.exec(p);
+    const role = replies.pop() as unknown[];
+    const replicas = Array.isArray(role?.[2]) ? role[2].length : 0;
+    if (replicas > 0) {
+      const [, acked] = await this.exec(this.cmd.pipeline().exists(key).wait(1, REDIS_REPLICA_WAIT_MS));
+      if ((acked as number) < 1) this.onError(new Error(`no replica confirmed a write to ${key} within ${REDIS_REPLICA_WAIT_MS} ms`));
+    }
+    return replies;
+  }
+
+  /** One command per key, answers in order: one pipeline on a single server; on a cluster the commands go out
+   *  together and the client groups them per shard (a pipeline may not cross slots there). */
+  private async perKey(cmds: [string, string][]): Promise<unknown[]> {
+    if (!this.cluster) return this.exec(this.cmd.pipeline(cmds));
+    const c = this.cmd as unknown as Record<string, (key: string) => Promise<unknown>>;
+    return Promise.all(cmds.map(([name, key]) => {
+      assert(name === 'get' || name === 'hvals', `perKey: unexpected command ${name}`);
+      return c[name].call(this.cmd, key);
+    }));
+  }
+
   /** Runs a pipeline; the first failed command's error is thrown. */
-  private async exec(p: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+  private async exec(p: ChainableCommander): Promise<unknown[]> {
     const res = (await p.exec()) ?? [];
     return res.map(([err, v]) => {
       if (err) throw err;
@@ -278,6 +320,13 @@ export function fieldMap(fields: string[] | null): Record<string, string> {
   const m: Record<string, string> = {};
   for (let i = 0; fields && i + 1 < fields.length; i += 2) m[fields[i]] = fields[i + 1];
   return m;
+}
+
+/** Reports a client's errors (ioredis reports every failed reconnect; a cluster also per node). */
+function listen<C extends RedisClient>(c: C, onError: (err: Error) => void): C {
+  c.on('error', onError);
+  if (isCluster(c)) c.on('node error', (err: Error) => onError(err));
+  return c;
 }
 
 function parse<T>(text: string | null | undefined): T | null {

@@ -3,8 +3,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
 import { assert } from '../errors.ts';
+import type { RedisClient } from './redis-client.ts';
 
 export const SCRIPT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'redis');
 
@@ -38,10 +38,10 @@ export interface ScriptCommands {
 
 const REQUIRED: (keyof ScriptCommands)[] = ['publishAllocation', 'renewLease', 'releaseLease', 'heartbeat', 'deadLetter', 'appendTelemetry'];
 
-export function defineScripts(redis: Redis, scripts = readScripts()): Redis & ScriptCommands {
+export function defineScripts<C extends RedisClient>(redis: C, scripts = readScripts()): C & ScriptCommands {
   for (const s of scripts) redis.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
   for (const r of REQUIRED) assert(scripts.some((s) => s.name === r), `redis/: script for ${r} is missing`);
-  return redis as Redis & ScriptCommands;
+  return redis as C & ScriptCommands;
 }
 
 const camel = (kebab: string): string => kebab.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

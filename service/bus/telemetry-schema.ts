@@ -45,6 +45,43 @@ export function validateTelemetryRecord(value: unknown, where = 'record'): Telem
   return r.data as TelemetryRecord;
 }
 
+const REQUIRED_NUMBERS = ['timeMs', 'cacheMB', 'bandwidthMbps', 'throughputOpsPerSec', 'pageTrafficBytesPerSec', 'residentBytes'] as const;
+const KNOWN = new Set(Object.keys(telemetryRecordSchema.shape));
+
+const isId = (v: unknown): boolean => typeof v === 'string' && v.length >= 1 && v.length <= MAX_BUS_ID_LENGTH && BUS_ID_PATTERN.test(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const inRange = (v: unknown, lo: number, hi: number): boolean => isNum(v) && v >= lo && v <= hi;
+
+/**
+ * True exactly when the schema above accepts `v` (tested against it on random records): the hot path of
+ * ingest (a replica checks every record of every node, ~16k/s at 2000 nodes) without zod's per-record cost,
+ * about ten times JSON.parse's for a record with a curve. A record it refuses goes through zod for the
+ * details of what is wrong.
+ */
+export function isValidTelemetryRecord(v: unknown): boolean {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const r = v as Record<string, unknown>;
+  for (const k in r) if (!KNOWN.has(k)) return false;
+  if (!isId(r.app) || !isId(r.node)) return false;
+  for (const k of REQUIRED_NUMBERS) if (!inRange(r[k], 0, Infinity)) return false;
+  if (!inRange(r.missRatio, 0, 1)) return false;
+  if (r.mrc !== undefined) {
+    const m = r.mrc;
+    if (!Array.isArray(m) || m.length < 2 || m.length > MAX_RECORD_MRC_POINTS) return false;
+    for (const p of m) if (!Array.isArray(p) || p.length !== 2 || !inRange(p[0], 0, Infinity) || !inRange(p[1], 0, 1)) return false;
+  }
+  if (r.sampledPages !== undefined) {
+    const pages = r.sampledPages;
+    if (!Array.isArray(pages) || pages.length > MAX_RECORD_SAMPLED_PAGES) return false;
+    for (const p of pages) if (!Number.isSafeInteger(p) || (p as number) < 0) return false;
+  }
+  if (r.sampleRate !== undefined && !(isNum(r.sampleRate) && r.sampleRate > 0 && r.sampleRate <= 1)) return false;
+  if (r.accessesSampled !== undefined && !inRange(r.accessesSampled, 0, Infinity)) return false;
+  if (r.missStallNs !== undefined && !inRange(r.missStallNs, MIN_MISS_STALL_NS, MAX_MISS_STALL_NS)) return false;
+  if (r.missTokenWaitNs !== undefined && !inRange(r.missTokenWaitNs, 0, MAX_MISS_STALL_NS)) return false;
+  return true;
+}
+
 /** Parses and validates one record's JSON text as it came off a stream. */
 export function parseTelemetryRecord(text: string, where = 'record'): TelemetryRecord {
   if (text.length > MAX_TELEMETRY_RECORD_BYTES) {
@@ -56,5 +93,6 @@ export function parseTelemetryRecord(text: string, where = 'record'): TelemetryR
   } catch (err) {
     throw new InputError(where, `not valid JSON (${(err as Error).message})`);
   }
-  return validateTelemetryRecord(json, where);
+  // a fresh object from JSON.parse: returned as is when valid (zod would return a copy of it)
+  return isValidTelemetryRecord(json) ? (json as TelemetryRecord) : validateTelemetryRecord(json, where);
 }

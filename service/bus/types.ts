@@ -112,6 +112,8 @@ export interface Bus {
   getApp(id: string): Promise<AppRecord | null>;
   listApps(node?: string): Promise<AppRecord[]>;
   deleteApp(id: string): Promise<boolean>;
+  /** Changes whenever a node or an app is put or deleted (replicas re-read the whole registry only then). */
+  registryVersion(): Promise<string>;
   /** The estimator's last fitted model of each app of a node (a restarted or new replica resumes from it). */
   putFittedModels(node: string, models: Record<string, MrcModel>): Promise<void>;
   getFittedModels(node: string): Promise<Record<string, MrcModel>>;

@@ -8,6 +8,7 @@ import { parseTelemetryRecord } from '../bus/telemetry-schema.ts';
 import type { Bus, TelemetryEntry } from '../bus/types.ts';
 import type { TelemetryRecord } from '../telemetry/record.ts';
 import type { Estimators } from './estimators.ts';
+import { INGEST_NODE_IDLE_MAX_MS, INGEST_NODE_WAIT_MS } from './limits.ts';
 import type { Metrics } from './metrics.ts';
 import type { MeasuredWindows } from './measured.ts';
 
@@ -24,6 +25,37 @@ export interface IngestDeps {
   batch: number;
   /** the means the next round carries (measured.ts) */
   measured?: MeasuredWindows;
+  /** when each node's lastTelemetryMs was last written, and how often at most (one write per batch would be a
+   *  Redis command per node per poll; silence is judged over whole intervals) */
+  heard?: { lastWriteMs: Map<string, number>; everyMs: number };
+}
+
+/**
+ * When to read each node's stream next. Daemons append once a period (a second), so a node that was just
+ * drained is not read again for INGEST_NODE_WAIT_MS, one whose stream was empty waits twice as long each time
+ * (up to INGEST_NODE_IDLE_MAX_MS), and one that filled a whole batch (a backlog) is read again at once. Without
+ * this a replica re-read every node as soon as any had data: empty reads were most of its Redis commands.
+ */
+export class IngestPacer {
+  private readonly next = new Map<string, { atMs: number; waitMs: number }>();
+
+  due(node: string, nowMs: number): boolean { return (this.next.get(node)?.atMs ?? 0) <= nowMs; }
+
+  /** After a read of `node` that took `count` records of at most `batch`. */
+  read(node: string, count: number, batch: number, nowMs: number): void {
+    const prev = this.next.get(node);
+    const waitMs = count >= batch ? 0 : count > 0 ? INGEST_NODE_WAIT_MS : Math.min(INGEST_NODE_IDLE_MAX_MS, Math.max(INGEST_NODE_WAIT_MS, 2 * (prev?.waitMs ?? 0)));
+    this.next.set(node, { atMs: nowMs + waitMs, waitMs });
+  }
+
+  /** Milliseconds until some node of `nodes` is due (0 if one is now). */
+  untilDue(nodes: Iterable<string>, nowMs: number): number {
+    let t = Infinity;
+    for (const n of nodes) t = Math.min(t, Math.max(0, (this.next.get(n)?.atMs ?? 0) - nowMs));
+    return t === Infinity ? INGEST_NODE_IDLE_MAX_MS : t;
+  }
+
+  forget(node: string): void { this.next.delete(node); }
 }
 
 /** Reads and processes one batch of a node's telemetry; returns how many records it took off the stream. */
@@ -58,7 +90,11 @@ export async function ingestNode(d: IngestDeps, node: string, appsOf: (node: str
   }
   if (ok.length > 0) {
     await d.bus.ackTelemetry(node, ok);
-    await d.bus.patchNodeState(node, { lastTelemetryMs: Date.now() });
+    const now = Date.now();
+    if (!d.heard || now - (d.heard.lastWriteMs.get(node) ?? 0) >= d.heard.everyMs) {
+      await d.bus.patchNodeState(node, { lastTelemetryMs: now });
+      d.heard?.lastWriteMs.set(node, now);
+    }
     d.metrics.telemetry.inc(ok.length);
   }
   return entries.length;

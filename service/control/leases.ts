@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { assert } from '../errors.ts';
 import type { Bus } from '../bus/types.ts';
+import { LEASE_PARALLEL, LEASE_TICKS_PER_TTL } from './limits.ts';
 
 export interface LeaseEvents {
   acquired(node: string): void;
@@ -18,8 +19,17 @@ function score(node: string, replica: string): number {
   return createHash('sha1').update(`${node}\u0000${replica}`).digest().readUInt32BE(0);
 }
 
+/** `fn` over `items`, LEASE_PARALLEL at a time (overlapping round trips; a replica holds a thousand nodes). */
+async function inBatches<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += LEASE_PARALLEL) out.push(...(await Promise.all(items.slice(i, i + LEASE_PARALLEL).map(fn))));
+  return out;
+}
+
 export class LeaseKeeper {
   readonly held = new Set<string>();
+  /** when each held lease was last set or extended */
+  private readonly renewedMs = new Map<string, number>();
   private live: string[] = [];
 
   constructor(private readonly bus: Bus, private readonly replica: string, private readonly ttlMs: number,
@@ -31,16 +41,27 @@ export class LeaseKeeper {
 
   /** One tick: heartbeat, renew, give up nodes above our share, take nodes up to it. */
   async tick(nodes: readonly string[]): Promise<void> {
-    this.live = await this.bus.heartbeat(this.replica, this.ttlMs);
-    const liveCount = Math.max(1, this.live.length);
     const all = new Set(nodes);
-    for (const node of [...this.held]) {
-      const kept = all.has(node) && (await this.bus.renewLease(node, this.replica, this.ttlMs));
-      if (!kept) {
-        if (all.has(node)) this.log.warn({ node }, 'lease lost (expired or taken)');
-        else await this.bus.releaseLease(node, this.replica);
-        this.drop(node);
+    // a lease is renewed once a third of its time-to-live has passed (ticks come at least every second, which
+    // for long leases is more often than that); a node gone from the registry is given back. The heartbeat and
+    // the renewals go out together: on a busy replica every round trip waits its turn on the event loop.
+    const now = Date.now();
+    const due = [...this.held].filter((n) => !all.has(n) || now - (this.renewedMs.get(n) ?? 0) >= this.ttlMs / LEASE_TICKS_PER_TTL);
+    const [live, kept] = await Promise.all([
+      this.bus.heartbeat(this.replica, this.ttlMs),
+      inBatches(due, async (node) => all.has(node) && this.bus.renewLease(node, this.replica, this.ttlMs)),
+    ]);
+    this.live = live;
+    const liveCount = Math.max(1, this.live.length);
+    for (let i = 0; i < due.length; i++) {
+      const node = due[i];
+      if (kept[i]) {
+        this.renewedMs.set(node, now);
+        continue;
       }
+      if (all.has(node)) this.log.warn({ node }, 'lease lost (expired or taken)');
+      else await this.bus.releaseLease(node, this.replica);
+      this.drop(node);
     }
     const share = this.targetShare(nodes.length, liveCount);
     const mine = (n: string): boolean => this.preferredReplica(n) === this.replica;
@@ -56,14 +77,21 @@ export class LeaseKeeper {
     if (this.held.size >= share) return;
     // preferred nodes first, then any free node (its preferred replica may be dead)
     const candidates = nodes.filter((n) => !this.held.has(n)).sort((a, b) => Number(mine(b)) - Number(mine(a)));
-    for (const node of candidates) {
-      if (this.held.size >= share) break;
-      if (await this.bus.acquireLease(node, this.replica, this.ttlMs)) {
+    // tried a batch at a time, never more than the share still missing (each try may succeed)
+    const before = this.held.size;
+    for (let i = 0; i < candidates.length && this.held.size < share;) {
+      const batch = candidates.slice(i, i + Math.min(LEASE_PARALLEL, share - this.held.size));
+      i += batch.length;
+      const took = await inBatches(batch, (node) => this.bus.acquireLease(node, this.replica, this.ttlMs));
+      batch.forEach((node, k) => {
+        if (!took[k]) return;
         this.held.add(node);
-        this.log.info({ node }, 'lease acquired');
+        this.renewedMs.set(node, Date.now());
+        this.log.debug({ node }, 'lease acquired');
         this.events.acquired(node);
-      }
+      });
     }
+    if (this.held.size > before) this.log.info({ acquired: this.held.size - before, held: this.held.size }, 'leases acquired');
   }
 
   /**
@@ -91,6 +119,7 @@ export class LeaseKeeper {
 
   private drop(node: string): void {
     this.held.delete(node);
+    this.renewedMs.delete(node);
     this.events.lost(node);
   }
 

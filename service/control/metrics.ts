@@ -4,6 +4,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 /** Solve latency buckets, seconds: a 6-app solve takes ~1 ms, 1024 apps ~100 ms. */
 const SOLVE_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+/** Pass buckets, seconds: one node takes a few ms, a thousand a few seconds; near the interval means full. */
+const TICK_BUCKETS_S = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80];
 
 export interface Gauges {
   apps(): number;
@@ -16,6 +18,8 @@ export class Metrics {
   readonly registry = new Registry();
   readonly rounds: Counter<'outcome'>;
   readonly solveSeconds: Histogram<'source'>;
+  readonly tickSeconds: Histogram;
+  readonly estimateSeconds: Histogram;
   readonly telemetry: Counter;
   readonly telemetrySkipped: Counter<'reason'>;
   readonly errors: Counter<'kind'>;
@@ -26,6 +30,8 @@ export class Metrics {
     const registers = [this.registry];
     this.rounds = new Counter({ name: 'spirit_rounds_total', help: 'allocation rounds by outcome (published, held, silent, failed, lost-lease)', labelNames: ['outcome'], registers });
     this.solveSeconds = new Histogram({ name: 'spirit_solve_duration_seconds', help: 'solve latency (round: control loop, http: POST /v1/solve)', labelNames: ['source'], buckets: SOLVE_BUCKETS_S, registers });
+    this.tickSeconds = new Histogram({ name: 'spirit_rounds_tick_seconds', help: 'one pass of rounds over every node this replica holds (near the interval: the replica is full)', buckets: TICK_BUCKETS_S, registers });
+    this.estimateSeconds = new Histogram({ name: 'spirit_round_estimate_seconds', help: 'closing the epoch of every app estimator of a node in a round (refits)', buckets: SOLVE_BUCKETS_S, registers });
     this.telemetry = new Counter({ name: 'spirit_telemetry_records_total', help: 'telemetry records ingested into estimators', registers });
     this.telemetrySkipped = new Counter({ name: 'spirit_telemetry_skipped_total', help: 'telemetry records skipped and dead-lettered, by reason', labelNames: ['reason'], registers });
     this.errors = new Counter({ name: 'spirit_errors_total', help: 'operating errors by kind (round, bus, http)', labelNames: ['kind'], registers });

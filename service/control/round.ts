@@ -73,6 +73,7 @@ export async function runRound(d: RoundDeps, nodeId: string): Promise<RoundResul
   const cap = node.capacity;
   const refs = referenceShares(cap, apps.map((app) => ({ app })));
   const inForce = new Map((prev?.bundles ?? []).map((b) => [b.app, b]));
+  const e0 = performance.now();
   const inputs: AppInput[] = apps.map((app, i) => {
     const est = d.estimators.get(app.id);
     if (est) est.endEpoch({ region: nextRoundRegion(app, cap, refs.refX[i], refs.refY[i], inForce.get(app.id), d.options.trustRegionShare) });
@@ -85,6 +86,7 @@ export async function runRound(d: RoundDeps, nodeId: string): Promise<RoundResul
     }
     return { app, estimate: cur, persisted: persisted[app.id] };
   });
+  d.metrics.estimateSeconds.observe(secFromMs(performance.now() - e0));
   const round = (prev?.epoch ?? 0) + 1;
   const explore = d.options.exploreShare !== undefined && d.options.policy === 'spirit'
     ? {

@@ -1,6 +1,7 @@
 // One service replica: the bus, the solver engine, estimators, leases, the ingest loop, the round timer and
 // the event hub, started and stopped together. `spirit serve` wraps it in HTTP; tests drive it directly.
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { assert, InputError } from '../errors.ts';
 import type { Engine } from '../market/engine.ts';
@@ -10,17 +11,19 @@ import type { AppRecord, Bus, NodeRecord } from '../bus/types.ts';
 import { Estimators, type EstimatorFactory } from './estimators.ts';
 import { EventHub } from './events.ts';
 import { History } from './history.ts';
-import { ingestNode } from './ingest.ts';
+import { IngestPacer, ingestNode } from './ingest.ts';
 import { LeaseKeeper } from './leases.ts';
 import {
   DEFAULT_EXPLORE_SHARE, DEFAULT_HYSTERESIS_SHARE, DEFAULT_INTERVAL_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_SILENT_AFTER_ROUNDS, DEFAULT_TRUST_REGION_SHARE,
-  INGEST_BATCH, INGEST_IDLE_MAX_MS, INGEST_PARALLEL_NODES, INGEST_IDLE_MIN_MS, LEASE_TICK_MAX_MS, LEASE_TICKS_PER_TTL, MAX_ERROR_TEXT, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
-  RECLAIM_IDLE_MS,
+  FIRST_ROUNDS_PER_LEASE_TICK, INGEST_BATCH, INGEST_IDLE_MAX_MS, INGEST_IDLE_MIN_MS, INGEST_PARALLEL_NODES, INGEST_PARALLEL_NODES_DURING_ROUNDS,
+  LAST_HEARD_WRITE_MS, LEASE_TICK_MAX_MS, LEASE_TICKS_PER_TTL, MAX_ERROR_TEXT, MAX_INTERVAL_MS, MIN_INTERVAL_MS, RECLAIM_IDLE_MS,
+  REGISTRY_REREAD_MS, ROUNDS_PARALLEL,
 } from './limits.ts';
 import { MeasuredWindows } from './measured.ts';
 import { Metrics } from './metrics.ts';
 import { diffRegistry, type RegistryReading } from './registry-events.ts';
 import { runRound, type RoundDeps, type RoundResult } from './round.ts';
+import { secFromMs } from '../units.ts';
 
 export interface ServiceOptions {
   bus: Bus;
@@ -70,7 +73,7 @@ export class SpiritService {
   private running = false;
   private timers = new Map<string, ReturnType<typeof setTimeout>>();
   private ingestDone: Promise<void> = Promise.resolve();
-  private busy = { lease: false, rounds: false };
+  private busy = { lease: false, rounds: false, first: false };
   private pendingFirstRound = new Set<string>();
   private silentNodes = new Set<string>();
   /** the registry as last announced (registry events are the differences); null until the first reading */
@@ -78,6 +81,9 @@ export class SpiritService {
   /** readings are numbered when they start, so an older reading finishing late never undoes a newer one */
   private registryReads = 0;
   private registryApplied = 0;
+  private readonly pacer = new IngestPacer();
+  /** the registry version the snapshot was read at, and when */
+  private registry: { version: string | null; readMs: number } = { version: null, readMs: 0 };
 
   constructor(o: ServiceOptions) {
     this.bus = o.bus;
@@ -98,8 +104,8 @@ export class SpiritService {
     this.events = new EventHub(o.log);
     this.estimators = new Estimators(o.estimatorFactory);
     this.leases = new LeaseKeeper(this.bus, this.replica, this.leaseTtlMs, {
-      acquired: (node) => { this.pendingFirstRound.add(node); },
-      lost: (node) => { this.estimators.dropNode(node); this.silentNodes.delete(node); },
+      acquired: (node) => { this.pendingFirstRound.add(node); this.pacer.forget(node); },
+      lost: (node) => { this.estimators.dropNode(node); this.silentNodes.delete(node); this.pendingFirstRound.delete(node); },
     }, o.log);
     const trust = o.trustRegionShare === undefined ? DEFAULT_TRUST_REGION_SHARE : o.trustRegionShare;
     const hyst = o.hysteresisShare === undefined ? DEFAULT_HYSTERESIS_SHARE : o.hysteresisShare;
@@ -129,7 +135,7 @@ export class SpiritService {
     this.events.listen((doc) => this.history.record(doc));
     await this.leaseTick();
     this.every('lease', Math.max(1, Math.min(LEASE_TICK_MAX_MS, Math.floor(this.leaseTtlMs / LEASE_TICKS_PER_TTL))), () => this.leaseTick());
-    this.every('rounds', this.intervalMs, () => this.roundsTick());
+    this.every('rounds', this.intervalMs, () => this.roundsTick(), true);
     this.ingestDone = this.ingestLoop();
     this.log.info({ replica: this.replica, bus: this.bus.kind, engine: this.engine.kind, intervalMs: this.intervalMs, leaseTtlMs: this.leaseTtlMs }, 'service started');
   }
@@ -163,15 +169,18 @@ export class SpiritService {
     return true;
   }
 
-  /** Runs `fn` every `ms` (never overlapping itself) while the service runs. */
-  private every(name: string, ms: number, fn: () => Promise<void>): void {
-    const loop = (): void => {
+  /** Runs `fn` every `ms` (never overlapping itself) while the service runs. `fixedRate`: runs start `ms` apart
+   *  (a run that took longer is followed at once), so a pass over many nodes does not stretch every node's
+   *  interval by its own duration. */
+  private every(name: string, ms: number, fn: () => Promise<void>, fixedRate = false): void {
+    const loop = (delayMs: number): void => {
       this.timers.set(name, setTimeout(() => {
         if (!this.running) return;
-        void fn().finally(() => { if (this.running) loop(); });
-      }, ms));
+        const t0 = Date.now();
+        void fn().finally(() => { if (this.running) loop(fixedRate ? Math.max(0, ms - (Date.now() - t0)) : ms); });
+      }, delayMs));
     };
-    loop();
+    loop(ms);
   }
 
   /** Registry read, data-loss check and re-seed, heartbeat and leases. */
@@ -179,30 +188,61 @@ export class SpiritService {
     if (this.busy.lease) return;
     this.busy.lease = true;
     try {
-      if (!(await this.bus.isIntact())) {
+      // few round trips one after the other: on a busy replica each waits behind rounds and ingest, and a tick
+      // that takes longer than a lease's time-to-live loses the leases
+      const [intact, version] = await Promise.all([this.bus.isIntact(), this.bus.registryVersion()]);
+      if (!intact) {
         await this.reseed();
         await this.bus.markIntact();
+        this.registry = { version: null, readMs: 0 };
       }
-      const reading = ++this.registryReads;
-      const [nodes, apps] = await Promise.all([this.bus.listNodes(), this.bus.listApps()]);
-      // only a listing bracketed by two intact checks may replace the snapshot (else it may be a wiped store)
-      if (await this.bus.isIntact()) {
-        this.setSnapshot(nodes, apps);
-        this.observeRegistry(reading, { nodes, apps });
+      // the whole registry is read only when it changed (or now and then, in case): reading every node and app
+      // each second is what kept a replica's lease tick from scaling with the nodes of the cluster
+      let { nodes, apps } = this.snapshot;
+      if (version !== this.registry.version || Date.now() - this.registry.readMs >= REGISTRY_REREAD_MS) {
+        const reading = ++this.registryReads;
+        [nodes, apps] = await Promise.all([this.bus.listNodes(), this.bus.listApps()]);
+        // only a listing bracketed by two intact checks may replace the snapshot (else it may be a wiped store)
+        if (await this.bus.isIntact()) {
+          this.setSnapshot(nodes, apps);
+          this.observeRegistry(reading, { nodes, apps });
+          this.registry = { version, readMs: Date.now() };
+        }
       }
       await this.leases.tick(nodes.map((n) => n.id));
       const keep = new Set(apps.map((a) => a.id));
       this.estimators.prune(keep);
       this.measured.prune(keep);
-      for (const node of this.pendingFirstRound) {
-        this.pendingFirstRound.delete(node);
-        if (this.leases.held.has(node) && !(await this.bus.getAllocation(node))) await this.roundFor(node);
-      }
+      if (!this.busy.first) void this.firstRounds();
     } catch (err) {
       this.metrics.errors.inc({ kind: 'bus' });
       this.log.warn({ err: (err as Error).message }, 'lease tick failed (will retry)');
     } finally {
       this.busy.lease = false;
+    }
+  }
+
+  /**
+   * A node never allocated gets its first round now rather than at the next pass, a few at a time and outside
+   * the lease tick: a replica that just took a thousand nodes must keep renewing their leases (the rounds pass
+   * covers the rest).
+   */
+  private async firstRounds(): Promise<void> {
+    this.busy.first = true;
+    try {
+      let first = 0;
+      for (const node of this.pendingFirstRound) {
+        if (first >= FIRST_ROUNDS_PER_LEASE_TICK || !this.running) break;
+        this.pendingFirstRound.delete(node);
+        if (this.leases.held.has(node) && !(await this.bus.getAllocation(node))) {
+          first++;
+          await this.roundFor(node);
+        }
+      }
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'first rounds failed (the next pass runs them)');
+    } finally {
+      this.busy.first = false;
     }
   }
 
@@ -264,13 +304,18 @@ export class SpiritService {
   async roundsTick(): Promise<void> {
     if (this.busy.rounds) return;
     this.busy.rounds = true;
+    const t0 = performance.now();
     try {
-      for (const node of [...this.leases.held].sort()) {
-        if (!this.running) break;
-        await this.roundFor(node);
-      }
+      // a few nodes at a time: a round is mostly waiting on the bus (five reads, a publish, two writes), and a
+      // thousand of them one after the other spent most of an interval waiting
+      const queue = [...this.leases.held].sort();
+      const worker = async (): Promise<void> => {
+        for (let node = queue.shift(); node !== undefined && this.running; node = queue.shift()) await this.roundFor(node);
+      };
+      await Promise.all(Array.from({ length: ROUNDS_PARALLEL }, worker));
     } finally {
       this.busy.rounds = false;
+      this.metrics.tickSeconds.observe(secFromMs(performance.now() - t0));
     }
   }
 
@@ -304,15 +349,23 @@ export class SpiritService {
     const deps = {
       bus: this.bus, estimators: this.estimators, metrics: this.metrics, log: this.log, consumer: this.replica,
       reclaimIdleMs: this.reclaimIdleMs, batch: INGEST_BATCH, measured: this.measured,
+      heard: { lastWriteMs: new Map<string, number>(), everyMs: Math.min(LAST_HEARD_WRITE_MS, this.roundDeps.options.silentAfterMs / 4) },
     };
+    const pacer = this.pacer;
     let idleMs = INGEST_IDLE_MIN_MS;
     while (this.running) {
       let took = 0;
       try {
         // several nodes at once: their Redis round trips overlap (the CPU work interleaves on this thread)
-        const held = [...this.leases.held];
-        for (let i = 0; i < held.length; i += INGEST_PARALLEL_NODES) {
-          const counts = await Promise.all(held.slice(i, i + INGEST_PARALLEL_NODES).map((node) => ingestNode(deps, node, (n, r) => this.appsOf(n, r))));
+        const now = Date.now();
+        const held = [...this.leases.held].filter((n) => pacer.due(n, now));
+        // while a pass of rounds runs, fewer nodes at a time: the rounds (and lease renewals) come first, and
+        // telemetry that waits is ingested a moment later
+        const parallel = this.busy.rounds ? INGEST_PARALLEL_NODES_DURING_ROUNDS : INGEST_PARALLEL_NODES;
+        for (let i = 0; i < held.length; i += parallel) {
+          const batch = held.slice(i, i + parallel);
+          const counts = await Promise.all(batch.map((node) => ingestNode(deps, node, (n, r) => this.appsOf(n, r))));
+          batch.forEach((node, k) => pacer.read(node, counts[k], INGEST_BATCH, Date.now()));
           took += counts.reduce((a, b) => a + b, 0);
         }
         idleMs = took > 0 ? INGEST_IDLE_MIN_MS : Math.min(INGEST_IDLE_MAX_MS, idleMs * 2);
@@ -321,7 +374,7 @@ export class SpiritService {
         this.log.warn({ err: (err as Error).message }, 'telemetry ingest failed (will retry)');
         idleMs = INGEST_IDLE_MAX_MS;
       }
-      if (took === 0) await sleep(idleMs);
+      if (took === 0) await sleep(Math.max(INGEST_IDLE_MIN_MS, Math.min(idleMs, pacer.untilDue(this.leases.held, Date.now()))));
       else await new Promise((r) => setImmediate(r)); // let HTTP and timers run between batches
     }
   }

@@ -1,11 +1,13 @@
 // Units of the bus: key schema (cluster slots), the Lua scripts' headers, the epoch gate, record validation.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EpochGate } from '../../service/bus/client.ts';
 import { channels, checkBusId, keys, nodeKeys, nodeOfChannel } from '../../service/bus/keys.ts';
+import { parseRedisUrl } from '../../service/bus/redis-client.ts';
 import { readScripts } from '../../service/bus/scripts.ts';
-import { parseTelemetryRecord } from '../../service/bus/telemetry-schema.ts';
+import { isValidTelemetryRecord, parseTelemetryRecord, telemetryRecordSchema } from '../../service/bus/telemetry-schema.ts';
 import type { AllocationDoc } from '../../service/bus/types.ts';
 import { InputError } from '../../service/errors.ts';
 import { ROOT } from './harness.ts';
@@ -99,5 +101,69 @@ describe('telemetry record validation', () => {
     }
     expect(() => parseTelemetryRecord('{')).toThrow(/record: not valid JSON/);
     expect(() => parseTelemetryRecord(JSON.stringify({ ...good, mrc: [[0, 1]] }))).toThrow(/record\.mrc/);
+  });
+});
+
+describe('Redis URLs', () => {
+  it('names one server or a cluster by its seeds', () => {
+    expect(parseRedisUrl('redis://127.0.0.1:6379')).toEqual({ kind: 'single', url: 'redis://127.0.0.1:6379' });
+    expect(parseRedisUrl('unix:///run/redis.sock')).toMatchObject({ kind: 'single', socketPath: '/run/redis.sock' });
+    expect(parseRedisUrl('redis+cluster://10.0.0.1:7000,redis-1.redis:7001,[::1]:7002')).toEqual({
+      kind: 'cluster', tls: false, seeds: [{ host: '10.0.0.1', port: 7000 }, { host: 'redis-1.redis', port: 7001 }, { host: '::1', port: 7002 }],
+    });
+    expect(parseRedisUrl('rediss+cluster://spirit:p%40ss@r1:6379')).toEqual({
+      kind: 'cluster', tls: true, username: 'spirit', password: 'p@ss', seeds: [{ host: 'r1', port: 6379 }],
+    });
+    expect(parseRedisUrl('redis+cluster://:secret@r1:6379')).toMatchObject({ password: 'secret', seeds: [{ host: 'r1', port: 6379 }] });
+  });
+
+  it('refuses a bad URL with what is wrong, naming the seed', () => {
+    const bad: [string, RegExp][] = [
+      ['redis+cluster://r1', /seed 1 \('r1'\) is not host:port/],
+      ['redis+cluster://r1:7000,', /seed 2 \(''\) is not host:port/],
+      ['redis+cluster://r1:7000,r2:99999', /seed 2 \('r2:99999'\)/],
+      ['redis+cluster://r1:7000/0', /no path or query/],
+      ['redis+cluster://r1:7000?x=1', /no path or query/],
+      ['http://r1:7000', /the scheme must be redis:\/\/, rediss:\/\/, unix:\/\/ or redis\+cluster:\/\//],
+      ['not a url', /is not a URL/],
+      [`redis+cluster://${Array.from({ length: 65 }, (_, i) => `h${i}:1`).join(',')}`, /65 seeds; at most 64/],
+    ];
+    for (const [url, why] of bad) {
+      expect(() => parseRedisUrl(url), url).toThrow(InputError);
+      expect(() => parseRedisUrl(url), url).toThrow(why);
+    }
+  });
+});
+
+describe('the fast telemetry check', () => {
+  const good = { app: 'n1.a', node: 'n1', timeMs: 1, cacheMB: 10, bandwidthMbps: 20, throughputOpsPerSec: 3, missRatio: 0.5, pageTrafficBytesPerSec: 4, residentBytes: 5 };
+  const anyValue = fc.oneof(fc.double(), fc.integer({ min: -5, max: 5 }), fc.constantFrom(0, -0, 1, 0.5, 1.5, -1, 1e9, 1e10, 10, NaN, Infinity, -Infinity, Number.MAX_SAFE_INTEGER + 2),
+    fc.string({ maxLength: 4 }), fc.constantFrom('n1', 'a b', '{x}', '', 'x'.repeat(129), null, true, undefined), fc.constant([]), fc.constant({}));
+  const fields = [...Object.keys(telemetryRecordSchema.shape), 'extra'];
+  const mrcPoint = fc.oneof(fc.tuple(fc.double({ min: 0, max: 1e6 }), fc.double({ min: 0, max: 1 })), fc.array(anyValue, { maxLength: 3 }), anyValue);
+  const record = fc.record({
+    base: fc.constant(good),
+    set: fc.array(fc.tuple(fc.constantFrom(...fields), fc.oneof(anyValue, fc.array(mrcPoint, { maxLength: 4 }), fc.array(fc.oneof(fc.nat(), anyValue), { maxLength: 4 }))), { maxLength: 3 }),
+    drop: fc.array(fc.constantFrom(...fields), { maxLength: 2 }),
+  }).map(({ base, set, drop }) => {
+    const r: Record<string, unknown> = { ...base };
+    for (const [k, v] of set) r[k] = v;
+    for (const k of drop) delete r[k];
+    return r;
+  });
+
+  it('accepts exactly what the zod schema accepts', () => {
+    fc.assert(fc.property(fc.oneof(record, anyValue), (r) => {
+      expect(isValidTelemetryRecord(r)).toBe(telemetryRecordSchema.safeParse(r).success);
+    }), { numRuns: 3000 });
+    // a full valid record, with every optional field
+    const full = { ...good, mrc: [[0, 1], [10, 0.2]], sampledPages: [1, 2, 3], sampleRate: 0.01, accessesSampled: 100, missStallNs: 5000, missTokenWaitNs: 0 };
+    expect(isValidTelemetryRecord(full)).toBe(true);
+    expect(telemetryRecordSchema.safeParse(full).success).toBe(true);
+  });
+
+  it('hands a refused record to zod, whose error names the field', () => {
+    expect(() => parseTelemetryRecord(JSON.stringify({ ...good, mrc: [[0, 1], [10, 2]] }))).toThrow(/record\.mrc\[1\]\[1\]/);
+    expect(parseTelemetryRecord(JSON.stringify(good))).toEqual(good);
   });
 });

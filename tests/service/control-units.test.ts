@@ -2,10 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBus } from '../../service/bus/memory.ts';
 import type { AppRecord } from '../../service/bus/types.ts';
+import { IngestPacer } from '../../service/control/ingest.ts';
 import { LeaseKeeper } from '../../service/control/leases.ts';
+import { INGEST_NODE_IDLE_MAX_MS, INGEST_NODE_WAIT_MS } from '../../service/control/limits.ts';
 import { buildRoundScenario, type AppInput } from '../../service/control/round-scenario.ts';
 import type { MrcModel } from '../../service/scenario/types.ts';
-import { memoryLogger } from './harness.ts';
+import { makeService, memoryLogger } from './harness.ts';
 
 const cap = { cacheMB: 1200, bandwidthMbps: 600 };
 const model = (localNs: number): MrcModel => ({ type: 'mrc', mrc: [[0, 1], [600, 0.1], [1200, 0.05]], pageBytes: 4096, localNs, remoteNs: 5000 });
@@ -87,5 +89,62 @@ describe('LeaseKeeper', () => {
     await k.tick(['n1']);
     expect(k.held.has('n1')).toBe(false);
     expect(lost).toEqual(['n1']);
+  });
+});
+
+describe('IngestPacer', () => {
+  it('re-reads a backlog at once, a drained stream after a wait, an empty one ever less often up to the cap', () => {
+    const p = new IngestPacer();
+    expect(p.due('n', 0)).toBe(true);
+    p.read('n', 1000, 1000, 0); // a full batch: a backlog
+    expect(p.due('n', 0)).toBe(true);
+    p.read('n', 8, 1000, 0); // drained
+    expect(p.due('n', INGEST_NODE_WAIT_MS - 1)).toBe(false);
+    expect(p.due('n', INGEST_NODE_WAIT_MS)).toBe(true);
+    const waits: number[] = [];
+    let t = 0;
+    for (let k = 0; k < 6; k++) {
+      p.read('n', 0, 1000, t);
+      const w = p.untilDue(['n'], t);
+      waits.push(w);
+      t += w;
+    }
+    expect(waits).toEqual([500, 1000, 1000, 1000, 1000, 1000].map((x) => Math.min(x, INGEST_NODE_IDLE_MAX_MS)));
+    p.read('n', 3, 1000, t);
+    expect(p.untilDue(['n', 'unknown'], t)).toBe(0); // a node never read is due now
+    p.forget('n');
+    expect(p.due('n', t)).toBe(true);
+  });
+});
+
+describe('registry reads of the lease tick', () => {
+  it('reads the whole registry only when its version moved', async () => {
+    const bus = new MemoryBus();
+    let listings = 0;
+    const counted = new Proxy(bus, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (prop === 'listApps' || prop === 'listNodes') return (...args: unknown[]) => { listings++; return (v as (...a: unknown[]) => unknown).apply(target, args); };
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const v0 = await bus.registryVersion();
+    await bus.putNode({ id: 'n', capacity: { cacheMB: 100, bandwidthMbps: 100 }, createdMs: 0, updatedMs: 0 });
+    expect(await bus.registryVersion()).not.toBe(v0);
+    const { service } = await makeService(counted, { intervalMs: 60_000 });
+    await service.leaseTick();
+    const first = listings;
+    expect(first).toBeGreaterThan(0);
+    await service.leaseTick();
+    await service.leaseTick();
+    expect(listings).toBe(first); // nothing changed: no listing
+    await bus.putApp(app('a1', { node: 'n' }));
+    await service.leaseTick();
+    expect(listings).toBeGreaterThan(first);
+    const v1 = await bus.registryVersion();
+    await bus.patchNodeState('n', { silent: true }); // not the registry
+    expect(await bus.registryVersion()).toBe(v1);
+    await bus.deleteApp('a1');
+    expect(await bus.registryVersion()).not.toBe(v1);
   });
 });

@@ -16,6 +16,7 @@ import type { Engine } from '../../service/market/engine.ts';
 import type { MrcModel, Scenario } from '../../service/scenario/types.ts';
 import { parseScenarioText } from '../../service/scenario/validate.ts';
 import type { TelemetryRecord } from '../../service/telemetry/record.ts';
+import { startRedisCluster, type RedisClusterProcess } from './redis-cluster.ts';
 import { startRedis, type RedisProcess } from './redis-server.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -32,10 +33,11 @@ export function memoryLogger(): { log: Logger; lines: Record<string, unknown>[] 
 }
 
 export interface Backend {
-  name: 'memory' | 'redis';
+  name: 'memory' | 'redis' | 'redis-cluster';
   /** a new connection to the shared store (for Redis: a new client; in-process: the same bus object) */
   connect(): Promise<Bus>;
   redis?: RedisProcess;
+  cluster?: RedisClusterProcess;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,36 @@ export async function redisBackend(): Promise<Backend> {
       await redis.stop();
     },
   };
+}
+
+/**
+ * A backend on a real Redis Cluster (3 primaries + 3 replicas). Starting one takes seconds, so one cluster
+ * serves every test of a file: `close` flushes it; `stopSharedCluster` (afterAll) stops it.
+ */
+let sharedCluster: Promise<RedisClusterProcess> | null = null;
+export async function clusterBackend(): Promise<Backend> {
+  sharedCluster ??= startRedisCluster();
+  const cluster = await sharedCluster;
+  await cluster.waitHealthy();
+  cluster.flush();
+  const opened: Bus[] = [];
+  return {
+    name: 'redis-cluster', cluster,
+    async connect() {
+      const b = await RedisBus.connect(cluster.url, { connectTimeoutMs: 20_000 });
+      opened.push(b);
+      return b;
+    },
+    async close() {
+      for (const b of opened) await b.close().catch(() => {});
+    },
+  };
+}
+
+export async function stopSharedCluster(): Promise<void> {
+  const c = sharedCluster;
+  sharedCluster = null;
+  if (c) await (await c).stop();
 }
 
 let sharedEngine: Engine | null = null;

@@ -46,7 +46,7 @@ export class SimNode {
     const { log } = memoryLogger();
     const service = new SpiritService({
       bus, engine: await engine(), log, estimatorFactory: (id) => new AppEstimator(id, o.estimator ?? {}),
-      intervalMs: 3_600_000, leaseTtlMs: 600, silentAfterMs: 3_600_000, // rounds are driven by the test
+      intervalMs: 3_600_000, leaseTtlMs: 60_000, silentAfterMs: 3_600_000, // rounds are driven by the test; a short lease would be lost on a busy machine
       ...(o.exploreMaxLoss !== undefined ? { exploreMaxLoss: o.exploreMaxLoss } : {}),
     });
     const sim = new SimNode(scenario, service, bus, o);

@@ -1,4 +1,4 @@
-// `spirit bench solver|mrc|farmem|service|node [--json]`: each benchmark is bench/<name>.ts exporting
+// `spirit bench solver|mrc|farmem|service|node|cluster [--json]`: each benchmark is bench/<name>.ts exporting
 // `run(opts) => Promise<object>` (the figures) and `format(figures) => string` (a human-readable table).
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { InputError } from '../../errors.ts';
 import { printJson } from '../output.ts';
 
-const BENCHES = ['solver', 'mrc', 'farmem', 'service', 'node'] as const;
+const BENCHES = ['solver', 'mrc', 'farmem', 'service', 'node', 'cluster'] as const;
 
 export interface BenchModule {
   run(opts: { quick: boolean }): Promise<Record<string, unknown>>;

@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .description('run the allocation service: HTTP API, control loop, dashboard (logs to stderr)')
     .option('--port <P>', 'HTTP port; 0 picks a free one (env PORT; default 8080)', int('--port'))
     .option('--host <H>', 'address to listen on', '127.0.0.1')
-    .option('--redis <URL>', 'Redis URL (redis://host:port or unix:///path); env REDIS_URL; none = in-process bus')
+    .option('--redis <URL>', 'Redis URL (redis://host:port, unix:///path, or a cluster: redis+cluster://host:port,host:port); env REDIS_URL; none = in-process bus')
     .option('--interval-ms <N>', 'control-loop round interval per node (default 10000)', int('--interval-ms'))
     .option('--lease-ttl-ms <N>', 'node lease time-to-live shared by replicas (default 6000)', int('--lease-ttl-ms'))
     .option('--token <T>', 'bearer token required by mutating routes (env SPIRIT_TOKEN)')
