@@ -34,6 +34,12 @@ export const SI_TOL = 1e-9;
 /** An equilibrium is exact when no app could do better than this (relative) with what it can afford. */
 export const BEST_RESPONSE_GAP_TOL = 1e-6;
 
+/** Every app at least at its reference throughput (within SI_TOL) with bundles (x, y), on the loaded problem. */
+function keepsFairShares(engine: Engine, x: Float64Array, y: Float64Array): boolean {
+  for (let i = 0; i < x.length; i++) if (engine.perf(i, x[i], y[i]) < engine.refPerf(i) * (1 - SI_TOL)) return false;
+  return true;
+}
+
 export function solveScenario(engine: Engine, scenario: Scenario, opts: SolveOptions = {}): SolveResult {
   checkLiveOptions(opts);
   const policy = opts.policy ?? 'spirit';
@@ -49,7 +55,9 @@ export function solveScenario(engine: Engine, scenario: Scenario, opts: SolveOpt
   let step: { fractionCache: number; fractionBandwidth: number } | null = null;
   const live = policy === 'spirit' && (trustRegionOn(opts) || opts.hysteresisShare !== undefined);
   const start = live ? startingPoint(p) : null;
-  if (start && opts.hysteresisShare !== undefined && withinHysteresis(start.x, start.y, out.x, out.y, opts.hysteresisShare)) {
+  // (the bundles in force are kept only while every app still has its fair share under the models of this
+  // round: a model re-estimated a little can put a held bundle just under it)
+  if (start && opts.hysteresisShare !== undefined && withinHysteresis(start.x, start.y, out.x, out.y, opts.hysteresisShare) && keepsFairShares(engine, start.x, start.y)) {
     out = { ...out, x: start.x, y: start.y, certificate: undefined };
     held = true;
   } else if (start && trustRegionOn(opts)) {

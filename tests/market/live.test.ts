@@ -89,8 +89,9 @@ describe('live control', () => {
     const { wasm } = await engines();
     const s = loadExample('stream-vs-kvs');
     const target = solveScenario(wasm, s);
-    // current = the equilibrium nudged by 10 MB: within a 1% band
-    const near = withCurrent(s, (i) => ({ cacheMB: target.allocations[i].cacheMB + (i ? -10 : 10), bandwidthMbps: target.allocations[i].bandwidthMbps }));
+    // current = the equilibrium nudged by 10 MB (from the stream, far above its fair share, to the key-value
+    // store, at it): within a 1% band, and fair
+    const near = withCurrent(s, (i) => ({ cacheMB: target.allocations[i].cacheMB + (i ? 10 : -10), bandwidthMbps: target.allocations[i].bandwidthMbps }));
     const held = solveScenario(wasm, near, { hysteresisShare: 0.01 });
     expect(held.certificate.held).toBe(true);
     held.allocations.forEach((a, i) => expect(a.cacheMB).toBeCloseTo(near.apps[i].current!.cacheMB, 6));
@@ -99,6 +100,22 @@ describe('live control', () => {
     const moved = solveScenario(wasm, farAway, { hysteresisShare: 0.01 });
     expect(moved.certificate.held).toBeUndefined();
     expect(moved.allocations[0].cacheMB).toBeCloseTo(target.allocations[0].cacheMB, 6); // no trust region: straight there
+  });
+
+  it('hysteresis never holds bundles that leave an app below its fair share under this round\'s models', async () => {
+    const { wasm } = await engines();
+    const s = loadExample('identical-pair');
+    // the equilibrium of two identical apps is the equal split; in force: 0.5% of the cache moved from one to
+    // the other (within a 1% band), which leaves the first below its fair share
+    const half = { cacheMB: s.capacity.cacheMB / 2, bandwidthMbps: s.capacity.bandwidthMbps / 2 };
+    const shift = 0.005 * s.capacity.cacheMB;
+    const tilted = withCurrent(s, (i) => ({ cacheMB: half.cacheMB + (i ? shift : -shift), bandwidthMbps: half.bandwidthMbps }));
+    const r = solveScenario(wasm, tilted, { hysteresisShare: 0.01 });
+    expect(r.certificate.held).toBeUndefined();
+    expect(r.certificate.sharingIncentiveViolations).toEqual([]);
+    // and an allocation in force that is fair and within the band is held, as before
+    const fair = withCurrent(s, () => half);
+    expect(solveScenario(wasm, fair, { hysteresisShare: 0.01 }).certificate.held).toBe(true);
   });
 
   it('rejects negative or non-finite live options', async () => {
