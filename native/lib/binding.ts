@@ -28,6 +28,9 @@ export interface RawStats {
   label: string;
   controlPath: string;
   stale?: boolean;
+  partitionCount: number;
+  partitionShare: number;
+  partitionCacheBytes: number[];
 }
 
 export interface RawEvent {
@@ -48,7 +51,7 @@ export interface NativeRegion {
   buffer(): ArrayBuffer;
   controlPath(): string;
   stats(): RawStats;
-  setLimits(cacheBytes: number, bandwidthMbps: number, sampleRatePpm: number, samplePeriodMs: number): void;
+  setLimits(...args: LimitArgs): void;
   drainSamples(max: number): RawDrain;
   flush(id: number): void;
   takeEvents(): RawEvent[];
@@ -56,6 +59,9 @@ export interface NativeRegion {
   unref(): void;
   close(): void;
 }
+
+/** cacheBytes, bandwidthMbps, sampleRatePpm, samplePeriodMs, partitionCount, shareA, bytesA, bytesB (-1: unchanged) */
+export type LimitArgs = [number, number, number, number, number, number, number, number];
 
 export interface NativeRegionOptions {
   memnodes: string[];
@@ -70,6 +76,8 @@ export interface NativeRegionOptions {
   retries: number;
   controlDir: string;
   label: string;
+  /** applied right after the region opens (the fault thread re-counts its pages then) */
+  partitions?: { accessShare: number; cacheBytes: number }[];
 }
 
 export interface NativeMemNodeStats {
@@ -92,7 +100,7 @@ export interface NativeMemNode {
 
 export interface NativeControl {
   read(): RawStats;
-  setLimits(cacheBytes: number, bandwidthMbps: number, sampleRatePpm: number, samplePeriodMs: number): void;
+  setLimits(...args: LimitArgs): void;
   drainSamples(max: number): RawDrain;
   close(): void;
 }
@@ -107,6 +115,7 @@ export interface Binding {
   counterNames: string[];
   setErrorClass(cls: unknown): void;
   liveRegions(): number;
+  partitionOfPages(pages: number, share: number): Uint8Array;
   NativeRegion: new (opts: NativeRegionOptions, onEvent: () => void) => NativeRegion;
   NativeMemNode: new (opts: {
     host: string;

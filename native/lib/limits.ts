@@ -39,6 +39,7 @@ export interface NativeLimits {
   loopPollMsMax: number;
   controlScanMax: number;
   histBuckets: number;
+  partitionPagesMin: number;
 }
 
 export function nativeLimits(): NativeLimits {

@@ -55,6 +55,25 @@ constexpr uint32_t kEvictReservePages = 32;
 constexpr uint32_t kRefaultWindowPages = 256;
 // Misses per pressure decision: the reserve is dropped when at least half of them were refaults.
 constexpr uint32_t kRefaultCheckMisses = 64;
+// ---- partitions (hash split of a region's pages, partition.h) ----
+// Frames a partition always has, even when the market gives it no cache (a hull vertex at zero, where the
+// partition is meant to miss on everything): a fault needs a frame, and a scan's readahead needs a window
+// of them, or a partition of a split scan would pay a round trip per page where the unsplit scan streams.
+// Taken from the other partition's limit where that exceeds its pages (frames it can never use), else a
+// fixed slack above the cache limit (256 KiB), like the write-back copies.
+constexpr uint64_t kPartitionPagesMin = 64;
+// Readahead window of a small partition: up to a quarter of its frames, at most this many pages. (A large cache
+// keeps the window at an eighth of it, so readahead does not evict what is about to be used; a partition of
+// a few frames has no hits to protect.)
+constexpr uint32_t kPartitionReadaheadPagesMin = 32;
+// A split region's readahead window collects the next pages of the faulting partition, skipping the other
+// partition's pages and pages already local; it looks at most this many times the window's pages ahead, so
+// a partition with a tiny share cannot make one fault walk the whole region.
+constexpr uint32_t kReadaheadSpanFactor = 4;
+// A fault continues a split region's stream when only pages that need no fetch (the other partition's, or
+// local ones) lie between the stream's last window and it; looked for at most this far.
+constexpr uint32_t kStreamGapPagesMax = 64;
+
 // uffd messages read per syscall (the kernel queues the rest).
 constexpr int kFaultMsgsPerRead = 64;
 // Max CLOCK hand steps per page needed: two sweeps of the frame table always find a victim.

@@ -91,6 +91,7 @@ std::unique_ptr<Region> Region::create(const RegionConfig& cfg, Reason& reason, 
   cb->samplePeriodMs.store(cfg.samplePeriodMs);
   cb->limitsSeq.store(1);
   r->pt_.init(r->pages_);
+  r->split_.pagesA = r->partPages_[0] = r->pages_;  // unsplit: every page in partition A
   for (const auto& m : cfg.memnodes) r->replicas_.push_back(std::make_unique<Replica>(m));
   for (int i = int(limits::kReadsInflightMax) - 1; i >= 0; i--) r->freeStaging_.push_back(i);
   for (int i = int(limits::kWritebackInflightPagesMax) - 1; i >= 0; i--) r->freeSlots_.push_back(i);

@@ -47,7 +47,7 @@ void Region::loop() {
         issueTraffic(now);
         // housekeeping waits while a fault waits on a fetch: its reply must not queue behind a batch of
         // evictions (unless the cache is over its limit, after a shrink)
-        if (waitStartNs_.empty() || pt_.used() + incoming_ > cachePages_) {
+        if (waitStartNs_.empty() || anyOverLimit()) {
           backgroundEvict();
           stepFlush();
           sampleTick(now);
@@ -78,7 +78,8 @@ void Region::issueTraffic(uint64_t now) {
 // Sleep until the next thing that needs the thread without a file descriptor saying so: the sampler,
 // a pending eviction after a cache shrink, request timeouts, and the limit poll.
 int Region::pollTimeoutMs(uint64_t now) {
-  if (pt_.used() + incoming_ > cachePages_ && pt_.used() > 0) return 0;
+  for (int k = 0; k < 2; k++)
+    if (overLimit(k) && pt_.used(k) > 0) return 0;
   if (!deferred_.empty() && !freeSlots_.empty()) return 0;
   if (!flushing_.empty() && !flushScanDone_ && !freeSlots_.empty()) return 0;
   int64_t ms = limits::kLoopPollMsMax;
@@ -94,9 +95,8 @@ void Region::applyLimits(uint64_t now, bool force) {
   limitsSeqSeen_ = seq;
   const uint64_t pg = limits::kPageBytes;
   uint64_t cache = cb_->cacheBytes.load();
-  uint64_t cachePages = std::clamp<uint64_t>(cache / pg, limits::kCachePagesMin, pages_);
-  if (cachePages != cachePages_) pressure_.reset();  // the evidence was about the old size
-  cachePages_ = cachePages;
+  cachePages_ = std::clamp<uint64_t>(cache / pg, limits::kCachePagesMin, pages_);
+  applySplit(cachePages_, now);  // each partition's limit (the whole of it when unsplit)
   double bw = bitsToDouble(cb_->bandwidthMbpsBits.load());
   if (!(bw >= limits::kBandwidthMbpsMin)) bw = limits::kBandwidthMbpsMin;
   if (bw > limits::kBandwidthMbpsMax) bw = limits::kBandwidthMbpsMax;
@@ -114,12 +114,13 @@ void Region::applyLimits(uint64_t now, bool force) {
   residentPeak_ = 0;  // re-armed once the new limit is met (a shrink takes a moment to evict down)
   peakArmed_ = false;
   counterSet(cb_, c_cachePagesLimit, cachePages_);
+  publishGauges();  // the limits in force are visible by the time limitChanges says they were applied
   counterAdd(cb_, c_limitChanges, 1);
 }
 
 void Region::publishGauges() {
   // armed once nothing reserved under an older, larger limit is still on its way in
-  if (!peakArmed_ && pt_.used() + incoming_ <= cachePages_) {
+  if (!peakArmed_ && !anyOverLimit()) {
     peakArmed_ = true;
     residentPeak_ = 0;
   }
@@ -129,7 +130,13 @@ void Region::publishGauges() {
   counterSet(cb_, c_dirtyPages, dirtyPages_);
   counterSet(cb_, c_writebackInflightPages, limits::kWritebackInflightPagesMax - freeSlots_.size());
   counterSet(cb_, c_readsInflight, readsInflight_.size());
-  counterSet(cb_, c_reserveArmed, pressure_.armed() ? 1 : 0);
+  counterSet(cb_, c_reserveArmed, pressure_[0].armed() || pressure_[1].armed() ? 1 : 0);
+  counterSet(cb_, c_partitions, uint64_t(partitions()));
+  counterSet(cb_, c_partitionAPages, partPages_[0]);
+  counterSet(cb_, c_partitionALimitPages, limit_[0]);
+  counterSet(cb_, c_partitionBLimitPages, limit_[1]);
+  counterSet(cb_, c_partitionAResidentPages, pt_.used(0));
+  counterSet(cb_, c_partitionBResidentPages, pt_.used(1));
   cb_->heartbeatWallMs.store(wallMs(), std::memory_order_relaxed);
 }
 

@@ -1,0 +1,93 @@
+// The hash split of a region's pages (partition.h), as the fault thread applies it: which partition each
+// page is in, each partition's cache limit, and the re-count of local pages when the split changes. A
+// partition is a cache of its own (frames, CLOCK hand, free-frame reserve, readahead stream); the network,
+// the token bucket and the write-back slots are shared.
+#include <algorithm>
+#include <cmath>
+
+#include "region.h"
+
+namespace spirit {
+
+// Reads the split from the control block (shared memory: nothing in it is trusted), re-counts the local
+// pages when the membership changed, and sets each partition's limit out of the whole `cachePages`.
+bool Region::applySplit(uint64_t cachePages, uint64_t now) {
+  (void)now;
+  const uint64_t pg = limits::kPageBytes;
+  uint32_t count = cb_->partitionCount.load();
+  double share = bitsToDouble(cb_->partitionShareBits.load());
+  bool want = count == 2 && std::isfinite(share) && share > 0 && share < 1;
+  PartitionSplit next;
+  next.pagesA = pages_;
+  if (want) next = split_.split && share == splitShare_ ? split_ : calibrateSplit(share, pages_);
+  bool changed = next.split != split_.split || next.threshold != split_.threshold;
+  if (changed) repartition(next);
+  splitShare_ = split_.split ? share : 1.0;
+
+  uint64_t lim[2] = {cachePages, 0};
+  if (split_.split) {
+    uint64_t a = std::min<uint64_t>(cb_->partitionCacheBytes[0].load() / pg, pages_);
+    uint64_t b = std::min<uint64_t>(cb_->partitionCacheBytes[1].load() / pg, pages_);
+    if (a + b > cachePages) {  // more than the whole limit (writers never do that): scaled down to fit
+      a = uint64_t(double(a) * double(cachePages) / double(a + b));
+      b = cachePages - a;
+    }
+    // what the partitions leave of the whole (page rounding) goes to the larger one
+    (a >= b ? a : b) += cachePages - a - b;
+    lim[0] = a;
+    lim[1] = b;
+    for (int k = 0; k < 2; k++) {
+      if (lim[k] >= limits::kPartitionPagesMin) continue;
+      int o = 1 - k;
+      uint64_t need = limits::kPartitionPagesMin - lim[k];
+      uint64_t spare = lim[o] > partPages_[o] ? lim[o] - partPages_[o] : 0;  // frames o can never use
+      lim[o] -= std::min(need, spare);
+      lim[k] = limits::kPartitionPagesMin;  // the rest of `need` is slack above the whole limit
+    }
+  }
+  for (int k = 0; k < 2; k++) {
+    if (lim[k] != limit_[k]) {
+      pressure_[k].reset();  // the evidence was about the old size
+      changed = true;
+    }
+    limit_[k] = lim[k];
+  }
+  return changed;
+}
+
+// Puts every local page into the ring of its partition under `next`, and recounts the pages reserved by
+// reads in flight. Bounded by the frames in use plus the reads queued; nothing is evicted here: a partition
+// now over its limit evicts down in the loop's eviction steps, as after a cache shrink.
+void Region::repartition(const PartitionSplit& next) {
+  split_ = next;
+  partPages_[0] = next.pagesA;
+  partPages_[1] = pages_ - next.pagesA;
+  uint64_t moved = 0;
+  for (int k = 0; k < PageTable::kRings; k++) {
+    const std::vector<uint32_t>& frames = pt_.frames(k);  // moving out only empties slots of ring k
+    for (size_t i = 0; i < frames.size(); i++) {
+      uint32_t p = frames[i];
+      if (p == PageTable::kNoFrame) continue;
+      int to = split_.of(p);
+      if (to != k) {
+        pt_.moveFrame(p, to);
+        moved++;
+      }
+    }
+  }
+  incoming_[0] = incoming_[1] = 0;
+  auto count = [&](const ReadJob& j) {
+    for (uint32_t i = 0; i < j.n; i++)
+      if (pt_.state(j.first + i) == kFetching) incoming_[split_.of(j.first + i)]++;
+  };
+  for (const ReadJob& j : readQueueDemand_) count(j);
+  for (const ReadJob& j : readQueueAhead_) count(j);
+  for (const auto& [id, j] : readsInflight_) count(j);
+  for (int k = 0; k < 2; k++) {
+    streams_[k] = Stream{};
+    pressure_[k].reset();
+  }
+  counterAdd(cb_, c_partitionMovedPages, moved);
+}
+
+}  // namespace spirit
