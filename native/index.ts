@@ -5,7 +5,7 @@ export { partitionOfPages } from './lib/partitions.ts';
 export { FarMemoryError, FAR_MEMORY_REASONS, type FarMemoryReason } from './lib/errors.ts';
 export { startMemNode, type MemNode, type MemNodeOptions, type MemNodeStats } from './lib/memnode.ts';
 export { attachControl, listRegions, removeStale, type ControlHandle, type RegionListing } from './lib/control.ts';
-export { type RegionStats, type RegionCounters, type LatencySummary, histPercentile } from './lib/stats.ts';
+export { type RegionStats, type RegionCounters, type LatencySummary, type FetchStages, histPercentile } from './lib/stats.ts';
 export { nativeLimits, type NativeLimits } from './lib/limits.ts';
 export { CgroupEnforcer, detectCgroupVersion, detectSwapDevice, cgroupPaths, type CgroupEnforcerOptions, type CgroupPaths, type CacheResult, type ShrinkStep, type CgroupVersion } from './lib/cgroup.ts';
 export { telemetryFromWindow, missesBetween, demandMissesBetween, type WindowInput } from './lib/telemetry.ts';

@@ -31,6 +31,7 @@ export interface RawStats {
   partitionCount: number;
   partitionShare: number;
   partitionCacheBytes: number[];
+  fetchStageNs: number[];
 }
 
 export interface RawEvent {
@@ -74,6 +75,7 @@ export interface NativeRegionOptions {
   timeoutMs: number;
   connectTimeoutMs: number;
   retries: number;
+  pollUs: number;
   controlDir: string;
   label: string;
   /** applied right after the region opens (the fault thread re-counts its pages then) */

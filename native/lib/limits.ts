@@ -40,6 +40,8 @@ export interface NativeLimits {
   controlScanMax: number;
   histBuckets: number;
   partitionPagesMin: number;
+  pollUsDefault: number;
+  pollUsMax: number;
 }
 
 export function nativeLimits(): NativeLimits {

@@ -30,6 +30,8 @@ export interface RegionOptions {
   connectTimeoutMs?: number;
   /** reconnect attempts before the last memory node is given up; default 3 */
   retries?: number;
+  /** how long the fault thread polls instead of sleeping after a fault or a demand read, us (0: never); default 50 */
+  pollUs?: number;
   /** directory of the shared-memory control block; default /dev/shm (or SPIRIT_CONTROL_DIR) */
   controlDir?: string;
   /** free text stored in the control block (e.g. the app id) so a daemon can tell regions apart */
@@ -65,7 +67,7 @@ export const SAMPLE_RATE_DEFAULT = 0.01;
 const SHARE_SUM_TOLERANCE = 1e-9;
 const LIMIT_KEYS = ['cacheBytes', 'bandwidthMbps', 'sampleRate', 'samplePeriodMs', 'partitions'];
 const PARTITION_KEYS = ['accessShare', 'cacheBytes'];
-const OPTION_KEYS = [...LIMIT_KEYS, 'memnode', 'memnodes', 'sizeBytes', 'token', 'timeoutMs', 'connectTimeoutMs', 'retries', 'controlDir', 'label'];
+const OPTION_KEYS = [...LIMIT_KEYS, 'memnode', 'memnodes', 'sizeBytes', 'token', 'timeoutMs', 'connectTimeoutMs', 'retries', 'pollUs', 'controlDir', 'label'];
 
 // A misspelt option (cacheMB for cacheBytes) must not be silently ignored.
 function rejectUnknown(where: string, o: Record<string, unknown>, known: string[]): void {
@@ -113,6 +115,7 @@ export function validateRegionOptions(options: unknown, where = 'openRegion.opti
     timeoutMs: optionalNumber(`${where}.timeoutMs`, o.timeoutMs, L.requestTimeoutMsMin, L.requestTimeoutMsMax, L.requestTimeoutMsDefault, true),
     connectTimeoutMs: optionalNumber(`${where}.connectTimeoutMs`, o.connectTimeoutMs, L.requestTimeoutMsMin, L.requestTimeoutMsMax, L.connectTimeoutMsDefault, true),
     retries: optionalNumber(`${where}.retries`, o.retries, 0, L.retriesMax, L.retriesDefault, true),
+    pollUs: optionalNumber(`${where}.pollUs`, o.pollUs, 0, L.pollUsMax, L.pollUsDefault, true),
     controlDir,
     label,
     ...(limits.partitions ? { partitions: limits.partitions } : {}),

@@ -78,6 +78,18 @@ export interface RegionCounters {
   partitionASampledAccesses: number;
   /** local pages re-counted into the other partition by split changes */
   partitionMovedPages: number;
+  /** demand fetches timed stage by stage (RegionStats.fetchStageNs) */
+  fetchStageSamples: number;
+}
+
+/** Where demand fetches spent their time, summed over `fetchStageSamples` fetches (divide for a mean). */
+export interface FetchStages {
+  /** the fault read by the fault thread -> its read request written to the socket */
+  handleNs: number;
+  /** request written -> reply fully received (network, memory node, the fault thread waking up) */
+  wireNs: number;
+  /** reply received -> page installed (UFFDIO_COPY, which wakes the faulting thread) */
+  installNs: number;
 }
 
 export interface RegionStats extends RegionCounters {
@@ -101,6 +113,8 @@ export interface RegionStats extends RegionCounters {
   sampleRingDropped: number;
   faultLatency: LatencySummary;
   softFaultLatency: LatencySummary;
+  /** sums over fetchStageSamples demand fetches */
+  fetchStageNs: FetchStages;
   /** daemon side only: the owner process is gone or closed the region */
   stale?: boolean;
 }
@@ -154,6 +168,7 @@ export function toRegionStats(raw: RawStats): RegionStats {
     sampleRingDropped: raw.ringDropped,
     faultLatency: summary(raw.latencyHist),
     softFaultLatency: summary(raw.softLatencyHist),
+    fetchStageNs: { handleNs: raw.fetchStageNs[0], wireNs: raw.fetchStageNs[1], installNs: raw.fetchStageNs[2] },
     ...(raw.stale === undefined ? {} : { stale: raw.stale }),
   };
 }

@@ -54,6 +54,8 @@ Napi::Object limitsObject(Napi::Env env) {
   set("controlScanMax", double(L::kControlScanMax));
   set("histBuckets", kHistBuckets);
   set("partitionPagesMin", double(L::kPartitionPagesMin));
+  set("pollUsDefault", L::kPollUsDefault);
+  set("pollUsMax", L::kPollUsMax);
   return o;
 }
 

@@ -61,7 +61,8 @@ namespace spirit {
   X(partitionAPagesIn) /* misses in A: pages brought in (fetched, zero-filled, restored) */ \
   X(partitionBPagesIn) /* misses in B */                                                  \
   X(partitionASampledAccesses) /* sampled accesses to pages of A (of sampledAccesses) */  \
-  X(partitionMovedPages) /* local pages re-counted into the other partition by a split change */
+  X(partitionMovedPages) /* local pages re-counted into the other partition by a split change */ \
+  X(fetchStageSamples) /* demand fetches timed stage by stage (fetchStageNs) */
 
 enum CounterId : uint32_t {
 #define SPIRIT_COUNTER_ENUM(name) c_##name,
@@ -114,6 +115,10 @@ struct ControlBlock {
   uint32_t reserved0;
   std::atomic<uint64_t> partitionShareBits;
   std::atomic<uint64_t> partitionCacheBytes[2];
+  // Where a demand fetch's time goes, summed over fetchStageSamples fetches (the fault path's breakdown):
+  // [0] fault read -> read request written to the socket (planning, room, admission), [1] -> reply fully
+  // received (network, memory node, wake-up of the fault thread), [2] -> page installed (UFFDIO_COPY).
+  std::atomic<uint64_t> fetchStageNs[3];
   // followed at headerBytes (8-aligned) by ringEntries x u64 page indices
 };
 

@@ -86,6 +86,9 @@ Napi::Object statsObject(Napi::Env env, const ControlBlock* cb) {
   Napi::Array pb = Napi::Array::New(env, 2);
   for (uint32_t i = 0; i < 2; i++) pb.Set(i, Napi::Number::New(env, double(cb->partitionCacheBytes[i].load())));
   o.Set("partitionCacheBytes", pb);
+  Napi::Array st = Napi::Array::New(env, 3);
+  for (uint32_t i = 0; i < 3; i++) st.Set(i, Napi::Number::New(env, double(cb->fetchStageNs[i].load())));
+  o.Set("fetchStageNs", st);
   return o;
 }
 

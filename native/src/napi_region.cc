@@ -86,6 +86,7 @@ class RegionWrap : public Napi::ObjectWrap<RegionWrap> {
     cfg.requestTimeoutMs = uint32_t(numberOpt(o, "timeoutMs", limits::kRequestTimeoutMsDefault));
     cfg.connectTimeoutMs = uint32_t(numberOpt(o, "connectTimeoutMs", limits::kConnectTimeoutMsDefault));
     cfg.retries = uint32_t(numberOpt(o, "retries", limits::kRetriesDefault));
+    cfg.pollUs = uint32_t(numberOpt(o, "pollUs", limits::kPollUsDefault));
     cfg.controlDir = stringOpt(o, "controlDir", "/dev/shm");
     cfg.label = stringOpt(o, "label", "");
     Reason why;

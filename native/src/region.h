@@ -42,6 +42,7 @@ struct RegionConfig {
   uint32_t requestTimeoutMs = limits::kRequestTimeoutMsDefault;
   uint32_t connectTimeoutMs = limits::kConnectTimeoutMsDefault;
   uint32_t retries = limits::kRetriesDefault;
+  uint32_t pollUs = limits::kPollUsDefault;
   std::string controlDir = "/dev/shm";
   std::string label;
 };
@@ -211,6 +212,8 @@ class Region {
     bool demand = false;
     bool writable = false;   // install without write-protect, as dirty (a sequential writer's window)
     int replica = -1;
+    uint64_t sentNs = 0;     // when the request was written to the socket
+    uint64_t replyNs = 0;    // when its reply was fully received
   };
   struct WriteJob {
     uint64_t first = 0;
@@ -238,6 +241,7 @@ class Region {
   uint64_t nextJob_ = 1;
   uint32_t nextReq_ = 1;
   uint64_t throttleUntilNs_ = 0;
+  uint64_t pollUntilNs_ = 0;    // the loop polls instead of sleeping until then (kPollUsDefault)
   std::vector<uint64_t> shadowFrees_;
   std::vector<uint64_t> toPark_;
 
@@ -253,6 +257,7 @@ class Region {
   };
   Stream streams_[2];
   std::vector<Run> runs_;       // scratch: the runs of the window being reserved
+  std::vector<uint64_t> issued_;  // scratch: read jobs issued by one issueReads call
 
   // flush
   std::mutex cmdMu_;

@@ -121,10 +121,14 @@ bool Region::evict(uint64_t p, bool reserve) {
 
 // Free frames partition k keeps ahead of demand: none without pressure (below the limit nothing is parked
 // or evicted), and never more than the pages that could still need a frame (a partition whose cache holds
-// all of its pages never evicts).
+// all of its pages never evicts). A split region's partitions share the region's reserve in proportion to
+// their limits, so splitting does not keep more of the cache free.
 uint64_t Region::reservePages(int k) const {
   if (!pressure_[k].armed()) return 0;
-  return std::min({uint64_t(limits::kEvictReservePages), limit_[k] / 8, notLocalPages(k)});
+  uint64_t reserve = limits::kEvictReservePages;
+  uint64_t total = limit_[0] + limit_[1];
+  if (split_.split && total > 0) reserve = (reserve * limit_[k] + total - 1) / total;
+  return std::min({reserve, limit_[k] / 8, notLocalPages(k)});
 }
 
 // Under pressure, keeps a small reserve of free frames in each partition between faults, so a demand fault

@@ -186,10 +186,20 @@ void Region::issueReads(uint64_t now) {
     uint8_t* dest = staging_ + size_t(job.stagingIdx) * limits::kBatchPagesMax * pg;
     replicas_[size_t(r)]->queueRead(nextReq_++, job.first * pg, uint32_t(job.n * pg), dest, id, now);
     readsInflight_[id] = job;
+    issued_.push_back(id);
+    if (job.demand && cfg_.pollUs > 0) pollUntilNs_ = std::max(pollUntilNs_, now + uint64_t(cfg_.pollUs) * 1000);
     counterAdd(cb_, c_fetchRequests, 1);
   }
   std::string err;
   if (replicas_[size_t(r)]->wantsWrite() && !replicas_[size_t(r)]->flush(err)) replicaBroken(r, err, now);
+  if (!issued_.empty()) {
+    uint64_t sent = nowNs();
+    for (uint64_t id : issued_) {
+      auto it = readsInflight_.find(id);
+      if (it != readsInflight_.end()) it->second.sentNs = sent;
+    }
+    issued_.clear();
+  }
 }
 
 void Region::onReadReply(const Reply& rep, uint64_t now) {
@@ -208,6 +218,7 @@ void Region::onReadReply(const Reply& rep, uint64_t now) {
     return;
   }
   lastTrafficNs_ = now;
+  job.replyNs = nowNs();
   installFetched(job, now);
   freeStaging_.push_back(job.stagingIdx);
 }
@@ -271,10 +282,19 @@ void Region::installFetched(ReadJob& job, uint64_t now) {
   counterAdd(cb_, c_partitionAPagesIn, pagesIn[0]);
   counterAdd(cb_, c_partitionBPagesIn, pagesIn[1]);
   uint64_t done = nowNs();
+  bool staged = false;
   for (uint32_t i = 0; i < job.n; i++) {
     auto w = waitStartNs_.find(job.first + i);
     if (w == waitStartNs_.end()) continue;
     histRecord(cb_->latencyHist, done - w->second);
+    // the fault path's breakdown, once per fetch a fault waited on from before the request went out
+    if (!staged && job.demand && job.sentNs >= w->second && job.replyNs >= job.sentNs) {
+      staged = true;
+      cb_->fetchStageNs[0].fetch_add(job.sentNs - w->second, std::memory_order_relaxed);
+      cb_->fetchStageNs[1].fetch_add(job.replyNs - job.sentNs, std::memory_order_relaxed);
+      cb_->fetchStageNs[2].fetch_add(done - job.replyNs, std::memory_order_relaxed);
+      counterAdd(cb_, c_fetchStageSamples, 1);
+    }
     waitStartNs_.erase(w);
   }
   (void)now;

@@ -29,6 +29,7 @@ void Region::loop() {
       int ms = pollTimeoutMs(now);
       waitNs = ms * int64_t(kNsPerMs);
       if (throttleUntilNs_ > now) waitNs = std::min<int64_t>(waitNs, int64_t(throttleUntilNs_ - now));
+      if (now < pollUntilNs_) waitNs = 0;  // a reply or the next fault is due within a round trip: do not halt
     }
     timespec ts{time_t(waitNs / int64_t(kNsPerS)), long(waitNs % int64_t(kNsPerS))};
     ppoll(pfds.data(), pfds.size(), &ts, nullptr);
@@ -41,7 +42,10 @@ void Region::loop() {
     applyLimits(now, false);
     if (!failed_.load()) {
       serviceReplicas(pfds.data() + 2, replicas_.size(), now);
-      if (!failed_.load() && (pfds[0].revents & POLLIN)) readFaults(now);
+      if (!failed_.load() && (pfds[0].revents & POLLIN)) {
+        readFaults(now);
+        if (cfg_.pollUs > 0) pollUntilNs_ = now + uint64_t(cfg_.pollUs) * 1000;  // the next fault may follow
+      }
       if (!failed_.load()) {
         retryDeferred(now);
         issueTraffic(now);
