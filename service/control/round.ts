@@ -122,6 +122,8 @@ export async function runRound(d: RoundDeps, nodeId: string): Promise<RoundResul
       ...(built.sources.get(a.id) ?? { source: 'equal-share' as const, confidence: 0 }),
       ...(refOps.has(a.id) ? { referenceOpsPerSec: refOps.get(a.id) } : {}),
       ...withMeasured(d, nodeId, a.id, inForce.get(a.id)),
+      // the hash split that realizes the hull of the app's curve (convexified solves): daemons apply it
+      ...(a.partitions ? { partitions: a.partitions } : {}),
     })),
     ...(result.prices ? { prices: result.prices } : {}),
     certificate: result.certificate, elapsedMs: result.elapsedMs, engine: result.engine,

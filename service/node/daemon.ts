@@ -105,8 +105,10 @@ export class NodeDaemon {
 
   private get apps(): AppRegistration[] {
     return [
-      ...this.o.workloads.map((w) => ({ id: w.id, weight: w.weight, ...(w.limits ? { limits: w.limits } : {}) })),
-      ...(this.o.cgroupApps ?? []).map((c) => ({ id: c.id, weight: c.weight })),
+      ...this.o.workloads.map((w) => ({ id: w.id, weight: w.weight, ...(w.limits ? { limits: w.limits } : {}), ...(w.partitionable === false ? { partitionable: false } : {}) })),
+      // kernel-swap apps page through the kernel's LRU: nothing can split their pages, so the market must
+      // plan them on their curve as it is, not on its convex hull
+      ...(this.o.cgroupApps ?? []).map((c) => ({ id: c.id, weight: c.weight, partitionable: false })),
     ];
   }
 
@@ -218,6 +220,7 @@ export class NodeDaemon {
         this.log.error({ app, err: (err as Error).message }, 'cannot apply limits to the region');
       }
     }
+    for (const { app, why } of plan.badSplits) this.log.warn({ app, epoch: doc.epoch, why }, 'the allocation\'s split cannot be applied: applied unsplit');
     for (const b of doc.bundles) void this.cgroups.get(b.app)?.apply(b);
     this.appliedEpoch = doc.epoch;
     this.appliedAtMs = Date.now();
@@ -226,7 +229,10 @@ export class NodeDaemon {
     const missing = [...this.sups.keys(), ...this.cgroups.keys()].filter((a) => !named.has(a));
     this.log.info({
       epoch: doc.epoch, policy: doc.policy,
-      bundles: doc.bundles.map((b) => ({ app: b.app, cacheMB: round(b.cacheMB), bandwidthMbps: round(b.bandwidthMbps), source: b.source })),
+      bundles: doc.bundles.map((b) => ({
+        app: b.app, cacheMB: round(b.cacheMB), bandwidthMbps: round(b.bandwidthMbps), source: b.source,
+        ...(b.partitions && b.partitions.length > 1 ? { partitions: b.partitions.map((p) => ({ accessShare: round(p.accessShare), cacheMB: round(p.cacheMB) })) } : {}),
+      })),
       ...(missing.length ? { keptLimits: missing } : {}), ...(foreign.length ? { notOnThisNode: foreign } : {}),
     }, 'allocation applied');
   }
