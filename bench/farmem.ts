@@ -14,7 +14,8 @@
 //    the same region split in two partitions against it (target: >= 0.95 of the unsplit rate);
 //  - split regions (docs/dataplane.md, "Partitions"): a scan over W MiB given W/2 MiB, unsplit and split at
 //    its hull point (target: hit ratio within 0.05 of the predicted 0.5), and the kv and embedding
-//    workloads at three cache sizes split in proportion against unsplit (target: >= 0.97 of its throughput).
+//    workloads at three cache sizes split as the market splits a convex curve between two knots, against
+//    unsplit (target: >= 0.97 of its throughput).
 // Every trial notes the machine's load: the load average, and the cores other processes used meanwhile
 // (load.ts); fault-latency trials are reported apart as quiet and loaded.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -400,7 +401,7 @@ export function format(f: Record<string, unknown>): string {
     'split regions: a scan over W MiB in W/2 MiB, unsplit and split at its hull point (predicted hit ratio 0.5)',
     ...sp.cliff.map((c) => `  W ${c.regionMiB} MiB: hit ratio unsplit ${c.unsplitHitRatio}, split ${c.splitHitRatio} (${c.withinTolerance ? 'within' : 'NOT within'} ${sp.cliffTolerance});` +
       ` pages/s ${c.unsplitPagesPerSec} -> ${c.splitPagesPerSec} (${c.splitVsUnsplitSpeed}x); load ${loadOf(c.load)}`),
-    `convex workloads split in proportion (r = 0.5, half the cache each) vs unsplit (target >= ${sp.targetConvexSplitVsUnsplit})`,
+    `convex workloads split half-way between two knots of a 64-point curve (r = 0.5) vs unsplit (target >= ${sp.targetConvexSplitVsUnsplit})`,
     ...sp.convex.map((c) => `  ${c.archetype.padEnd(9)} ${String(c.cacheMiB).padStart(3)} of ${c.regionMiB} MiB: ${c.splitAccessesPerSec} vs ${c.unsplitAccessesPerSec} accesses/s = ${c.splitVsUnsplit}x` +
       ` (${c.targetMet ? 'met' : 'NOT met'}); miss ratio ${c.splitMissRatio} vs ${c.unsplitMissRatio}; load ${loadOf(c.load)}`),
   ];

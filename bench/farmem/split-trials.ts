@@ -4,9 +4,11 @@
 //            (partition A: half the pages, no cache; B: the other half, W/2 MiB, which it exactly fits):
 //            hit ratio (predicted 0 and 0.5) and pages scanned per second
 //   convex   a workload archetype (kv, embedding) whose curve is convex, on two regions of the same size and
-//            cache, one unsplit and one split in proportion (each partition half the pages and half the
-//            cache, so each behaves like the whole): throughput and miss ratio, in alternating rounds so both
-//            see the same machine
+//            cache, one unsplit and one split as the market splits a cache between two knots of a curve:
+//            half the pages in a partition that behaves like the whole at the knot below, half like the
+//            whole at the knot above (the estimator's curves have 64 points, so knots are region/64 apart;
+//            half-way between two is the largest split the market makes on a convex curve): throughput and
+//            miss ratio, in alternating rounds so both see the same machine
 import { type FarRegion, openRegion, type RegionLimits, type RegionStats } from '../../native/index.ts';
 import { ARCHETYPE_DEFS, newCounters, type Archetype } from '../../service/node/workloads/index.ts';
 import { bytesFromMiB, secFromMs } from '../../service/units.ts';
@@ -16,6 +18,8 @@ const WORDS = PAGE / 4;
 const UNLIMITED_MBPS = 400000;
 const TOKEN = 'bench-farmem-token';
 const SETTLE_TIMEOUT_MS = 30_000;
+/** Points of the estimator's miss-ratio curves (AppEstimator's curvePoints default): the market's knots. */
+const CURVE_POINTS = 64;
 
 export interface SplitParams {
   memnode: string;
@@ -89,7 +93,8 @@ const defaults = (a: Archetype): Record<string, number> => Object.fromEntries(Ob
 export async function convexTrial(p: SplitParams): Promise<Record<string, unknown>> {
   const size = bytesFromMiB(p.regionMiB);
   const cache = Math.floor(bytesFromMiB(p.cacheMiB!) / PAGE) * PAGE;
-  const half = Math.floor(cache / 2 / PAGE) * PAGE;
+  const knotBytes = size / CURVE_POINTS;
+  const lower = Math.floor((cache - knotBytes / 2) / 2 / PAGE) * PAGE;  // partition A: share 0.5 of the knot below
   const a = p.archetype!;
   const regions: Record<'unsplit' | 'split', FarRegion> = {
     unsplit: await openRegion({ memnode: p.memnode, sizeBytes: size, cacheBytes: size, bandwidthMbps: UNLIMITED_MBPS, token: TOKEN }),
@@ -105,7 +110,7 @@ export async function convexTrial(p: SplitParams): Promise<Record<string, unknow
       await regions[m].flush();
     }
     await apply(regions.unsplit, { cacheBytes: cache });
-    await apply(regions.split, split(cache, 0.5, half));
+    await apply(regions.split, split(cache, 0.5, lower));
     const perCall = Math.max(1, Math.round(64 / work.unsplit.accessesPerOp));
     const runFor = (m: 'unsplit' | 'split', ms: number) => {
       const c = newCounters();

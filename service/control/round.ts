@@ -30,6 +30,8 @@ export interface RoundOptions {
   exploreMaxLoss?: number;
   /** a node whose daemon sent nothing for this long is silent */
   silentAfterMs: number;
+  /** plan partitionable apps on the convex hulls of their curves, with page splits (default true) */
+  convexify?: boolean;
 }
 
 export interface RoundDeps {
@@ -168,6 +170,7 @@ function solveRound(d: RoundDeps, scenario: Scenario, cap: { cacheMB: number; ba
       trustRegionBandwidthMbps: amountOf(share, cap.bandwidthMbps),
     } : {}),
     hysteresisShare: d.options.hysteresisShare,
+    ...(d.options.convexify !== undefined ? { convexify: d.options.convexify } : {}),
   });
 }
 
