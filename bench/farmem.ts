@@ -148,7 +148,7 @@ function latencyTrials(trials: Record<string, unknown>[]) {
     const load = t.load as { loadAvg1m: number; otherCores: number };
     return {
       bare, rtt, far, floorP50Us, floorP99Us, ratioP50: round(far.p50Us / floorP50Us), ratioP99: round(far.p99Us / floorP99Us), load,
-      quiet: load.otherCores < QUIET_OTHER_CORES,
+      quiet: load.otherCores < QUIET_OTHER_CORES, stages: stagesOf(t),
     };
   });
   const midOf = (xs: typeof each) => [...xs].sort((a, b) => a.ratioP50 - b.ratioP50)[Math.floor((xs.length - 1) / 2)];
@@ -157,6 +157,27 @@ function latencyTrials(trials: Record<string, unknown>[]) {
     ratiosP50: xs.map((x) => x.ratioP50), otherCores: xs.map((x) => x.load.otherCores), loadAvg1m: xs.map((x) => x.load.loadAvg1m),
   };
   return { mid: midOf(each), each, quiet: group(each.filter((x) => x.quiet)), loaded: group(each.filter((x) => !x.quiet)) };
+}
+
+/**
+ * Where a far fault's time went, as means over the trial (us): the fault thread's stages of each demand fetch
+ * (fault read -> request written -> reply received -> page installed) and the rest of what the application
+ * measured (the fault reaching the fault thread, the application resuming), against the bare fault, which
+ * pays those two and one page copy.
+ */
+function stagesOf(t: Record<string, unknown>) {
+  const s = t.stages as { samples: number; handleNs: number; wireNs: number; installNs: number } | undefined;
+  if (!s || s.samples === 0) return null;
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const handleUs = usFromNs(s.handleNs / s.samples);
+  const wireUs = usFromNs(s.wireNs / s.samples);
+  const installUs = usFromNs(s.installNs / s.samples);
+  const farMeanUs = usFromNs(mean(t.farNs as number[]));
+  return {
+    farMeanUs: round(farMeanUs, 1), handleUs: round(handleUs, 1), wireUs: round(wireUs, 1), installUs: round(installUs, 1),
+    deliveryAndResumeUs: round(Math.max(0, farMeanUs - handleUs - wireUs - installUs), 1),
+    bareMeanUs: round(usFromNs(mean(t.bareNs as number[])), 1), rttMeanUs: round(usFromNs(mean(t.rttNs as number[])), 1),
+  };
 }
 
 /** The cliff trials: hit ratio of a scan over W MiB in W/2 MiB, unsplit and split at the hull point. */
@@ -268,12 +289,14 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
   const plan = opts.quick ? QUICK : FULL;
   const mn = await startMemNode();
   try {
-    const t: Record<string, Record<string, unknown>[]> = { lat: [], seq: [], rand: [], stream: [], memcpy: [], cached: [] };
+    const t: Record<string, Record<string, unknown>[]> = { lat: [], latNoPoll: [], seq: [], rand: [], stream: [], memcpy: [], cached: [] };
     const pid = mn.proc.pid ?? 0;
     for (let r = 0; r < plan.repeats; r++) {
       log(`bench farmem: round ${r + 1}/${plan.repeats}`);
       const seed = 101 + r;
       t.lat.push(await runMarked({ kind: 'latency', memnode: mn.address, samples: plan.latencySamples, regionMiB: plan.regionMiB, seed }, pid));
+      // the same without the fault thread's polling (pollUs 0): what polling buys, in this run's conditions
+      t.latNoPoll.push(await runMarked({ kind: 'latency', memnode: mn.address, samples: plan.latencySamples, regionMiB: plan.regionMiB, seed, pollUs: 0 }, pid));
       t.stream.push(await runTrial({ kind: 'tcp-stream', streamMiB: plan.streamMiB }));
       t.seq.push(await runTrial({ kind: 'seq', memnode: mn.address, regionMiB: plan.regionMiB, cacheMiB: plan.cacheMiB }));
       t.rand.push(await runTrial({ kind: 'rand', memnode: mn.address, regionMiB: plan.regionMiB, cacheMiB: plan.cacheMiB, ops: plan.randomOps, seed }));
@@ -293,10 +316,13 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
     const integ = await runTrial({ kind: 'integrity', memnode: mn.address, regionMiB: plan.integrityMiB, ops: plan.integrityOps, seed: 5 });
 
     const lat = latencyTrials(t.lat);
+    const noPoll = latencyTrials(t.latNoPoll);
     const { bare, rtt, far: fault, floorP50Us, floorP99Us } = lat.mid;
     // the target is about a quiet machine: judged on the quiet trials when there are any
     const latencyRatio = lat.quiet?.ratioP50 ?? lat.mid.ratioP50;
-    const trials = lat.each.map((e) => ({ bareP50Us: e.bare.p50Us, rttP50Us: e.rtt.p50Us, farP50Us: e.far.p50Us, ratioP50: e.ratioP50, quiet: e.quiet, ...e.load }));
+    const trialsOf = (x: ReturnType<typeof latencyTrials>) =>
+      x.each.map((e) => ({ bareP50Us: e.bare.p50Us, rttP50Us: e.rtt.p50Us, farP50Us: e.far.p50Us, ratioP50: e.ratioP50, quiet: e.quiet, ...e.load, stages: e.stages }));
+    const trials = trialsOf(lat);
     const tcp = throughputMiBps(t.stream);
     const memcpy = throughputMiBps(t.memcpy);
     const seq = throughputMiBps(t.seq);
@@ -324,6 +350,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
         loaded: lat.loaded,
         quietOtherCoresBelow: QUIET_OTHER_CORES,
         judgedOn: lat.quiet ? 'quiet trials' : 'loaded trials only: needs a quiet run',
+        withoutPolling: { ratioP50: noPoll.quiet?.ratioP50 ?? noPoll.mid.ratioP50, farP50Us: noPoll.mid.far.p50Us, trials: trialsOf(noPoll), quiet: noPoll.quiet, loaded: noPoll.loaded },
         targetRatio: TARGET_LATENCY_RATIO,
         moonshotRatio: MOONSHOT_LATENCY_RATIO,
         targetMet: latencyRatio <= TARGET_LATENCY_RATIO,
@@ -357,6 +384,8 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
 export function format(f: Record<string, unknown>): string {
   const fl = f.floors as Record<string, Record<string, number> & number>;
   const fa = f.faultLatency as Record<string, number | boolean>;
+  type TrialLine = { bareP50Us: number; rttP50Us: number; farP50Us: number; ratioP50: number; quiet: boolean; otherCores: number; loadAvg1m: number; stages: ReturnType<typeof stagesOf> };
+  const fal = f.faultLatency as unknown as { trials: TrialLine[]; withoutPolling: { trials: TrialLine[] } };
   const th = f.throughput as Record<string, number | boolean>;
   const bw = f.bandwidthLimit as { limitMbps: number; measuredMbps: number[]; maxErrorPct: number }[];
   const ig = f.integrity as { ops: number; errors: number };
@@ -378,6 +407,9 @@ export function format(f: Record<string, unknown>): string {
     `  per trial (bare + rtt -> far, ratio; other processes' cores, load average): ${(f.faultLatency as unknown as { trials: { bareP50Us: number; rttP50Us: number; farP50Us: number; ratioP50: number; quiet: boolean; otherCores: number; loadAvg1m: number }[] }).trials
       .map((t) => `${t.bareP50Us} + ${t.rttP50Us} -> ${t.farP50Us} (${t.ratioP50}; ${t.quiet ? 'quiet' : 'loaded'}, ${t.otherCores} cores, load ${t.loadAvg1m})`).join('; ')}`,
     `  judged on: ${fa.judgedOn}`,
+    `  stages, mean us (handle -> wire -> install; delivery + resume): ${fal.trials.map((t) => t.stages
+      ? `${t.stages.handleUs} + ${t.stages.wireUs} + ${t.stages.installUs}; ${t.stages.deliveryAndResumeUs} (far mean ${t.stages.farMeanUs}, bare ${t.stages.bareMeanUs})` : 'n/a').join('; ')}`,
+    `  without the fault thread's polling (pollUs 0): ${fal.withoutPolling.trials.map((t) => `${t.bareP50Us} + ${t.rttP50Us} -> ${t.farP50Us} (${t.ratioP50}; ${t.quiet ? 'quiet' : 'loaded'}, ${t.otherCores} cores)`).join('; ')}`,
     '',
     'throughput (MiB/s)',
     `  raw TCP loopback, 4 KiB     ${fl.tcpStreamMiBps}`,

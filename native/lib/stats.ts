@@ -80,6 +80,8 @@ export interface RegionCounters {
   partitionMovedPages: number;
   /** demand fetches timed stage by stage (RegionStats.fetchStageNs) */
   fetchStageSamples: number;
+  /** evictions by a split partition's loop guard (a loop a little larger than the partition: docs/dataplane.md) */
+  loopGuardEvictions: number;
 }
 
 /** Where demand fetches spent their time, summed over `fetchStageSamples` fetches (divide for a mean). */

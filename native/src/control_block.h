@@ -62,7 +62,8 @@ namespace spirit {
   X(partitionBPagesIn) /* misses in B */                                                  \
   X(partitionASampledAccesses) /* sampled accesses to pages of A (of sampledAccesses) */  \
   X(partitionMovedPages) /* local pages re-counted into the other partition by a split change */ \
-  X(fetchStageSamples) /* demand fetches timed stage by stage (fetchStageNs) */
+  X(fetchStageSamples) /* demand fetches timed stage by stage (fetchStageNs) */         \
+  X(loopGuardEvictions) /* evictions of the last demand-faulted page by a split partition's loop guard */
 
 enum CounterId : uint32_t {
 #define SPIRIT_COUNTER_ENUM(name) c_##name,

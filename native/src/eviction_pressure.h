@@ -53,6 +53,8 @@ class EvictionPressure {
     return refault;
   }
   bool armed() const { return armed_; }
+  // Most misses were refaults: the working set exceeds the cache by less than kRefaultWindowPages.
+  bool refaultsDominate() const { return refaultsDominate_; }
 
  private:
   static constexpr uint64_t kEmpty = ~0ull;

@@ -152,6 +152,10 @@ class Region {
   uint64_t incomingPages() const { return incoming_[0] + incoming_[1]; }
   bool applySplit(uint64_t cachePages, uint64_t now);
   void repartition(const PartitionSplit& next);
+  // A split partition whose misses are mostly refaults holds a loop a little larger than its cache (a
+  // partition sized at a cliff top, with the cliff a little off): see region_partitions.cc.
+  bool loopGuard(int k) const { return split_.split && pressure_[k].refaultsDominate(); }
+  bool evictLastDemand(int k);
 
   // region_writeback.cc
   int takeSlot();
@@ -198,6 +202,7 @@ class Region {
   uint64_t partPages_[2] = {0, 0};              // region pages in each partition
   uint64_t limit_[2] = {0, 0};                  // cache limit of each partition, pages
   EvictionPressure pressure_[2];                // whether evicting ahead of demand is worth it, per partition
+  uint64_t lastDemand_[2] = {~0ull, ~0ull};     // the page each partition last brought in for a fault
   uint64_t limitsSeqSeen_ = ~0ull;
   uint32_t sampleRatePpm_ = 0, samplePeriodMs_ = 0;
   uint32_t sampleThreshold_ = 0;  // sampleThreshold(sampleRatePpm_): pages whose hash is below it are sampled

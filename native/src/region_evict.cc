@@ -16,7 +16,10 @@ namespace spirit {
 // False if it cannot (every frame of k holds a dirty page and no write-back slot is free).
 bool Region::ensureRoom(int k, uint64_t pages) {
   uint64_t guard = 2 * pt_.frameCount(k) + limits::kEvictBatchPages;
-  if (pt_.used(k) + incoming_[k] + pages > limit_[k]) pressure_[k].onDemandEviction();
+  if (pt_.used(k) + incoming_[k] + pages > limit_[k]) {
+    pressure_[k].onDemandEviction();
+    if (loopGuard(k)) evictLastDemand(k);  // a loop a little too large: keep the rest of it (region_partitions.cc)
+  }
   while (pt_.used(k) + incoming_[k] + pages > limit_[k] && guard-- > 0) {
     if (!evictOne(k)) break;
   }

@@ -127,6 +127,7 @@ void Region::handleMissing(uint64_t p, bool write, uint64_t now, bool retry) {
     }
     counterAdd(cb_, k == 0 ? c_partitionAPagesIn : c_partitionBPagesIn, 1);
     if (!installLocal(p, src, false, write)) return;
+    lastDemand_[k] = p;
     histRecord(cb_->softLatencyHist, nowNs() - now);
     return;
   }

@@ -123,8 +123,9 @@ bool Region::continuesStream(int k, const Stream& s, uint64_t p) const {
 void Region::planDemandFetch(uint64_t p, bool write, uint64_t now) {
   int k = partOf(p);
   Stream& s = streams_[k];
-  bool sequential = (p == s.raNext) || (s.lastFaultPage != ~0ull && p == s.lastFaultPage + 1) ||
-                    (split_.split && continuesStream(k, s, p));
+  bool sequential = !loopGuard(k) &&  // the guard evicts one for one, so nothing is read ahead
+                    ((p == s.raNext) || (s.lastFaultPage != ~0ull && p == s.lastFaultPage + 1) ||
+                     (split_.split && continuesStream(k, s, p)));
   s.lastFaultPage = p;
   updateStreamKind(s, sequential, write);
   s.raWindow = sequential ? std::min(std::max(s.raWindow * 2, kFirstSeqWindow), readaheadMax(limit_[k], split_.split)) : 0;
@@ -265,6 +266,7 @@ void Region::installFetched(ReadJob& job, uint64_t now) {
     pt_.setState(q, kMapped);
     if (waiting) {  // alone and first: its thread is woken without waiting for the rest of the run
       flushRun();
+      lastDemand_[k] = q;
       int rc = uffd_.copy(base + q * pg, src + size_t(i) * pg, pg, !write);
       if (rc != 0) fail(Reason::kUffd, std::string("UFFDIO_COPY failed: ") + strerror(-rc));
       if (write) markDirty(q);

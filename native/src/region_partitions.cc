@@ -86,8 +86,27 @@ void Region::repartition(const PartitionSplit& next) {
   for (int k = 0; k < 2; k++) {
     streams_[k] = Stream{};
     pressure_[k].reset();
+    lastDemand_[k] = ~0ull;
   }
   counterAdd(cb_, c_partitionMovedPages, moved);
+}
+
+// The loop guard. A partition sized at the top of a cliff of the app's curve holds exactly the pages of a
+// loop; if the cliff was estimated a little low (or the loop covers part of the region, split by the hash
+// binomially), the loop overflows the partition by a few pages, and CLOCK, like LRU, then evicts each page
+// just before its next use: the partition hits on nothing, the whole cliff comes back. Its misses are then
+// mostly refaults (pages evicted moments ago), which is how the guard sees it. While they are, a fault in the
+// partition evicts the page the partition last brought in for a fault (the one the loop needs last) instead
+// of the hand's choice, and reads no further ahead: the partition keeps a fixed set of its limit - 1 pages
+// and misses only on the overflow, (limit - 1) / pages hits instead of none. Unsplit regions keep CLOCK.
+bool Region::evictLastDemand(int k) {
+  uint64_t p = lastDemand_[k];
+  lastDemand_[k] = ~0ull;
+  if (p == ~0ull || !pt_.hasFrame(p) || pt_.ringOf(p) != k || pt_.has(p, kParking)) return false;
+  PageState st = pt_.state(p);
+  if ((st != kMapped && st != kParked) || !evict(p)) return false;
+  counterAdd(cb_, c_loopGuardEvictions, 1);
+  return true;
 }
 
 }  // namespace spirit

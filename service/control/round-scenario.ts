@@ -96,8 +96,10 @@ export function buildRoundScenario(nodeId: string, cap: Capacity, apps: AppInput
     sources.set(a.app.id, { source: picked.source, confidence: picked.confidence });
     const spec: AppSpec = {
       id: a.app.id, weight: a.app.weight, model: picked.model ?? placeholderModel(cap),
-      // whether the data plane can split the app's pages (kernel-swap apps cannot): the market convexifies only those
-      ...(a.app.partitionable !== undefined ? { partitionable: a.app.partitionable } : {}),
+      // whether the data plane can split the app's pages (kernel-swap apps cannot): the market convexifies only
+      // those. A pinned app's model is a placeholder: a split of its curve would mean nothing (and would change
+      // the app's region every round while the estimator learns it), so it is never split.
+      ...(picked.model === null ? { partitionable: false } : a.app.partitionable !== undefined ? { partitionable: a.app.partitionable } : {}),
     };
     if (picked.model) {
       if (a.app.limits) spec.limits = { ...a.app.limits };

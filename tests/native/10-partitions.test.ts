@@ -131,6 +131,34 @@ describe('a split region', () => {
     expect(figures.split).toBeLessThanOrEqual(0.5);
   });
 
+  it('a partition whose loop overflows its cache by a few pages keeps the rest of it (the loop guard), not none', async () => {
+    const size = 8 * MiB;
+    const pages = size / PAGE;
+    const region = await open(size, size);
+    const mem = await populate(region);
+    // the cliff top estimated 24 pages low: partition B holds 1000 frames for its 1024 pages
+    const bLimit = (pages / 2 - 24) * PAGE;
+    await apply(region, { cacheBytes: bLimit, partitions: [{ accessShare: 0.5, cacheBytes: 0 }, { accessShare: 0.5, cacheBytes: bLimit }] });
+    let sum = 0;
+    const pass = () => { for (let p = 0; p < pages; p++) sum += mem[p * WORDS]; };
+    // CLOCK first misses on every page of B; once 64 misses were mostly refaults, the guard holds the loop
+    const engaged = await waitFor(() => {
+      pass();
+      return region.stats().loopGuardEvictions > 0;
+    }, 30_000, 0);
+    expect(engaged).toBe(true);
+    pass();
+    const a = region.stats();
+    for (let i = 0; i < 3; i++) pass();
+    const b = region.stats();
+    const hit = 1 - (pagesIn(b) - pagesIn(a)) / (3 * pages);
+    expect(hit).toBeGreaterThan(0.45);                                    // (1000 - 1) / 1024 of B's half, not 0
+    expect((b.partitionBPagesIn - a.partitionBPagesIn) / 3).toBeLessThan(64);  // B misses only on its overflow
+    expect(b.partitionBResidentPages).toBeLessThanOrEqual(b.partitionBLimitPages);
+    expect(sum).toBeGreaterThan(0);
+    for (let p = 0; p < pages; p++) expect(mem[p * WORDS]).toBe(p + 1);
+  });
+
   it('a fault in one partition evicts from that partition only', async () => {
     const size = 8 * MiB;
     const pages = size / PAGE;
