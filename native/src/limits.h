@@ -100,6 +100,9 @@ constexpr size_t kEventQueueMax = 256;
 // thread's vCPU awake for about one round trip. 0 turns it off; at most a millisecond of CPU per event.
 constexpr uint32_t kPollUsDefault = 50;
 constexpr uint32_t kPollUsMax = 1000;
+// Polling burns a CPU another process may need: it is done only while the machine has an idle CPU (no more
+// runnable threads than CPUs, /proc/loadavg), checked this often.
+constexpr uint32_t kPollCheckMs = 50;
 // Longest the fault thread sleeps: how stale a limit written by a daemon can be before it takes effect.
 constexpr int kLoopPollMsMax = 10;
 // Closing sends CLOSE to each memory node and waits at most this long for the reply.

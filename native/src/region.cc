@@ -168,6 +168,8 @@ void Region::stop() {
   base_ = shadow_ = staging_ = wbSlots_ = nullptr;
   if (kickFd_ >= 0) close(kickFd_);
   kickFd_ = -1;
+  if (loadavgFd_ >= 0) close(loadavgFd_);
+  loadavgFd_ = -1;
 }
 
 std::vector<RegionEvent> Region::takeEvents() {

@@ -100,6 +100,7 @@ class Region {
   int pollTimeoutMs(uint64_t now);
   void applyLimits(uint64_t now, bool force);
   void publishGauges();
+  void checkPollAllowed(uint64_t now);
   void checkTimeouts(uint64_t now);
   void emit(RegionEvent ev);
   void fail(Reason why, const std::string& message);
@@ -247,6 +248,9 @@ class Region {
   uint32_t nextReq_ = 1;
   uint64_t throttleUntilNs_ = 0;
   uint64_t pollUntilNs_ = 0;    // the loop polls instead of sleeping until then (kPollUsDefault)
+  bool pollAllowed_ = false;    // a CPU is idle (checked every kPollCheckMs): polling costs nobody
+  uint64_t nextPollCheckNs_ = 0;
+  int loadavgFd_ = -1;
   std::vector<uint64_t> shadowFrees_;
   std::vector<uint64_t> toPark_;
 

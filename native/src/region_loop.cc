@@ -1,10 +1,13 @@
 // The fault thread's loop: wait for faults, replies, kicks or a deadline; then do every kind of work in a
 // fixed order, each step bounded. Also limits, gauges, timeouts, failure.
+#include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "clock.h"
 #include "region.h"
@@ -29,8 +32,11 @@ void Region::loop() {
       int ms = pollTimeoutMs(now);
       waitNs = ms * int64_t(kNsPerMs);
       if (throttleUntilNs_ > now) waitNs = std::min<int64_t>(waitNs, int64_t(throttleUntilNs_ - now));
-      if (now < pollUntilNs_) waitNs = 0;  // a reply or the next fault is due within a round trip: do not halt
+      checkPollAllowed(now);
+      if (now < pollUntilNs_ && pollAllowed_) waitNs = 0;  // a reply or the next fault is due within a round trip: do not halt
     }
+    // polling: give the CPU to whatever else is runnable here first (the memory node answering us, say)
+    if (waitNs == 0 && now < pollUntilNs_) sched_yield();
     timespec ts{time_t(waitNs / int64_t(kNsPerS)), long(waitNs % int64_t(kNsPerS))};
     ppoll(pfds.data(), pfds.size(), &ts, nullptr);
     now = nowNs();
@@ -65,6 +71,26 @@ void Region::loop() {
   }
   for (auto& r : replicas_)
     if (r->alive && r->connected()) r->closeRegion(limits::kCloseTimeoutMs);
+}
+
+// Whether polling costs nobody: no more runnable threads on the machine than CPUs (the fourth field of
+// /proc/loadavg, "running/total", counts this thread too). Read every kPollCheckMs, so a busy machine stops
+// the polling within that long; without /proc it never polls.
+void Region::checkPollAllowed(uint64_t now) {
+  if (cfg_.pollUs == 0 || now < nextPollCheckNs_) return;
+  nextPollCheckNs_ = now + uint64_t(limits::kPollCheckMs) * kNsPerMs;
+  if (loadavgFd_ < 0) loadavgFd_ = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+  char buf[128];
+  ssize_t n = loadavgFd_ >= 0 ? pread(loadavgFd_, buf, sizeof buf - 1, 0) : -1;
+  if (n <= 0) {
+    pollAllowed_ = false;
+    return;
+  }
+  buf[n] = 0;
+  double l1, l5, l15;
+  long running = 0, total = 0;
+  static const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  pollAllowed_ = sscanf(buf, "%lf %lf %lf %ld/%ld", &l1, &l5, &l15, &running, &total) == 5 && running <= cpus;
 }
 
 // Sends what the token bucket admits: write-backs first when their slots run short, reads first otherwise.
