@@ -47,6 +47,10 @@ export interface AppWindowSummary {
   cacheMB: number;
   bandwidthMbps: number;
   residentMB: number;
+  /** a split region's partitions over the window: share of pages, cache limit and residency, misses per second */
+  partitions?: { accessShare: number; limitMB: number; residentMB: number; missesPerSec: number }[];
+  /** a split partition's loop overflowed it in the window and the loop guard kept the rest (docs/dataplane.md) */
+  loopGuard?: boolean;
 }
 
 export interface DaemonStatus {
@@ -287,7 +291,7 @@ export class NodeDaemon {
     }
     const rec = this.carry.apply(recordOfWindow(app, this.o.node, prev, snap), snap.generation, accesses);
     this.queue.push(rec);
-    this.lastWindow[app] = summarize(rec);
+    this.lastWindow[app] = { ...summarize(rec), ...splitSummary(prev, snap) };
   }
 
   private async send(): Promise<void> {
@@ -335,6 +339,25 @@ export class NodeDaemon {
 }
 
 const round = (x: number): number => Math.round(x * 100) / 100;
+
+/** The partitions of a split region over a window, for the status line (nothing when unsplit). */
+function splitSummary(prev: WorkloadSnapshot, snap: WorkloadSnapshot): Partial<AppWindowSummary> {
+  const a = prev.stats;
+  const b = snap.stats;
+  if (b.partitions !== 2 || b.split.length !== 2) return {};
+  const sec = (snap.atMs - prev.atMs) / 1000;
+  const pageMB = mibFromBytes(b.pageBytes);
+  const part = (share: number, limit: number, resident: number, pagesIn: number) => ({
+    accessShare: round(share), limitMB: round(limit * pageMB), residentMB: round(resident * pageMB), missesPerSec: Math.round(pagesIn / sec),
+  });
+  return {
+    partitions: [
+      part(b.split[0].accessShare, b.partitionALimitPages, b.partitionAResidentPages, b.partitionAPagesIn - a.partitionAPagesIn),
+      part(b.split[1].accessShare, b.partitionBLimitPages, b.partitionBResidentPages, b.partitionBPagesIn - a.partitionBPagesIn),
+    ],
+    ...(b.loopGuardEvictions > a.loopGuardEvictions ? { loopGuard: true } : {}),
+  };
+}
 
 function summarize(r: TelemetryRecord): AppWindowSummary {
   return {

@@ -74,6 +74,13 @@ describe('the daemon applies page splits', () => {
     expect(s.partitionAPages).toBe(1024);  // exactly half of the 8 MiB region's 2048 pages
     expect(s.partitionBLimitPages).toBe(1024);
     expect(readBlock('kv').partitions).toBe(1);
+    // the status line shows each partition of the scan over its windows: share, limit, residency, misses
+    const w = await waitFor('a window under the split', () => daemon.status().lastWindow.scan?.partitions, 30_000);
+    expect(w.map((p) => p.accessShare)).toEqual([0.5, 0.5]);
+    expect(w[1].limitMB).toBe(4);
+    expect(w[0].limitMB).toBeCloseTo(0.25, 6);  // the 64-frame floor of a partition given no cache
+    expect(w[0].missesPerSec).toBeGreaterThan(0);  // the scan misses on all of A's pages
+    expect(daemon.status().lastWindow.kv?.partitions).toBeUndefined();
   });
 
   it('never applies a stale epoch, and undoes a split with an allocation that has none', async () => {
