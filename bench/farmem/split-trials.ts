@@ -119,11 +119,15 @@ export async function convexTrial(p: SplitParams): Promise<Record<string, unknow
       while (performance.now() - t0 < ms) work[m].run(perCall, c);
       const el = performance.now() - t0;
       const s1 = regions[m].stats();
-      return { rate: c.accesses / secFromMs(el), missRatio: c.accesses > 0 ? (pagesIn(s1) - pagesIn(s0)) / c.accesses : 0, errors: c.errors };
+      const misses = pagesIn(s1) - pagesIn(s0);
+      return { rate: c.accesses / secFromMs(el), missRatio: c.accesses > 0 ? misses / c.accesses : 0, errors: c.errors, accesses: c.accesses, ms: el, pagesIn: misses };
     };
-    for (const m of ['unsplit', 'split'] as const) runFor(m, p.roundMs!);  // warm: the caches fill
+    for (const m of ['unsplit', 'split'] as const) runFor(m, 1000);  // warm: the caches fill
+    // short slices, alternating, so both see the same machine: on a busy 2-core VM the CPU this process gets
+    // moves by factors within a second; totals over many interleaved slices cancel that out
     const rates = { unsplit: [] as number[], split: [] as number[] };
     const miss = { unsplit: [] as number[], split: [] as number[] };
+    const totals = { unsplit: { accesses: 0, ms: 0, pagesIn: 0 }, split: { accesses: 0, ms: 0, pagesIn: 0 } };
     let errors = 0;
     for (let r = 0; r < p.rounds!; r++) {
       const order = r % 2 === 0 ? (['unsplit', 'split'] as const) : (['split', 'unsplit'] as const);
@@ -131,12 +135,15 @@ export async function convexTrial(p: SplitParams): Promise<Record<string, unknow
         const x = runFor(m, p.roundMs!);
         rates[m].push(x.rate);
         miss[m].push(x.missRatio);
+        totals[m].accesses += x.accesses;
+        totals[m].ms += x.ms;
+        totals[m].pagesIn += x.pagesIn;
         errors += x.errors;
       }
     }
     const s = regions.split.stats();
     return {
-      archetype: a, regionMiB: p.regionMiB, cacheMiB: p.cacheMiB, rounds: p.rounds, roundMs: p.roundMs, rates, missRatios: miss, errors,
+      archetype: a, regionMiB: p.regionMiB, cacheMiB: p.cacheMiB, rounds: p.rounds, roundMs: p.roundMs, rates, missRatios: miss, totals, errors,
       split: { partitionAPages: s.partitionAPages, limitPages: [s.partitionALimitPages, s.partitionBLimitPages] },
     };
   } finally {

@@ -53,6 +53,8 @@ constexpr uint32_t kEvictReservePages = 32;
 // the cache by less than this; then a reserve would only evict what is about to come back (4x the
 // reserve's largest refill, so one refill's refaults are always seen).
 constexpr uint32_t kRefaultWindowPages = 256;
+// A partition of a split region watches its share of that window, but at least this many evictions.
+constexpr uint32_t kRefaultWindowPagesMin = 16;
 // Misses per pressure decision: the reserve is dropped when at least half of them were refaults.
 constexpr uint32_t kRefaultCheckMisses = 64;
 // ---- partitions (hash split of a region's pages, partition.h) ----

@@ -45,12 +45,16 @@ bool Region::applySplit(uint64_t cachePages, uint64_t now) {
       lim[k] = limits::kPartitionPagesMin;  // the rest of `need` is slack above the whole limit
     }
   }
+  uint64_t total = lim[0] + lim[1];
   for (int k = 0; k < 2; k++) {
     if (lim[k] != limit_[k]) {
       pressure_[k].reset();  // the evidence was about the old size
       changed = true;
     }
     limit_[k] = lim[k];
+    // a partition reads refaults over its share of the region's window, as the whole region would
+    uint64_t window = split_.split && total > 0 ? limits::kRefaultWindowPages * lim[k] / total : limits::kRefaultWindowPages;
+    pressure_[k].setWindow(uint32_t(std::clamp<uint64_t>(window, limits::kRefaultWindowPagesMin, limits::kRefaultWindowPages)));
   }
   return changed;
 }
