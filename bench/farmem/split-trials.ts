@@ -122,7 +122,8 @@ export async function convexTrial(p: SplitParams): Promise<Record<string, unknow
       const misses = pagesIn(s1) - pagesIn(s0);
       return { rate: c.accesses / secFromMs(el), missRatio: c.accesses > 0 ? misses / c.accesses : 0, errors: c.errors, accesses: c.accesses, ms: el, pagesIn: misses };
     };
-    for (const m of ['unsplit', 'split'] as const) runFor(m, 1000);  // warm: the caches fill
+    const warmMs = Math.min(1000, (p.rounds! * p.roundMs!) / 2);
+    for (const m of ['unsplit', 'split'] as const) runFor(m, warmMs);  // warm: the caches fill
     // short slices, alternating, so both see the same machine: on a busy 2-core VM the CPU this process gets
     // moves by factors within a second; totals over many interleaved slices cancel that out
     const rates = { unsplit: [] as number[], split: [] as number[] };
