@@ -169,16 +169,16 @@ function latencyTrials(trials: Record<string, unknown>[]) {
  * pays those two and one page copy.
  */
 function stagesOf(t: Record<string, unknown>) {
-  const s = t.stages as { samples: number; handleNs: number; wireNs: number; installNs: number } | undefined;
+  const s = t.stages as { samples: number; planNs: number; roundTripNs: number; installNs: number } | undefined;
   if (!s || s.samples === 0) return null;
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-  const handleUs = usFromNs(s.handleNs / s.samples);
-  const wireUs = usFromNs(s.wireNs / s.samples);
+  const planUs = usFromNs(s.planNs / s.samples);
+  const roundTripUs = usFromNs(s.roundTripNs / s.samples);
   const installUs = usFromNs(s.installNs / s.samples);
   const farMeanUs = usFromNs(mean(t.farNs as number[]));
   return {
-    farMeanUs: round(farMeanUs, 1), handleUs: round(handleUs, 1), wireUs: round(wireUs, 1), installUs: round(installUs, 1),
-    deliveryAndResumeUs: round(Math.max(0, farMeanUs - handleUs - wireUs - installUs), 1),
+    farMeanUs: round(farMeanUs, 1), planUs: round(planUs, 1), roundTripUs: round(roundTripUs, 1), installUs: round(installUs, 1),
+    deliveryAndResumeUs: round(Math.max(0, farMeanUs - planUs - roundTripUs - installUs), 1),
     bareMeanUs: round(usFromNs(mean(t.bareNs as number[])), 1), rttMeanUs: round(usFromNs(mean(t.rttNs as number[])), 1),
   };
 }
@@ -422,8 +422,8 @@ export function format(f: Record<string, unknown>): string {
     `  per trial (bare + rtt -> far, ratio; other processes' cores, load average): ${(f.faultLatency as unknown as { trials: { bareP50Us: number; rttP50Us: number; farP50Us: number; ratioP50: number; quiet: boolean; otherCores: number; loadAvg1m: number }[] }).trials
       .map((t) => `${t.bareP50Us} + ${t.rttP50Us} -> ${t.farP50Us} (${t.ratioP50}; ${t.quiet ? 'quiet' : 'loaded'}, ${t.otherCores} cores, load ${t.loadAvg1m})`).join('; ')}`,
     `  judged on: ${fa.judgedOn}`,
-    `  stages, mean us (handle -> wire -> install; delivery + resume): ${fal.trials.map((t) => t.stages
-      ? `${t.stages.handleUs} + ${t.stages.wireUs} + ${t.stages.installUs}; ${t.stages.deliveryAndResumeUs} (far mean ${t.stages.farMeanUs}, bare ${t.stages.bareMeanUs})` : 'n/a').join('; ')}`,
+    `  stages, mean us (plan -> round trip -> install; delivery + resume): ${fal.trials.map((t) => t.stages
+      ? `${t.stages.planUs} + ${t.stages.roundTripUs} + ${t.stages.installUs}; ${t.stages.deliveryAndResumeUs} (far mean ${t.stages.farMeanUs}, bare ${t.stages.bareMeanUs})` : 'n/a').join('; ')}`,
     `  without the fault thread's polling (pollUs 0): ${fal.withoutPolling.trials.map((t) => `${t.bareP50Us} + ${t.rttP50Us} -> ${t.farP50Us} (${t.ratioP50}; ${t.quiet ? 'quiet' : 'loaded'}, ${t.otherCores} cores)`).join('; ')}`,
     '',
     'throughput (MiB/s)',

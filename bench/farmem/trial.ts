@@ -116,8 +116,8 @@ async function trial(p: Params): Promise<Record<string, unknown>> {
       const cpu = process.cpuUsage();
       const stages = {
         samples: s1.fetchStageSamples - s0.fetchStageSamples,
-        handleNs: s1.fetchStageNs.handleNs - s0.fetchStageNs.handleNs,
-        wireNs: s1.fetchStageNs.wireNs - s0.fetchStageNs.wireNs,
+        planNs: s1.fetchStageNs.planNs - s0.fetchStageNs.planNs,
+        roundTripNs: s1.fetchStageNs.roundTripNs - s0.fetchStageNs.roundTripNs,
         installNs: s1.fetchStageNs.installNs - s0.fetchStageNs.installNs,
       };
       return {

@@ -86,10 +86,10 @@ export interface RegionCounters {
 
 /** Where demand fetches spent their time, summed over `fetchStageSamples` fetches (divide for a mean). */
 export interface FetchStages {
-  /** the fault read by the fault thread -> its read request written to the socket */
-  handleNs: number;
-  /** request written -> reply fully received (network, memory node, the fault thread waking up) */
-  wireNs: number;
+  /** the fault read by the fault thread -> its read request ready to send (planning, room, admission) */
+  planNs: number;
+  /** request ready -> reply fully received (the send, the memory node, the network, the fault thread waking up) */
+  roundTripNs: number;
   /** reply received -> page installed (UFFDIO_COPY, which wakes the faulting thread) */
   installNs: number;
 }
@@ -170,7 +170,7 @@ export function toRegionStats(raw: RawStats): RegionStats {
     sampleRingDropped: raw.ringDropped,
     faultLatency: summary(raw.latencyHist),
     softFaultLatency: summary(raw.softLatencyHist),
-    fetchStageNs: { handleNs: raw.fetchStageNs[0], wireNs: raw.fetchStageNs[1], installNs: raw.fetchStageNs[2] },
+    fetchStageNs: { planNs: raw.fetchStageNs[0], roundTripNs: raw.fetchStageNs[1], installNs: raw.fetchStageNs[2] },
     ...(raw.stale === undefined ? {} : { stale: raw.stale }),
   };
 }

@@ -117,8 +117,9 @@ struct ControlBlock {
   std::atomic<uint64_t> partitionShareBits;
   std::atomic<uint64_t> partitionCacheBytes[2];
   // Where a demand fetch's time goes, summed over fetchStageSamples fetches (the fault path's breakdown):
-  // [0] fault read -> read request written to the socket (planning, room, admission), [1] -> reply fully
-  // received (network, memory node, wake-up of the fault thread), [2] -> page installed (UFFDIO_COPY).
+  // [0] fault read -> read request ready to send (planning, room, admission), [1] -> reply fully received
+  // (the send, the memory node, the network, the fault thread's wake-up), [2] -> page installed (UFFDIO_COPY,
+  // which wakes the faulting thread).
   std::atomic<uint64_t> fetchStageNs[3];
   // followed at headerBytes (8-aligned) by ringEntries x u64 page indices
 };

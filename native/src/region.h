@@ -218,7 +218,7 @@ class Region {
     bool demand = false;
     bool writable = false;   // install without write-protect, as dirty (a sequential writer's window)
     int replica = -1;
-    uint64_t sentNs = 0;     // when the request was written to the socket
+    uint64_t sentNs = 0;     // when the request was handed to the socket
     uint64_t replyNs = 0;    // when its reply was fully received
   };
   struct WriteJob {

@@ -192,9 +192,11 @@ void Region::issueReads(uint64_t now) {
     counterAdd(cb_, c_fetchRequests, 1);
   }
   std::string err;
+  // the requests are ready: what follows is the round trip (on loopback the memory node often answers
+  // inside the send itself, its thread woken and run by the kernel before writev returns)
+  uint64_t sent = nowNs();
   if (replicas_[size_t(r)]->wantsWrite() && !replicas_[size_t(r)]->flush(err)) replicaBroken(r, err, now);
   if (!issued_.empty()) {
-    uint64_t sent = nowNs();
     for (uint64_t id : issued_) {
       auto it = readsInflight_.find(id);
       if (it != readsInflight_.end()) it->second.sentNs = sent;

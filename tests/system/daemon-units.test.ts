@@ -151,7 +151,7 @@ function stats(p: Partial<RegionStats> & { hist?: number[] } = {}): RegionStats 
     cacheBytes: 8 << 20, bandwidthMbps: 500, sampleRate: 0.01, samplePeriodMs: 100, label: 'a', controlPath: '/dev/shm/spirit-1-0.ctl',
     heartbeatWallMs: 0, createdWallMs: 0, sampleRingDropped: 0, faultLatency: { count: hist.reduce((a, b) => a + b, 0), p50Ns: 0, p99Ns: 0, hist },
     softFaultLatency: { count: 0, p50Ns: 0, p99Ns: 0, hist: new Array(40).fill(0) }, split: [{ accessShare: 1, cacheBytes: 8 << 20 }],
-    fetchStageNs: { handleNs: 0, wireNs: 0, installNs: 0 }, ...rest,
+    fetchStageNs: { planNs: 0, roundTripNs: 0, installNs: 0 }, ...rest,
   };
 }
 
