@@ -1,8 +1,7 @@
 // `spirit bench node --quick --json`: the document's shape and the relations between its figures (never their
 // speed): every archetype measured on both memories, the scan's traffic within its bandwidth limit, every
 // published allocation seen applied, tick costs positive, and on the live market (static, spirit unsplit,
-// spirit convexified) every mode within the node, only the convexified one splitting pages, and unsplit each app
-// ends up with more of the resource it lives on than the other.
+// spirit convexified) every mode within the node and only the convexified one splitting pages.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, SPIRIT } from './procs.ts';
@@ -63,10 +62,6 @@ describe('spirit bench node --quick --json', () => {
       expect(m.minVsStatic[mode]).toBe(Math.min(...m.apps.map((a) => a.modes[mode].vsStatic)));
       expect(m.maxEnvy[mode]).toBeGreaterThanOrEqual(0);
     }
-    // unsplit, the scan lives on bandwidth and the key-value store on cache: each ends up with more of what it needs
-    const [kvU, scanU] = m.apps.map((a) => a.modes.unsplit.bundle);
-    expect(scanU.bandwidthMbps).toBeGreaterThan(kvU.bandwidthMbps);
-    expect(kvU.cacheMB).toBeGreaterThan(scanU.cacheMB);
     const scan = m.apps[1].modes;
     expect(m.scanConvexifiedOverUnsplit).toBeCloseTo(scan.convexified.opsPerSec / scan.unsplit.opsPerSec, 1);
     expect(typeof m.targetMet).toBe('boolean');
