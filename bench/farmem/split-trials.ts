@@ -125,7 +125,7 @@ export async function convexTrial(p: SplitParams): Promise<Record<string, unknow
     const warmMs = Math.min(1000, (p.rounds! * p.roundMs!) / 2);
     for (const m of ['unsplit', 'split'] as const) runFor(m, warmMs);  // warm: the caches fill
     // short slices, alternating, so both see the same machine: on a busy 2-core VM the CPU this process gets
-    // moves by factors within a second; totals over many interleaved slices cancel that out
+    // moves by factors within a second
     const rates = { unsplit: [] as number[], split: [] as number[] };
     const miss = { unsplit: [] as number[], split: [] as number[] };
     const totals = { unsplit: { accesses: 0, ms: 0, pagesIn: 0 }, split: { accesses: 0, ms: 0, pagesIn: 0 } };

@@ -233,21 +233,23 @@ async function cachedTrial(p: Params): Promise<Record<string, unknown>> {
   const half = sizeBytes / 2;
   const splitRegion = await openRegion({ memnode: p.memnode!, sizeBytes, cacheBytes: sizeBytes, bandwidthMbps: UNLIMITED_MBPS, token: TOKEN,
     partitions: [{ accessShare: 0.5, cacheBytes: half }, { accessShare: 0.5, cacheBytes: half }] });
+  // and a second unsplit region, the control: how far two identical regions measure apart in this run
+  const controlRegion = await openRegion({ memnode: p.memnode!, sizeBytes, cacheBytes: sizeBytes, bandwidthMbps: UNLIMITED_MBPS, token: TOKEN });
   const far = new Uint32Array(region.buffer);
   const farSplit = new Uint32Array(splitRegion.buffer);
+  const farControl = new Uint32Array(controlRegion.buffer);
   const local = new Uint32Array(new ArrayBuffer(sizeBytes));
-  for (let q = 0; q < pages; q++) far[q * WORDS] = farSplit[q * WORDS] = local[q * WORDS] = q + 1;
-  await region.flush();
-  await splitRegion.flush();
+  for (let q = 0; q < pages; q++) far[q * WORDS] = farSplit[q * WORDS] = farControl[q * WORDS] = local[q * WORDS] = q + 1;
+  for (const r of [region, splitRegion, controlRegion]) await r.flush();
   const roundMs = p.roundMs!;
   let sum = 0;
-  for (const mem of [far, farSplit, local, far, farSplit, local]) sum += randomRate(mem, pages, roundMs, 1).sum + scanRate(mem, roundMs / 4).sum;  // warm-up
-  const rand = { far: [] as number[], farSplit: [] as number[], local: [] as number[] };
-  const scan = { far: [] as number[], farSplit: [] as number[], local: [] as number[] };
+  for (const mem of [far, farSplit, farControl, local, far, farSplit, farControl, local]) sum += randomRate(mem, pages, roundMs, 1).sum + scanRate(mem, roundMs / 4).sum;  // warm-up
+  const rand = { far: [] as number[], farSplit: [] as number[], farControl: [] as number[], local: [] as number[] };
+  const scan = { far: [] as number[], farSplit: [] as number[], farControl: [] as number[], local: [] as number[] };
   const s0 = region.stats();
   const t0 = performance.now();
   for (let r = 0; r < p.rounds!; r++) {
-    const order = [['far', far], ['farSplit', farSplit], ['local', local]] as const;
+    const order = [['far', far], ['farSplit', farSplit], ['farControl', farControl], ['local', local]] as const;
     for (const [key, mem] of r % 2 === 0 ? order : [...order].reverse()) {
       const x = randomRate(mem, pages, roundMs, 10 + r);
       const y = scanRate(mem, roundMs);
@@ -261,6 +263,7 @@ async function cachedTrial(p: Params): Promise<Record<string, unknown>> {
   const split = splitRegion.stats();
   await region.close();
   await splitRegion.close();
+  await controlRegion.close();
   const grown = (k: string): number | null => {
     const a = (s0 as unknown as Record<string, number | undefined>)[k];
     const b = (s1 as unknown as Record<string, number | undefined>)[k];
