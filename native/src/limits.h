@@ -72,6 +72,10 @@ constexpr uint32_t kPartitionReadaheadPagesMin = 32;
 // partition's pages and pages already local; it looks at most this many times the window's pages ahead, so
 // a partition with a tiny share cannot make one fault walk the whole region.
 constexpr uint32_t kReadaheadSpanFactor = 4;
+// A split changed by at most 1/16 (of a partition's limit, or of the local pages moved between partitions)
+// keeps each partition's evidence of pressure and refaults: the control loop's trust region moves a split a
+// little every round, and a partition's loop guard should not drop (and take 64 misses to come back) each time.
+constexpr uint64_t kSmallStepFraction = 16;
 // A fault continues a split region's stream when only pages that need no fetch (the other partition's, or
 // local ones) lie between the stream's last window and it; looked for at most this far.
 constexpr uint32_t kStreamGapPagesMax = 64;

@@ -48,7 +48,10 @@ bool Region::applySplit(uint64_t cachePages, uint64_t now) {
   uint64_t total = lim[0] + lim[1];
   for (int k = 0; k < 2; k++) {
     if (lim[k] != limit_[k]) {
-      pressure_[k].reset();  // the evidence was about the old size
+      // the evidence was about the old size; a split partition keeps it across a small step (the control
+      // loop's trust region moves sizes a little every round, and the loop guard must not drop each time)
+      uint64_t step = lim[k] > limit_[k] ? lim[k] - limit_[k] : limit_[k] - lim[k];
+      if (!split_.split || step * limits::kSmallStepFraction > std::max(lim[k], limit_[k])) pressure_[k].reset();
       changed = true;
     }
     limit_[k] = lim[k];
@@ -63,6 +66,7 @@ bool Region::applySplit(uint64_t cachePages, uint64_t now) {
 // reads in flight. Bounded by the frames in use plus the reads queued; nothing is evicted here: a partition
 // now over its limit evicts down in the loop's eviction steps, as after a cache shrink.
 void Region::repartition(const PartitionSplit& next) {
+  const bool wasSplit = split_.split;
   split_ = next;
   partPages_[0] = next.pagesA;
   partPages_[1] = pages_ - next.pagesA;
@@ -87,9 +91,11 @@ void Region::repartition(const PartitionSplit& next) {
   for (const ReadJob& j : readQueueDemand_) count(j);
   for (const ReadJob& j : readQueueAhead_) count(j);
   for (const auto& [id, j] : readsInflight_) count(j);
+  // a small move (a share nudged by a round) keeps each partition's evidence of pressure and refaults
+  bool small = next.split && wasSplit && moved * limits::kSmallStepFraction <= std::max<uint64_t>(pt_.used(), 64 * limits::kSmallStepFraction);
   for (int k = 0; k < 2; k++) {
     streams_[k] = Stream{};
-    pressure_[k].reset();
+    if (!small) pressure_[k].reset();
     lastDemand_[k] = ~0ull;
   }
   counterAdd(cb_, c_partitionMovedPages, moved);

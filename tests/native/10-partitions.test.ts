@@ -155,6 +155,14 @@ describe('a split region', () => {
     expect(hit).toBeGreaterThan(0.45);                                    // (1000 - 1) / 1024 of B's half, not 0
     expect((b.partitionBPagesIn - a.partitionBPagesIn) / 3).toBeLessThan(64);  // B misses only on its overflow
     expect(b.partitionBResidentPages).toBeLessThanOrEqual(b.partitionBLimitPages);
+    // the control loop nudges the split every round: a small step keeps the guard engaged (no 64 misses again)
+    const nudged = (pages / 2 - 20) * PAGE;
+    await apply(region, { cacheBytes: nudged, partitions: [{ accessShare: 0.501, cacheBytes: 0 }, { accessShare: 0.499, cacheBytes: nudged }] });
+    const c = region.stats();
+    pass();
+    const d = region.stats();
+    expect(1 - (pagesIn(d) - pagesIn(c)) / pages).toBeGreaterThan(0.4);
+    expect(d.loopGuardEvictions).toBeGreaterThan(c.loopGuardEvictions);
     expect(sum).toBeGreaterThan(0);
     for (let p = 0; p < pages; p++) expect(mem[p * WORDS]).toBe(p + 1);
   });
