@@ -107,17 +107,17 @@ function runTrial(params: Record<string, unknown>): Promise<Record<string, unkno
   });
 }
 
-function startMemNode(): Promise<{ address: string; proc: ChildProcess }> {
+function startMemNode(): Promise<{ address: string; proc: ChildProcess; stderr: () => string }> {
   const proc = spawn(process.execPath, [join(ROOT, 'bin', 'spirit.js'), 'memnode', '--port', '0', '--capacity-mb', '2048'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`memnode did not start: ${err}`)), 30_000);
     proc.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
+      err = (err + d.toString()).slice(-8192);  // kept: a failed trial reports what the memory node said
       const m = /listening on (\S+:\d+)/.exec(err);
       if (m) {
         clearTimeout(timer);
-        resolve({ address: m[1], proc });
+        resolve({ address: m[1], proc, stderr: () => err });
       }
     });
     proc.once('exit', (c) => reject(new Error(`memnode exited (${c}): ${err}`)));
@@ -393,6 +393,9 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
         cliff: cliffFigures(cliff), cliffTolerance: CLIFF_TOLERANCE, convex: convexFigures(convex), targetConvexSplitVsUnsplit: TARGET_CONVEX_SPLIT_VS_UNSPLIT,
       },
     };
+  } catch (err) {
+    const state = mn.proc.exitCode !== null || mn.proc.signalCode !== null ? `exited (${mn.proc.exitCode ?? mn.proc.signalCode})` : 'running';
+    throw new Error(`${(err as Error).message}\nmemory node: ${state}; its last output: ${mn.stderr().slice(-2000)}`);
   } finally {
     mn.proc.kill('SIGTERM');
   }
