@@ -395,7 +395,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
     };
   } catch (err) {
     const state = mn.proc.exitCode !== null || mn.proc.signalCode !== null ? `exited (${mn.proc.exitCode ?? mn.proc.signalCode})` : 'running';
-    throw new Error(`${(err as Error).message}\nmemory node: ${state}; its last output: ${mn.stderr().slice(-2000)}`);
+    throw new Error(`${(err as Error).message}\nmemory node: ${state}; its last output: ${mn.stderr().slice(-2000)}`, { cause: err });
   } finally {
     mn.proc.kill('SIGTERM');
   }
