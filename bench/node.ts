@@ -18,7 +18,7 @@ import { RedisBus } from '../service/bus/redis.ts';
 import type { AllocationDoc } from '../service/bus/types.ts';
 import { log } from '../service/cli/output.ts';
 import { renderTable } from '../service/cli/table.ts';
-import { liveMarket, type MarketFigures, type MarketPlan } from './node/market.ts';
+import { liveMarket, MARKET_MODES, type MarketFigures, type MarketPlan, TARGET_VS_STATIC } from './node/market.ts';
 import { startRedisServer } from './service/procs.ts';
 import { NodeDaemon } from '../service/node/daemon.ts';
 import { busLink, httpLink } from '../service/node/link.ts';
@@ -235,7 +235,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
     const enforce = await enforcement(plan, memnode, controlDir);
     log('bench node: daemon tick cost');
     const ticks = await tickCost(plan, memnode, controlDir);
-    log('bench node: the market on a live node (static, then spirit)');
+    log('bench node: the market on a live node (static, spirit unsplit, spirit convexified)');
     const market = await liveMarket(plan.market, memnode, TOKEN, controlDir);
     return {
       machine: { cpus: cpus().length, loadavg1: round(loadavg()[0]) }, quick: opts.quick, regionMB: REGION_MB, bandwidthMbps: BANDWIDTH_MBPS,
@@ -272,11 +272,17 @@ export function format(f: Record<string, unknown>): string {
       `${round(t.cpuShareAt1sInterval * 100, 3)}% of a core at a 1 s interval; ${t.records} records sent)`,
     '',
     `the market on a live node (${m.node.cacheMB} MiB, ${m.node.bandwidthMbps} Mbps; ${m.workloads.join(' + ')}): each app's measured throughput, page accesses/s`,
-    renderTable(['app', 'static (equal share)', 'bundle', 'spirit', 'bundle', 'gain'],
-      m.apps.map((a) => [a.app, String(a.staticOpsPerSec), `${a.staticBundle.cacheMB} MiB, ${a.staticBundle.bandwidthMbps} Mbps`, String(a.spiritOpsPerSec),
-        `${a.spiritBundle.cacheMB} MiB, ${a.spiritBundle.bandwidthMbps} Mbps`, `${a.gain}x`]),
-      [false, true, false, true, false, true]),
-    `  both apps estimated after ${m.estimatedAfterS} s; last certificate: max envy ${m.maxEnvy}${m.trustRegionHeld ? ' (the trust region still held it back)' : ''}`,
+    renderTable(['app', 'mode', 'bundle', 'split', 'miss ratio', 'accesses/s', 'vs static'],
+      m.apps.flatMap((a) => MARKET_MODES.map((mode) => {
+        const x = a.modes[mode];
+        return [a.app, mode, `${x.bundle.cacheMB} MiB, ${x.bundle.bandwidthMbps} Mbps`,
+          x.partitions ? x.partitions.map((q) => `${q.accessShare}:${q.cacheMB} MiB`).join(' + ') : '-', String(x.missRatio), String(x.opsPerSec), `${x.vsStatic}x`];
+      })),
+      [false, false, false, false, true, true, true]),
+    `  scan convexified / unsplit: ${m.scanConvexifiedOverUnsplit}x; lowest vs static: unsplit ${m.minVsStatic.unsplit}x, convexified ${m.minVsStatic.convexified}x` +
+      ` (targets: scan better convexified, none below ${TARGET_VS_STATIC}x: ${m.targetMet ? 'met' : 'NOT met'})`,
+    `  estimated after ${m.estimatedAfterS.unsplit} s (unsplit), ${m.estimatedAfterS.convexified} s (convexified); last certificates: max envy ${m.maxEnvy.unsplit} / ${m.maxEnvy.convexified}` +
+      `${m.trustRegionHeld.unsplit || m.trustRegionHeld.convexified ? ' (the trust region still held one back)' : ''}; load average ${MARKET_MODES.map((k) => `${k} ${m.loadAvg1m[k]}`).join(', ')}`,
   ].join('\n');
 }
 

@@ -22,6 +22,7 @@
         "src/region_faults.cc",
         "src/region_fetch.cc",
         "src/region_loop.cc",
+        "src/region_partitions.cc",
         "src/region_replicas.cc",
         "src/region_sampler.cc",
         "src/region_writeback.cc",

@@ -9,10 +9,14 @@
 //   memcpy          copying page-sized blocks between buffers larger than the caches
 //   integrity       random reads and writes over a region 10x its cache, checked against a local model
 //   cached          a region as large as its cache, warm, against the same accesses to local memory (an
-//                   ArrayBuffer of the same size), interleaved in rounds: random pages and a sequential scan
+//                   ArrayBuffer of the same size) and to the same region split in two partitions (each half
+//                   the pages, half the cache), interleaved in rounds: random pages and a sequential scan
+//   cliff, convex   split regions against unsplit ones (split-trials.ts)
 import { openRegion } from '../../native/index.ts';
 import { nativeBinding } from '../../native/lib/errors.ts';
+import type { Archetype } from '../../service/node/workloads/index.ts';
 import { bytesFromMiB } from '../../service/units.ts';
+import { cliffTrial, convexTrial } from './split-trials.ts';
 
 interface Params {
   kind: string;
@@ -25,6 +29,9 @@ interface Params {
   seed?: number;
   rounds?: number;
   roundMs?: number;
+  passes?: number;
+  archetype?: Archetype;
+  pollUs?: number;
 }
 
 const PAGE = 4096;
@@ -59,7 +66,8 @@ function shuffled(n: number, seed: number): Uint32Array {
 }
 
 async function populatedRegion(p: Params, cacheBytes: number) {
-  const region = await openRegion({ memnode: p.memnode!, sizeBytes: bytesFromMiB(p.regionMiB!), cacheBytes, bandwidthMbps: UNLIMITED_MBPS, token: TOKEN, sampleRate: 0 });
+  const region = await openRegion({ memnode: p.memnode!, sizeBytes: bytesFromMiB(p.regionMiB!), cacheBytes, bandwidthMbps: UNLIMITED_MBPS, token: TOKEN, sampleRate: 0,
+    ...(p.pollUs !== undefined ? { pollUs: p.pollUs } : {}) });
   const mem = new Uint32Array(region.buffer);
   const pages = region.sizeBytes / PAGE;
   for (let q = 0; q < pages; q++) mem[q * WORDS] = q + 1;  // every page now has data on the memory node
@@ -105,7 +113,17 @@ async function trial(p: Params): Promise<Record<string, unknown>> {
       rtt.close();
       bare.close();
       await region.close();
-      return { bareNs, rttNs, farNs, fetchedPages: s1.fetchedPages - s0.fetchedPages, faults: s1.faults - s0.faults, sum };
+      const cpu = process.cpuUsage();
+      const stages = {
+        samples: s1.fetchStageSamples - s0.fetchStageSamples,
+        planNs: s1.fetchStageNs.planNs - s0.fetchStageNs.planNs,
+        roundTripNs: s1.fetchStageNs.roundTripNs - s0.fetchStageNs.roundTripNs,
+        installNs: s1.fetchStageNs.installNs - s0.fetchStageNs.installNs,
+      };
+      return {
+        bareNs, rttNs, farNs, fetchedPages: s1.fetchedPages - s0.fetchedPages, faults: s1.faults - s0.faults, sum, cpuMs: (cpu.user + cpu.system) / 1000, stages,
+        evictions: s1.evictions - s0.evictions, reserveEvictions: s1.reserveEvictions - s0.reserveEvictions,
+      };
     }
     case 'seq':
     case 'rand': {
@@ -160,6 +178,10 @@ async function trial(p: Params): Promise<Record<string, unknown>> {
     }
     case 'cached':
       return cachedTrial(p);
+    case 'cliff':
+      return cliffTrial({ memnode: p.memnode!, regionMiB: p.regionMiB!, passes: p.passes });
+    case 'convex':
+      return convexTrial({ memnode: p.memnode!, regionMiB: p.regionMiB!, cacheMiB: p.cacheMiB, archetype: p.archetype, rounds: p.rounds, roundMs: p.roundMs, seed: p.seed });
     default:
       throw new Error(`unknown trial kind '${p.kind}'`);
   }
@@ -207,19 +229,28 @@ async function cachedTrial(p: Params): Promise<Record<string, unknown>> {
   const sizeBytes = bytesFromMiB(p.regionMiB!);
   const pages = sizeBytes / PAGE;
   const region = await openRegion({ memnode: p.memnode!, sizeBytes, cacheBytes: sizeBytes, bandwidthMbps: UNLIMITED_MBPS, token: TOKEN });
+  // the same, split in two partitions of half the pages and half the cache each (each holds all of its pages)
+  const half = sizeBytes / 2;
+  const splitRegion = await openRegion({ memnode: p.memnode!, sizeBytes, cacheBytes: sizeBytes, bandwidthMbps: UNLIMITED_MBPS, token: TOKEN,
+    partitions: [{ accessShare: 0.5, cacheBytes: half }, { accessShare: 0.5, cacheBytes: half }] });
+  // and a second unsplit region, the control: how far two identical regions measure apart in this run
+  const controlRegion = await openRegion({ memnode: p.memnode!, sizeBytes, cacheBytes: sizeBytes, bandwidthMbps: UNLIMITED_MBPS, token: TOKEN });
   const far = new Uint32Array(region.buffer);
+  const farSplit = new Uint32Array(splitRegion.buffer);
+  const farControl = new Uint32Array(controlRegion.buffer);
   const local = new Uint32Array(new ArrayBuffer(sizeBytes));
-  for (let q = 0; q < pages; q++) far[q * WORDS] = local[q * WORDS] = q + 1;
-  await region.flush();
+  for (let q = 0; q < pages; q++) far[q * WORDS] = farSplit[q * WORDS] = farControl[q * WORDS] = local[q * WORDS] = q + 1;
+  for (const r of [region, splitRegion, controlRegion]) await r.flush();
   const roundMs = p.roundMs!;
   let sum = 0;
-  for (const mem of [far, local, far, local]) sum += randomRate(mem, pages, roundMs, 1).sum + scanRate(mem, roundMs / 4).sum;  // warm-up
-  const rand = { far: [] as number[], local: [] as number[] };
-  const scan = { far: [] as number[], local: [] as number[] };
+  for (const mem of [far, farSplit, farControl, local, far, farSplit, farControl, local]) sum += randomRate(mem, pages, roundMs, 1).sum + scanRate(mem, roundMs / 4).sum;  // warm-up
+  const rand = { far: [] as number[], farSplit: [] as number[], farControl: [] as number[], local: [] as number[] };
+  const scan = { far: [] as number[], farSplit: [] as number[], farControl: [] as number[], local: [] as number[] };
   const s0 = region.stats();
   const t0 = performance.now();
   for (let r = 0; r < p.rounds!; r++) {
-    for (const [key, mem] of [['far', far], ['local', local]] as const) {
+    const order = [['far', far], ['farSplit', farSplit], ['farControl', farControl], ['local', local]] as const;
+    for (const [key, mem] of r % 2 === 0 ? order : [...order].reverse()) {
       const x = randomRate(mem, pages, roundMs, 10 + r);
       const y = scanRate(mem, roundMs);
       rand[key].push(x.rate);
@@ -229,7 +260,10 @@ async function cachedTrial(p: Params): Promise<Record<string, unknown>> {
   }
   const elapsedMs = performance.now() - t0;
   const s1 = region.stats();
+  const split = splitRegion.stats();
   await region.close();
+  await splitRegion.close();
+  await controlRegion.close();
   const grown = (k: string): number | null => {
     const a = (s0 as unknown as Record<string, number | undefined>)[k];
     const b = (s1 as unknown as Record<string, number | undefined>)[k];
@@ -237,7 +271,10 @@ async function cachedTrial(p: Params): Promise<Record<string, unknown>> {
   };
   const counters = Object.fromEntries(['faults', 'missingFaults', 'softFaults', 'parks', 'sampleParks', 'evictions', 'reserveEvictions', 'fetchedPages']
     .map((k) => [k, grown(k)]));
-  return { pages, rounds: p.rounds, roundMs, elapsedMs, rand, scan, counters, residentPages: s1.residentPages, sum };
+  return {
+    pages, rounds: p.rounds, roundMs, elapsedMs, rand, scan, counters, residentPages: s1.residentPages, sum,
+    split: { partitions: split.partitions, evictions: split.evictions, fetchedPages: split.fetchedPages, residentPages: [split.partitionAResidentPages, split.partitionBResidentPages] },
+  };
 }
 
 const params = JSON.parse(process.argv[2] ?? '{}') as Params;

@@ -28,6 +28,10 @@ export interface RawStats {
   label: string;
   controlPath: string;
   stale?: boolean;
+  partitionCount: number;
+  partitionShare: number;
+  partitionCacheBytes: number[];
+  fetchStageNs: number[];
 }
 
 export interface RawEvent {
@@ -48,7 +52,7 @@ export interface NativeRegion {
   buffer(): ArrayBuffer;
   controlPath(): string;
   stats(): RawStats;
-  setLimits(cacheBytes: number, bandwidthMbps: number, sampleRatePpm: number, samplePeriodMs: number): void;
+  setLimits(...args: LimitArgs): void;
   drainSamples(max: number): RawDrain;
   flush(id: number): void;
   takeEvents(): RawEvent[];
@@ -56,6 +60,9 @@ export interface NativeRegion {
   unref(): void;
   close(): void;
 }
+
+/** cacheBytes, bandwidthMbps, sampleRatePpm, samplePeriodMs, partitionCount, shareA, bytesA, bytesB (-1: unchanged) */
+export type LimitArgs = [number, number, number, number, number, number, number, number];
 
 export interface NativeRegionOptions {
   memnodes: string[];
@@ -68,8 +75,11 @@ export interface NativeRegionOptions {
   timeoutMs: number;
   connectTimeoutMs: number;
   retries: number;
+  pollUs: number;
   controlDir: string;
   label: string;
+  /** applied right after the region opens (the fault thread re-counts its pages then) */
+  partitions?: { accessShare: number; cacheBytes: number }[];
 }
 
 export interface NativeMemNodeStats {
@@ -92,7 +102,7 @@ export interface NativeMemNode {
 
 export interface NativeControl {
   read(): RawStats;
-  setLimits(cacheBytes: number, bandwidthMbps: number, sampleRatePpm: number, samplePeriodMs: number): void;
+  setLimits(...args: LimitArgs): void;
   drainSamples(max: number): RawDrain;
   close(): void;
 }
@@ -107,6 +117,7 @@ export interface Binding {
   counterNames: string[];
   setErrorClass(cls: unknown): void;
   liveRegions(): number;
+  partitionOfPages(pages: number, share: number): Uint8Array;
   NativeRegion: new (opts: NativeRegionOptions, onEvent: () => void) => NativeRegion;
   NativeMemNode: new (opts: {
     host: string;

@@ -39,6 +39,9 @@ export interface NativeLimits {
   loopPollMsMax: number;
   controlScanMax: number;
   histBuckets: number;
+  partitionPagesMin: number;
+  pollUsDefault: number;
+  pollUsMax: number;
 }
 
 export function nativeLimits(): NativeLimits {

@@ -30,10 +30,23 @@ export interface RegionOptions {
   connectTimeoutMs?: number;
   /** reconnect attempts before the last memory node is given up; default 3 */
   retries?: number;
+  /** how long the fault thread polls instead of sleeping after a fault or a demand read, us (0: never); default 50 */
+  pollUs?: number;
   /** directory of the shared-memory control block; default /dev/shm (or SPIRIT_CONTROL_DIR) */
   controlDir?: string;
   /** free text stored in the control block (e.g. the app id) so a daemon can tell regions apart */
   label?: string;
+  /** a hash split of the cache from the start (see RegionLimits.partitions); default unsplit */
+  partitions?: RegionPartition[];
+}
+
+/**
+ * One partition of a split region (docs/dataplane.md, "Partitions"): it holds `accessShare` of the region's
+ * pages, chosen by a hash of the page number, and `cacheBytes` of its cache, with its own eviction.
+ */
+export interface RegionPartition {
+  accessShare: number;
+  cacheBytes: number;
 }
 
 export interface RegionLimits {
@@ -41,11 +54,20 @@ export interface RegionLimits {
   bandwidthMbps?: number;
   sampleRate?: number;
   samplePeriodMs?: number;
+  /**
+   * The hash split of the cache: one partition (unsplit) or two; shares sum to 1, sizes at most cacheBytes
+   * (what they leave goes to the larger). Absent: unchanged, except that a new cacheBytes without it makes
+   * the region unsplit. Without cacheBytes, the cache limit becomes the sizes' sum.
+   */
+  partitions?: RegionPartition[];
 }
 
 export const SAMPLE_RATE_DEFAULT = 0.01;
-const LIMIT_KEYS = ['cacheBytes', 'bandwidthMbps', 'sampleRate', 'samplePeriodMs'];
-const OPTION_KEYS = [...LIMIT_KEYS, 'memnode', 'memnodes', 'sizeBytes', 'token', 'timeoutMs', 'connectTimeoutMs', 'retries', 'controlDir', 'label'];
+/** How far the partitions' shares may be from summing to 1 (they are doubles computed by a solver). */
+const SHARE_SUM_TOLERANCE = 1e-9;
+const LIMIT_KEYS = ['cacheBytes', 'bandwidthMbps', 'sampleRate', 'samplePeriodMs', 'partitions'];
+const PARTITION_KEYS = ['accessShare', 'cacheBytes'];
+const OPTION_KEYS = [...LIMIT_KEYS, 'memnode', 'memnodes', 'sizeBytes', 'token', 'timeoutMs', 'connectTimeoutMs', 'retries', 'pollUs', 'controlDir', 'label'];
 
 // A misspelt option (cacheMB for cacheBytes) must not be silently ignored.
 function rejectUnknown(where: string, o: Record<string, unknown>, known: string[]): void {
@@ -78,7 +100,8 @@ export function validateRegionOptions(options: unknown, where = 'openRegion.opti
   if (!existsSync(controlDir) || !statSync(controlDir).isDirectory())
     throw new InputError(`${where}.controlDir`, `directory ${controlDir} does not exist`);
   const label = o.label === undefined ? '' : requireString(`${where}.label`, o.label, 0, LABEL_BYTES_MAX);
-  const limits = validateLimits({ cacheBytes: o.cacheBytes, bandwidthMbps: o.bandwidthMbps, sampleRate: o.sampleRate, samplePeriodMs: o.samplePeriodMs }, where);
+  const limits = validateLimits({ cacheBytes: o.cacheBytes, bandwidthMbps: o.bandwidthMbps, sampleRate: o.sampleRate, samplePeriodMs: o.samplePeriodMs,
+    ...(o.partitions !== undefined ? { partitions: o.partitions } : {}) }, where);
   if (limits.cacheBytes === undefined) throw new InputError(`${where}.cacheBytes`, 'is required (bytes of local cache)');
   if (limits.bandwidthMbps === undefined) throw new InputError(`${where}.bandwidthMbps`, 'is required (Mbps)');
   return {
@@ -92,8 +115,10 @@ export function validateRegionOptions(options: unknown, where = 'openRegion.opti
     timeoutMs: optionalNumber(`${where}.timeoutMs`, o.timeoutMs, L.requestTimeoutMsMin, L.requestTimeoutMsMax, L.requestTimeoutMsDefault, true),
     connectTimeoutMs: optionalNumber(`${where}.connectTimeoutMs`, o.connectTimeoutMs, L.requestTimeoutMsMin, L.requestTimeoutMsMax, L.connectTimeoutMsDefault, true),
     retries: optionalNumber(`${where}.retries`, o.retries, 0, L.retriesMax, L.retriesDefault, true),
+    pollUs: optionalNumber(`${where}.pollUs`, o.pollUs, 0, L.pollUsMax, L.pollUsDefault, true),
     controlDir,
     label,
+    ...(limits.partitions ? { partitions: limits.partitions } : {}),
   };
 }
 
@@ -110,10 +135,43 @@ export function validateLimits(limits: unknown, where = 'setLimits'): RegionLimi
   if (o.samplePeriodMs !== undefined)
     out.samplePeriodMs = requireNumber(`${where}.samplePeriodMs`, o.samplePeriodMs, L.samplePeriodMsMin, L.samplePeriodMsMax, true);
   rejectUnknown(where, o, LIMIT_KEYS);
+  if (o.partitions !== undefined) {
+    out.partitions = validatePartitions(`${where}.partitions`, o.partitions, out.cacheBytes);
+    if (out.cacheBytes === undefined) {
+      const sum = out.partitions.reduce((t, q) => t + q.cacheBytes, 0);
+      if (sum < cacheMin) throw new InputError(`${where}.partitions`, `without cacheBytes the cache limit is the partitions' sum, which must be at least ${cacheMin} bytes; got ${sum}`);
+      out.cacheBytes = sum;
+    }
+  }
   return out;
 }
 
-/** Limits as the addon's positional arguments (-1: unchanged). */
-export function limitArgs(l: RegionLimits): [number, number, number, number] {
-  return [l.cacheBytes ?? -1, l.bandwidthMbps ?? -1, l.sampleRate === undefined ? -1 : ppmFromFraction(l.sampleRate), l.samplePeriodMs ?? -1];
+/** One or two partitions: shares in [0, 1] summing to 1, whole-byte sizes summing to at most cacheBytes. */
+function validatePartitions(where: string, v: unknown, cacheBytes: number | undefined): RegionPartition[] {
+  const L = nativeLimits();
+  if (!Array.isArray(v) || v.length < 1 || v.length > 2)
+    throw new InputError(where, `must be an array of 1 or 2 partitions ({ accessShare, cacheBytes }); got ${Array.isArray(v) ? `${v.length} entries` : typeof v}`);
+  const parts = v.map((x, i) => {
+    const o = requireObject(`${where}[${i}]`, x);
+    rejectUnknown(`${where}[${i}]`, o, PARTITION_KEYS);
+    return {
+      accessShare: requireNumber(`${where}[${i}].accessShare`, o.accessShare, 0, 1),
+      cacheBytes: requireNumber(`${where}[${i}].cacheBytes`, o.cacheBytes, 0, L.regionBytesMax, true),
+    };
+  });
+  const shares = parts.reduce((t, q) => t + q.accessShare, 0);
+  if (Math.abs(shares - 1) > SHARE_SUM_TOLERANCE) throw new InputError(where, `the partitions' accessShare must sum to 1; got ${shares}`);
+  const bytes = parts.reduce((t, q) => t + q.cacheBytes, 0);
+  if (cacheBytes !== undefined && bytes > cacheBytes)
+    throw new InputError(where, `the partitions' cacheBytes sum to ${bytes}, more than cacheBytes (${cacheBytes})`);
+  return parts;
+}
+
+/** Limits as the addon's positional arguments (-1: unchanged). A split with an empty share is unsplit. */
+export function limitArgs(l: RegionLimits): [number, number, number, number, number, number, number, number] {
+  const p = l.partitions;
+  const split = p !== undefined && p.length === 2 && p[0].accessShare > 0 && p[1].accessShare > 0;
+  const count = p === undefined ? -1 : split ? 2 : 1;
+  return [l.cacheBytes ?? -1, l.bandwidthMbps ?? -1, l.sampleRate === undefined ? -1 : ppmFromFraction(l.sampleRate), l.samplePeriodMs ?? -1,
+    count, split ? p[0].accessShare : -1, split ? p[0].cacheBytes : -1, split ? p[1].cacheBytes : -1];
 }

@@ -16,7 +16,7 @@ import { type RegionStats, toRegionStats } from './stats.ts';
 import { optionalNumber } from './validate.ts';
 import { nativeLimits } from './limits.ts';
 
-export type { RegionLimits, RegionOptions } from './options.ts';
+export type { RegionLimits, RegionOptions, RegionPartition } from './options.ts';
 
 export interface SampleDrain {
   /** page indices (byte offset / 4096) of sampled accesses, oldest first */
@@ -151,6 +151,7 @@ export async function openRegion(options: RegionOptions): Promise<FarRegion> {
     native.close();
     throw err;
   }
+  if (opts.partitions) native.setLimits(...limitArgs({ cacheBytes: opts.cacheBytes, partitions: opts.partitions }));
   const region = new FarRegion(native, opts.sizeBytes, opts.memnodes);
   holder.region = region;
   region.onNativeEvents();

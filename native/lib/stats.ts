@@ -2,6 +2,7 @@
 // limits in force, and fault-latency percentiles estimated from the log2 histogram.
 import { fractionFromPpm } from '../../service/units.ts';
 import type { RawStats } from './binding.ts';
+import type { RegionPartition } from './options.ts';
 
 export type RegionState = 'opening' | 'running' | 'failed' | 'closed';
 const STATES: RegionState[] = ['opening', 'running', 'failed', 'closed'];
@@ -57,6 +58,40 @@ export interface RegionCounters {
   reserveArmed: number;
   /** misses served from a write-back copy still in flight (a subset of softFaults: no network) */
   writebackRestores: number;
+  /** gauge: partitions in force, 1 (unsplit) or 2 (split by page hash) */
+  partitions: number;
+  /** gauge: the region's pages in partition A (exactly round(share x pages); all of them unsplit) */
+  partitionAPages: number;
+  /** gauge: the cache limit of partition A in force, pages */
+  partitionALimitPages: number;
+  /** gauge: the cache limit of partition B in force, pages (0 unsplit) */
+  partitionBLimitPages: number;
+  /** gauge: local pages of partition A */
+  partitionAResidentPages: number;
+  /** gauge: local pages of partition B */
+  partitionBResidentPages: number;
+  /** misses of partition A: pages brought in (fetched, zero-filled, restored from a write-back copy) */
+  partitionAPagesIn: number;
+  /** misses of partition B */
+  partitionBPagesIn: number;
+  /** sampled accesses to pages of partition A (of sampledAccesses) */
+  partitionASampledAccesses: number;
+  /** local pages re-counted into the other partition by split changes */
+  partitionMovedPages: number;
+  /** demand fetches timed stage by stage (RegionStats.fetchStageNs) */
+  fetchStageSamples: number;
+  /** evictions by a split partition's loop guard (a loop a little larger than the partition: docs/dataplane.md) */
+  loopGuardEvictions: number;
+}
+
+/** Where demand fetches spent their time, summed over `fetchStageSamples` fetches (divide for a mean). */
+export interface FetchStages {
+  /** the fault read by the fault thread -> its read request ready to send (planning, room, admission) */
+  planNs: number;
+  /** request ready -> reply fully received (the send, the memory node, the network, the fault thread waking up) */
+  roundTripNs: number;
+  /** reply received -> page installed (UFFDIO_COPY, which wakes the faulting thread) */
+  installNs: number;
 }
 
 export interface RegionStats extends RegionCounters {
@@ -71,6 +106,8 @@ export interface RegionStats extends RegionCounters {
   bandwidthMbps: number;
   sampleRate: number;
   samplePeriodMs: number;
+  /** the split as last written to the control block: one partition (unsplit) or two */
+  split: RegionPartition[];
   label: string;
   controlPath: string;
   heartbeatWallMs: number;
@@ -78,6 +115,8 @@ export interface RegionStats extends RegionCounters {
   sampleRingDropped: number;
   faultLatency: LatencySummary;
   softFaultLatency: LatencySummary;
+  /** sums over fetchStageSamples demand fetches */
+  fetchStageNs: FetchStages;
   /** daemon side only: the owner process is gone or closed the region */
   stale?: boolean;
 }
@@ -121,6 +160,9 @@ export function toRegionStats(raw: RawStats): RegionStats {
     bandwidthMbps: raw.bandwidthMbps,
     sampleRate: fractionFromPpm(raw.sampleRatePpm),
     samplePeriodMs: raw.samplePeriodMs,
+    split: raw.partitionCount === 2
+      ? [{ accessShare: raw.partitionShare, cacheBytes: raw.partitionCacheBytes[0] }, { accessShare: 1 - raw.partitionShare, cacheBytes: raw.partitionCacheBytes[1] }]
+      : [{ accessShare: 1, cacheBytes: raw.cacheBytes }],
     label: raw.label,
     controlPath: raw.controlPath,
     heartbeatWallMs: raw.heartbeatWallMs,
@@ -128,6 +170,7 @@ export function toRegionStats(raw: RawStats): RegionStats {
     sampleRingDropped: raw.ringDropped,
     faultLatency: summary(raw.latencyHist),
     softFaultLatency: summary(raw.softLatencyHist),
+    fetchStageNs: { planNs: raw.fetchStageNs[0], roundTripNs: raw.fetchStageNs[1], installNs: raw.fetchStageNs[2] },
     ...(raw.stale === undefined ? {} : { stale: raw.stale }),
   };
 }

@@ -6,6 +6,7 @@
 #include "limits.h"
 #include "napi_common.h"
 #include "napi_exports.h"
+#include "partition.h"
 #include "region.h"
 
 namespace spirit::napi {
@@ -52,6 +53,9 @@ Napi::Object limitsObject(Napi::Env env) {
   set("loopPollMsMax", L::kLoopPollMsMax);
   set("controlScanMax", double(L::kControlScanMax));
   set("histBuckets", kHistBuckets);
+  set("partitionPagesMin", double(L::kPartitionPagesMin));
+  set("pollUsDefault", L::kPollUsDefault);
+  set("pollUsMax", L::kPollUsMax);
   return o;
 }
 
@@ -61,6 +65,22 @@ Napi::Value setErrorClass(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value liveRegionCount(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), liveRegions()); }
+
+// partitionOfPages(pages, share): which partition (0 = A, 1 = B) each page of a region of `pages` pages is
+// in under a split at `share`, exactly as the fault thread computes it (for tests and benchmarks).
+Napi::Value partitionOfPages(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber())
+    throwFar(env, Reason::kBadArgument, "partitionOfPages(pages, share): two numbers");
+  double pages = info[0].As<Napi::Number>().DoubleValue();
+  double share = info[1].As<Napi::Number>().DoubleValue();
+  if (!(pages >= 1 && pages <= double(spirit::limits::kRegionBytesMax / spirit::limits::kPageBytes)) || !(share >= 0 && share <= 1))
+    throwFar(env, Reason::kBadArgument, "partitionOfPages: pages 1..4194304, share 0..1");
+  PartitionSplit s = calibrateSplit(share, uint64_t(pages));
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, size_t(pages));
+  for (uint64_t p = 0; p < uint64_t(pages); p++) out[p] = uint8_t(s.of(p));
+  return out;
+}
 
 void cleanup(void*) {
   stopAllRegions();
@@ -76,6 +96,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("counterNames", names);
   exports.Set("setErrorClass", Napi::Function::New(env, setErrorClass));
   exports.Set("liveRegions", Napi::Function::New(env, liveRegionCount));
+  exports.Set("partitionOfPages", Napi::Function::New(env, partitionOfPages));
   exports.Set("NativeRegion", defineRegion(env));
   exports.Set("NativeMemNode", defineMemNode(env));
   exports.Set("NativeControl", defineControl(env));

@@ -51,7 +51,19 @@ namespace spirit {
   X(reserveEvictions)  /* pages evicted ahead of demand to keep free frames (of evictions) */ \
   X(refaults)          /* misses on pages among the last kRefaultWindowPages evicted */   \
   X(reserveArmed)      /* gauge: 1 while the free-frame reserve is kept (pressure) */     \
-  X(writebackRestores) /* misses served from a write-back copy in flight (of softFaults) */
+  X(writebackRestores) /* misses served from a write-back copy in flight (of softFaults) */ \
+  X(partitions)        /* gauge: partitions in force (1 unsplit, 2 split by page hash) */ \
+  X(partitionAPages)   /* gauge: region pages in partition A (all of them when unsplit) */ \
+  X(partitionALimitPages) /* gauge: cache limit of partition A in force, pages */         \
+  X(partitionBLimitPages) /* gauge: cache limit of partition B in force, pages (0 unsplit) */ \
+  X(partitionAResidentPages) /* gauge: local pages of partition A */                      \
+  X(partitionBResidentPages) /* gauge: local pages of partition B */                      \
+  X(partitionAPagesIn) /* misses in A: pages brought in (fetched, zero-filled, restored) */ \
+  X(partitionBPagesIn) /* misses in B */                                                  \
+  X(partitionASampledAccesses) /* sampled accesses to pages of A (of sampledAccesses) */  \
+  X(partitionMovedPages) /* local pages re-counted into the other partition by a split change */ \
+  X(fetchStageSamples) /* demand fetches timed stage by stage (fetchStageNs) */         \
+  X(loopGuardEvictions) /* evictions of the last demand-faulted page by a split partition's loop guard */
 
 enum CounterId : uint32_t {
 #define SPIRIT_COUNTER_ENUM(name) c_##name,
@@ -97,11 +109,25 @@ struct ControlBlock {
   std::atomic<uint64_t> ringReadSeq;
   std::atomic<uint64_t> ringDropped;
   char label[kLabelBytes];
+  // The hash split of the region's pages, a limit like cacheBytes (written with it, applied on a new
+  // limitsSeq). 0 or 1 partition: unsplit (blocks of builds before the split hold 0 here). 2: partition A
+  // holds partitionShare of the pages (double bits) and partitionCacheBytes[0] of the cache, B the rest.
+  std::atomic<uint32_t> partitionCount;
+  uint32_t reserved0;
+  std::atomic<uint64_t> partitionShareBits;
+  std::atomic<uint64_t> partitionCacheBytes[2];
+  // Where a demand fetch's time goes, summed over fetchStageSamples fetches (the fault path's breakdown):
+  // [0] fault read -> read request ready to send (planning, room, admission), [1] -> reply fully received
+  // (the send, the memory node, the network, the fault thread's wake-up), [2] -> page installed (UFFDIO_COPY,
+  // which wakes the faulting thread).
+  std::atomic<uint64_t> fetchStageNs[3];
   // followed at headerBytes (8-aligned) by ringEntries x u64 page indices
 };
 
 static_assert(std::atomic<uint64_t>::is_always_lock_free, "control block needs lock-free 64-bit atomics");
 static_assert(kCounterCount <= kCounterSlots, "too many counters for the block");
+// the split's fields live in what was padding before the ring, so the ring's offset (1280) is unchanged
+static_assert(sizeof(ControlBlock) <= 1280, "the control block header outgrew its 1280 bytes");
 
 inline double bitsToDouble(uint64_t b) { double d; memcpy(&d, &b, sizeof d); return d; }
 inline uint64_t doubleToBits(double d) { uint64_t b; memcpy(&b, &d, sizeof b); return b; }

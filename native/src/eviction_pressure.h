@@ -21,6 +21,15 @@ class EvictionPressure {
   void onDemandEviction() {
     if (!refaultsDominate_) armed_ = true;
   }
+  // How many recent evictions a miss is checked against (kRefaultWindowPages for a whole region; a partition
+  // of a split region watches its share of it, so it reads refaults like the whole region would). Forgets
+  // the evictions seen so far.
+  void setWindow(uint32_t pages) {
+    if (pages == ring_.size()) return;
+    ring_.assign(pages, kEmpty);
+    recent_.clear();
+    seq_ = 0;
+  }
   // A cache shrink or a new limit: start over (the old evidence was about another cache size).
   void reset() {
     armed_ = false;
@@ -53,6 +62,8 @@ class EvictionPressure {
     return refault;
   }
   bool armed() const { return armed_; }
+  // Most misses were refaults: the working set exceeds the cache by less than kRefaultWindowPages.
+  bool refaultsDominate() const { return refaultsDominate_; }
 
  private:
   static constexpr uint64_t kEmpty = ~0ull;

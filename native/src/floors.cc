@@ -3,6 +3,7 @@
 #include <linux/userfaultfd.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -39,7 +40,10 @@ bool BareFaultRegion::start(uint64_t sizeBytes, std::string& err) {
   if (!uffd_.open(userOnly, err) || !uffd_.registerRange(base_, size_, err)) return false;
   memset(gPage, 0x5A, sizeof gPage);
   stopFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "floor-fault");
+    run();
+  });
   return true;
 }
 
@@ -107,6 +111,7 @@ bool TcpRttPair::start(uint32_t pageBytes, std::string& err) {
   in_.resize(pageBytes);
   int s = server_;
   thread_ = std::thread([s, pageBytes] {
+    pthread_setname_np(pthread_self(), "floor-rtt");
     std::vector<uint8_t> page(pageBytes, 0x5A);
     uint8_t req[kReqBytes];
     std::string e;

@@ -53,8 +53,33 @@ constexpr uint32_t kEvictReservePages = 32;
 // the cache by less than this; then a reserve would only evict what is about to come back (4x the
 // reserve's largest refill, so one refill's refaults are always seen).
 constexpr uint32_t kRefaultWindowPages = 256;
+// A partition of a split region watches its share of that window, but at least this many evictions.
+constexpr uint32_t kRefaultWindowPagesMin = 16;
 // Misses per pressure decision: the reserve is dropped when at least half of them were refaults.
 constexpr uint32_t kRefaultCheckMisses = 64;
+// ---- partitions (hash split of a region's pages, partition.h) ----
+// Frames a partition always has, even when the market gives it no cache (a hull vertex at zero, where the
+// partition is meant to miss on everything): a fault needs a frame, and a scan's readahead needs a window
+// of them, or a partition of a split scan would pay a round trip per page where the unsplit scan streams.
+// Taken from the other partition's limit where that exceeds its pages (frames it can never use), else a
+// fixed slack above the cache limit (256 KiB), like the write-back copies.
+constexpr uint64_t kPartitionPagesMin = 64;
+// Readahead window of a small partition: up to a quarter of its frames, at most this many pages. (A large cache
+// keeps the window at an eighth of it, so readahead does not evict what is about to be used; a partition of
+// a few frames has no hits to protect.)
+constexpr uint32_t kPartitionReadaheadPagesMin = 32;
+// A split region's readahead window collects the next pages of the faulting partition, skipping the other
+// partition's pages and pages already local; it looks at most this many times the window's pages ahead, so
+// a partition with a tiny share cannot make one fault walk the whole region.
+constexpr uint32_t kReadaheadSpanFactor = 4;
+// A split changed by at most 1/16 (of a partition's limit, or of the local pages moved between partitions)
+// keeps each partition's evidence of pressure and refaults: the control loop's trust region moves a split a
+// little every round, and a partition's loop guard should not drop (and take 64 misses to come back) each time.
+constexpr uint64_t kSmallStepFraction = 16;
+// A fault continues a split region's stream when only pages that need no fetch (the other partition's, or
+// local ones) lie between the stream's last window and it; looked for at most this far.
+constexpr uint32_t kStreamGapPagesMax = 64;
+
 // uffd messages read per syscall (the kernel queues the rest).
 constexpr int kFaultMsgsPerRead = 64;
 // Max CLOCK hand steps per page needed: two sweeps of the frame table always find a victim.
@@ -75,6 +100,15 @@ constexpr uint32_t kBackoffMsBase = 50;
 constexpr uint32_t kBackoffMsMax = 1000;
 // Events queued for JavaScript; beyond this they are counted as dropped (the region state still says why).
 constexpr size_t kEventQueueMax = 256;
+// How long the fault thread polls (does not sleep) after sending a demand read or serving a fault, waiting
+// for the reply or the next fault. On this VM a halted vCPU takes tens of microseconds to wake (the guest
+// does no halt polling), which a fault would otherwise pay at every hand-off; polling keeps the fault
+// thread's vCPU awake for about one round trip. 0 turns it off; at most a millisecond of CPU per event.
+constexpr uint32_t kPollUsDefault = 50;
+constexpr uint32_t kPollUsMax = 1000;
+// Polling burns a CPU another process may need: it is done only while the machine has an idle CPU (no more
+// runnable threads than CPUs, /proc/loadavg), checked this often.
+constexpr uint32_t kPollCheckMs = 50;
 // Longest the fault thread sleeps: how stale a limit written by a daemon can be before it takes effect.
 constexpr int kLoopPollMsMax = 10;
 // Closing sends CLOSE to each memory node and waits at most this long for the reply.

@@ -1,6 +1,7 @@
 #include "memnode_server.h"
 
 #include <cerrno>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -27,7 +28,11 @@ bool Server::start(const ServerConfig& cfg, std::string& err) {
   listenFd_ = net::listenTcp(cfg_.host, cfg_.port, port_, err);
   if (listenFd_ < 0) return false;
   stopFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  for (int i = 0; i < cfg_.threads; i++) threads_.emplace_back([this, i] { run(i); });
+  for (int i = 0; i < cfg_.threads; i++)
+    threads_.emplace_back([this, i] {
+      pthread_setname_np(pthread_self(), "spirit-memnode");
+      run(i);
+    });
   return true;
 }
 

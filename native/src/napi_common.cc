@@ -81,11 +81,38 @@ Napi::Object statsObject(Napi::Env env, const ControlBlock* cb) {
   o.Set("ringReadSeq", Napi::Number::New(env, double(cb->ringReadSeq.load())));
   o.Set("ringDropped", Napi::Number::New(env, double(cb->ringDropped.load())));
   o.Set("label", Napi::String::New(env, std::string(cb->label, strnlen(cb->label, kLabelBytes))));
+  o.Set("partitionCount", Napi::Number::New(env, double(cb->partitionCount.load())));
+  o.Set("partitionShare", Napi::Number::New(env, bitsToDouble(cb->partitionShareBits.load())));
+  Napi::Array pb = Napi::Array::New(env, 2);
+  for (uint32_t i = 0; i < 2; i++) pb.Set(i, Napi::Number::New(env, double(cb->partitionCacheBytes[i].load())));
+  o.Set("partitionCacheBytes", pb);
+  Napi::Array st = Napi::Array::New(env, 3);
+  for (uint32_t i = 0; i < 3; i++) st.Set(i, Napi::Number::New(env, double(cb->fetchStageNs[i].load())));
+  o.Set("fetchStageNs", st);
   return o;
 }
 
-void writeLimits(ControlBlock* cb, double cacheBytes, double bandwidthMbps, double sampleRatePpm, double samplePeriodMs) {
-  if (cacheBytes >= 0) cb->cacheBytes.store(uint64_t(cacheBytes));
+LimitArgs limitArgs(const Napi::CallbackInfo& info) {
+  double v[8];
+  for (size_t i = 0; i < 8; i++) v[i] = info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : -1;
+  LimitArgs l{v[0], v[1], v[2], v[3], int(v[4]), v[5], v[6], v[7]};
+  // the facade validated these; refuse only what would be unsafe to store
+  if (l.partitionCount == 2 && !(l.partitionShare > 0 && l.partitionShare < 1 && l.partitionBytesA >= 0 && l.partitionBytesB >= 0))
+    throwFar(info.Env(), Reason::kBadArgument, "setLimits: a split needs 0 < share < 1 and non-negative partition sizes");
+  return l;
+}
+
+void writeLimits(ControlBlock* cb, const LimitArgs& l) {
+  if (l.cacheBytes >= 0) cb->cacheBytes.store(uint64_t(l.cacheBytes));
+  if (l.partitionCount >= 0) {
+    cb->partitionShareBits.store(doubleToBits(l.partitionCount == 2 ? l.partitionShare : 1.0));
+    cb->partitionCacheBytes[0].store(l.partitionCount == 2 ? uint64_t(l.partitionBytesA) : 0);
+    cb->partitionCacheBytes[1].store(l.partitionCount == 2 ? uint64_t(l.partitionBytesB) : 0);
+    cb->partitionCount.store(l.partitionCount == 2 ? 2 : 1);
+  } else if (l.cacheBytes >= 0) {
+    cb->partitionCount.store(1);  // a new cache limit without a split is an unsplit one
+  }
+  double bandwidthMbps = l.bandwidthMbps, sampleRatePpm = l.sampleRatePpm, samplePeriodMs = l.samplePeriodMs;
   if (bandwidthMbps >= 0) cb->bandwidthMbpsBits.store(doubleToBits(bandwidthMbps));
   if (sampleRatePpm >= 0) cb->sampleRatePpm.store(uint32_t(sampleRatePpm));
   if (samplePeriodMs >= 0) cb->samplePeriodMs.store(uint32_t(samplePeriodMs));

@@ -23,7 +23,16 @@ std::string stringOpt(const Napi::Object& o, const char* key, const std::string&
 
 // The counters, histograms and header of a control block as a plain object (owner and daemon side).
 Napi::Object statsObject(Napi::Env env, const ControlBlock* cb);
-// Stores the given limits (negative: leave unchanged) and bumps the sequence number.
-void writeLimits(ControlBlock* cb, double cacheBytes, double bandwidthMbps, double sampleRatePpm, double samplePeriodMs);
+// Limits as the facade passes them positionally (negative: leave unchanged). partitionCount 1 sets an
+// unsplit region, 2 a split (share of pages in A, bytes of cache of A and B).
+struct LimitArgs {
+  double cacheBytes, bandwidthMbps, sampleRatePpm, samplePeriodMs;
+  int partitionCount;
+  double partitionShare, partitionBytesA, partitionBytesB;
+};
+LimitArgs limitArgs(const Napi::CallbackInfo& info);
+// Stores the given limits and bumps the sequence number. A cache limit given without a split makes the
+// region unsplit.
+void writeLimits(ControlBlock* cb, const LimitArgs& limits);
 
 }  // namespace spirit::napi

@@ -44,9 +44,7 @@ class ControlWrap : public Napi::ObjectWrap<ControlWrap> {
 
   Napi::Value setLimits(const Napi::CallbackInfo& info) {
     ControlBlock* c = cb(info.Env());
-    double v[4];
-    for (int i = 0; i < 4; i++) v[i] = info.Length() > size_t(i) && info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : -1;
-    writeLimits(c, v[0], v[1], v[2], v[3]);
+    writeLimits(c, limitArgs(info));
     return info.Env().Undefined();
   }
 

@@ -86,6 +86,7 @@ class RegionWrap : public Napi::ObjectWrap<RegionWrap> {
     cfg.requestTimeoutMs = uint32_t(numberOpt(o, "timeoutMs", limits::kRequestTimeoutMsDefault));
     cfg.connectTimeoutMs = uint32_t(numberOpt(o, "connectTimeoutMs", limits::kConnectTimeoutMsDefault));
     cfg.retries = uint32_t(numberOpt(o, "retries", limits::kRetriesDefault));
+    cfg.pollUs = uint32_t(numberOpt(o, "pollUs", limits::kPollUsDefault));
     cfg.controlDir = stringOpt(o, "controlDir", "/dev/shm");
     cfg.label = stringOpt(o, "label", "");
     Reason why;
@@ -144,12 +145,11 @@ class RegionWrap : public Napi::ObjectWrap<RegionWrap> {
     return o;
   }
 
-  // setLimits(cacheBytes, bandwidthMbps, sampleRatePpm, samplePeriodMs); negative = unchanged
+  // setLimits(cacheBytes, bandwidthMbps, sampleRatePpm, samplePeriodMs, partitionCount, share, bytesA, bytesB);
+  // negative = unchanged
   Napi::Value setLimits(const Napi::CallbackInfo& info) {
     Region* r = live(info.Env());
-    double v[4];
-    for (int i = 0; i < 4; i++) v[i] = info.Length() > size_t(i) && info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : -1;
-    writeLimits(r->control().cb(), v[0], v[1], v[2], v[3]);
+    writeLimits(r->control().cb(), limitArgs(info));
     r->kick();
     return info.Env().Undefined();
   }

@@ -1,6 +1,8 @@
-// Per-page state of a region and the CLOCK over local frames. A frame is a slot in the clock holding one
+// Per-page state of a region and the CLOCKs over local frames. A frame is a slot in a clock holding one
 // local page (mapped in place or parked out of place); the hand sweeps frames, not the whole region, so
-// a region ten times its cache costs nothing extra to sweep. Only the fault thread touches it.
+// a region ten times its cache costs nothing extra to sweep. There is one clock (ring of frames, with its
+// own hand) per partition of the region's pages (partition.h); an unsplit region uses ring 0 only. Only
+// the fault thread touches it.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -27,6 +29,7 @@ enum PageFlag : uint8_t {
 class PageTable {
  public:
   static constexpr uint32_t kNoFrame = 0xFFFFFFFFu;
+  static constexpr int kRings = 2;  // one CLOCK per partition (partition.h)
 
   void init(uint64_t pages) {
     flags_.assign(pages, 0);
@@ -39,63 +42,94 @@ class PageTable {
   void set(uint64_t p, PageFlag f) { flags_[p] |= f; }
   void clear(uint64_t p, uint8_t f) { flags_[p] &= uint8_t(~f); }
 
-  // frames
-  uint64_t used() const { return used_; }
-  uint64_t frameCount() const { return frames_.size(); }
-  void addFrame(uint64_t p) {
+  // frames: each local page holds a frame in the ring of its partition
+  uint64_t used() const { return rings_[0].used + rings_[1].used; }
+  uint64_t used(int k) const { return rings_[k].used; }
+  uint64_t frameCount(int k) const { return rings_[k].frames.size(); }
+  void addFrame(uint64_t p, int k) {
+    Ring& r = rings_[k];
     uint32_t f;
-    if (!free_.empty()) {
-      f = free_.back();
-      free_.pop_back();
+    if (!r.free.empty()) {
+      f = r.free.back();
+      r.free.pop_back();
     } else {
-      f = uint32_t(frames_.size());
-      frames_.push_back(0);
+      f = uint32_t(r.frames.size());
+      r.frames.push_back(0);
     }
-    frames_[f] = uint32_t(p);
-    frameOf_[p] = f;
-    used_++;
+    r.frames[f] = uint32_t(p);
+    frameOf_[p] = (uint32_t(k) << kRingShift) | f;
+    r.used++;
   }
   void removeFrame(uint64_t p) {
-    uint32_t f = frameOf_[p];
-    if (f == kNoFrame) return;
-    frames_[f] = kNoFrame;
+    uint32_t v = frameOf_[p];
+    if (v == kNoFrame) return;
+    Ring& r = rings_[v >> kRingShift];
+    uint32_t f = v & kFrameMask;
+    r.frames[f] = kNoFrame;
     frameOf_[p] = kNoFrame;
-    free_.push_back(f);
-    used_--;
+    r.free.push_back(f);
+    r.used--;
   }
   bool hasFrame(uint64_t p) const { return frameOf_[p] != kNoFrame; }
-  // Advances the hand to the next occupied frame; returns its page, or -1 if the clock is empty.
-  int64_t clockNext() {
-    for (uint64_t steps = 0; steps < frames_.size(); steps++) {
-      if (hand_ >= frames_.size()) hand_ = 0;
-      uint32_t p = frames_[hand_++];
+  // The ring holding p's frame (p must have one).
+  int ringOf(uint64_t p) const { return int(frameOf_[p] >> kRingShift); }
+  // Moves p's frame to ring k (a split change put the page into the other partition).
+  void moveFrame(uint64_t p, int k) {
+    if (!hasFrame(p) || ringOf(p) == k) return;
+    removeFrame(p);
+    addFrame(p, k);
+    layoutEpoch_++;
+  }
+  // Advances ring k's hand to its next occupied frame; returns its page, or -1 if the ring is empty.
+  int64_t clockNext(int k) {
+    Ring& r = rings_[k];
+    for (uint64_t steps = 0; steps < r.frames.size(); steps++) {
+      if (r.hand >= r.frames.size()) r.hand = 0;
+      uint32_t p = r.frames[r.hand++];
       if (p != kNoFrame) return p;
     }
     return -1;
   }
-  // Drops empty slots when most of the table is empty (after a large cache shrink), keeping hand order.
+  // Drops empty slots when most of a ring is empty (after a large cache shrink), keeping hand order.
   void compactIfSparse() {
-    if (frames_.size() < 1024 || used_ * 4 > frames_.size()) return;
-    std::vector<uint32_t> nf;
-    nf.reserve(used_);
-    for (uint32_t p : frames_)
-      if (p != kNoFrame) {
-        frameOf_[p] = uint32_t(nf.size());
-        nf.push_back(p);
-      }
-    frames_.swap(nf);
-    free_.clear();
-    hand_ = 0;
+    for (Ring& r : rings_) {
+      if (r.frames.size() < 1024 || r.used * 4 > r.frames.size()) continue;
+      std::vector<uint32_t> nf;
+      nf.reserve(r.used);
+      uint32_t ring = uint32_t(&r - rings_) << kRingShift;
+      for (uint32_t p : r.frames)
+        if (p != kNoFrame) {
+          frameOf_[p] = ring | uint32_t(nf.size());
+          nf.push_back(p);
+        }
+      r.frames.swap(nf);
+      r.free.clear();
+      r.hand = 0;
+      layoutEpoch_++;
+    }
   }
-  const std::vector<uint32_t>& frames() const { return frames_; }
+  // Every frame slot of both rings, in order (slots may be empty: kNoFrame). A scan over them (flush) must
+  // restart when layoutEpoch() changed: frames moved between slots.
+  uint64_t slotCount() const { return rings_[0].frames.size() + rings_[1].frames.size(); }
+  uint32_t slot(uint64_t i) const {
+    return i < rings_[0].frames.size() ? rings_[0].frames[i] : rings_[1].frames[i - rings_[0].frames.size()];
+  }
+  uint64_t layoutEpoch() const { return layoutEpoch_; }
+  const std::vector<uint32_t>& frames(int k) const { return rings_[k].frames; }
 
  private:
+  static constexpr uint32_t kRingShift = 31;  // frame indices stay below 2^31 (at most 4M pages per region)
+  static constexpr uint32_t kFrameMask = (1u << kRingShift) - 1;
+  struct Ring {
+    std::vector<uint32_t> frames;
+    std::vector<uint32_t> free;
+    uint64_t used = 0;
+    uint64_t hand = 0;
+  };
   std::vector<uint8_t> flags_;
-  std::vector<uint32_t> frameOf_;
-  std::vector<uint32_t> frames_;
-  std::vector<uint32_t> free_;
-  uint64_t used_ = 0;
-  uint64_t hand_ = 0;
+  std::vector<uint32_t> frameOf_;  // (ring << 31) | frame index, or kNoFrame
+  Ring rings_[kRings];
+  uint64_t layoutEpoch_ = 0;
 };
 
 }  // namespace spirit

@@ -1,6 +1,7 @@
 // Region lifecycle: local setup, connecting to the memory nodes, starting and stopping the fault thread.
 #include "region.h"
 
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -44,6 +45,7 @@ bool configOk(const RegionConfig& c, std::string& err) {
   else if (c.requestTimeoutMs < limits::kRequestTimeoutMsMin || c.requestTimeoutMs > limits::kRequestTimeoutMsMax)
     err = "timeoutMs: out of range";
   else if (c.retries > limits::kRetriesMax) err = "retries: at most 10";
+  else if (c.pollUs > limits::kPollUsMax) err = "pollUs: at most 1000";
   return err.empty();
 }
 }  // namespace
@@ -91,6 +93,7 @@ std::unique_ptr<Region> Region::create(const RegionConfig& cfg, Reason& reason, 
   cb->samplePeriodMs.store(cfg.samplePeriodMs);
   cb->limitsSeq.store(1);
   r->pt_.init(r->pages_);
+  r->split_.pagesA = r->partPages_[0] = r->pages_;  // unsplit: every page in partition A
   for (const auto& m : cfg.memnodes) r->replicas_.push_back(std::make_unique<Replica>(m));
   for (int i = int(limits::kReadsInflightMax) - 1; i >= 0; i--) r->freeStaging_.push_back(i);
   for (int i = int(limits::kWritebackInflightPagesMax) - 1; i >= 0; i--) r->freeSlots_.push_back(i);
@@ -119,7 +122,10 @@ bool Region::start(std::string& err) {
   applyLimits(nowNs(), true);
   cb_->state.store(uint32_t(RegionState::kRunning));
   try {
-    thread_ = std::thread([this] { loop(); });
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "spirit-fault");  // visible to perf, top -H, /proc/<pid>/task
+      loop();
+    });
   } catch (const std::exception& e) {
     err = std::string("cannot start the fault thread: ") + e.what();
     return false;
@@ -162,6 +168,8 @@ void Region::stop() {
   base_ = shadow_ = staging_ = wbSlots_ = nullptr;
   if (kickFd_ >= 0) close(kickFd_);
   kickFd_ = -1;
+  if (loadavgFd_ >= 0) close(loadavgFd_);
+  loadavgFd_ = -1;
 }
 
 std::vector<RegionEvent> Region::takeEvents() {

@@ -19,6 +19,7 @@
 #include "control_block.h"
 #include "eviction_pressure.h"
 #include "page_table.h"
+#include "partition.h"
 #include "reasons.h"
 #include "replica.h"
 #include "token_bucket.h"
@@ -41,6 +42,7 @@ struct RegionConfig {
   uint32_t requestTimeoutMs = limits::kRequestTimeoutMsDefault;
   uint32_t connectTimeoutMs = limits::kConnectTimeoutMsDefault;
   uint32_t retries = limits::kRetriesDefault;
+  uint32_t pollUs = limits::kPollUsDefault;
   std::string controlDir = "/dev/shm";
   std::string label;
 };
@@ -83,6 +85,11 @@ class Region {
   }
   std::vector<RegionEvent> takeEvents();
 
+  struct Run {  // consecutive pages one read brings in
+    uint64_t first;
+    uint32_t n;
+  };
+
  private:
   explicit Region(const RegionConfig& cfg);
   struct ReadJob;
@@ -93,6 +100,7 @@ class Region {
   int pollTimeoutMs(uint64_t now);
   void applyLimits(uint64_t now, bool force);
   void publishGauges();
+  void checkPollAllowed(uint64_t now);
   void checkTimeouts(uint64_t now);
   void emit(RegionEvent ev);
   void fail(Reason why, const std::string& message);
@@ -108,31 +116,47 @@ class Region {
   void retryDeferred(uint64_t now);
 
   // region_fetch.cc
+  struct Stream;
   void planDemandFetch(uint64_t p, bool write, uint64_t now);
-  void planReadahead(uint64_t from, uint32_t window, uint64_t now);
-  void updateStreamKind(bool sequential, bool write);
-  uint32_t reserveRun(uint64_t first, uint32_t maxPages);
+  void planReadahead(int k, uint64_t from, uint32_t window, uint64_t now);
+  void updateStreamKind(Stream& s, bool sequential, bool write);
+  bool continuesStream(int k, const Stream& s, uint64_t p) const;
+  bool fetchable(uint64_t q) const;
+  uint32_t reserveWindow(int k, uint64_t first, uint32_t maxPages);
+  void queueRuns(std::deque<ReadJob>& q, bool demand, bool writable);
   void issueReads(uint64_t now);
   void onReadReply(const Reply& r, uint64_t now);
   void installFetched(ReadJob& job, uint64_t now);
   int primary() const;
 
-  // region_evict.cc
-  bool ensureRoom(uint64_t pages);
-  bool evictOne(bool reserve = false);
+  // region_evict.cc: each partition k evicts from its own frames only
+  bool ensureRoom(int k, uint64_t pages);
+  bool evictOne(int k, bool reserve = false);
   void park(uint64_t p);
   void queuePark(uint64_t p);
   void flushParks();
   bool evict(uint64_t p, bool reserve = false);
   void backgroundEvict();
-  uint64_t reservePages() const;
-  uint64_t notLocalPages() const {  // pages that could still need a frame
-    uint64_t local = pt_.used() + incoming_;
-    return pages_ > local ? pages_ - local : 0;
+  uint64_t reservePages(int k) const;
+  uint64_t notLocalPages(int k) const {  // pages of partition k that could still need a frame
+    uint64_t local = pt_.used(k) + incoming_[k];
+    return partPages_[k] > local ? partPages_[k] - local : 0;
   }
   void freeShadow(uint64_t p);
   void flushShadowFrees();
-  uint64_t limitPages() const { return cachePages_; }
+
+  // region_partitions.cc: the hash split (partition.h) and each partition's limit
+  int partitions() const { return split_.split ? 2 : 1; }
+  int partOf(uint64_t p) const { return split_.of(p); }
+  bool overLimit(int k) const { return pt_.used(k) + incoming_[k] > limit_[k]; }
+  bool anyOverLimit() const { return overLimit(0) || overLimit(1); }
+  uint64_t incomingPages() const { return incoming_[0] + incoming_[1]; }
+  bool applySplit(uint64_t cachePages, uint64_t now);
+  void repartition(const PartitionSplit& next);
+  // A split partition whose misses are mostly refaults holds a loop a little larger than its cache (a
+  // partition sized at a cliff top, with the cliff a little off): see region_partitions.cc.
+  bool loopGuard(int k) const { return split_.split && pressure_[k].refaultsDominate(); }
+  bool evictLastDemand(int k);
 
   // region_writeback.cc
   int takeSlot();
@@ -172,8 +196,14 @@ class Region {
   std::vector<std::unique_ptr<Replica>> replicas_;
 
   // limits in force
-  uint64_t cachePages_ = 0;
-  EvictionPressure pressure_;                   // whether evicting ahead of demand is worth it
+  uint64_t cachePages_ = 0;                     // the whole cache limit
+  // partitions (partition.h): an unsplit region keeps everything in partition 0 (A)
+  PartitionSplit split_;
+  double splitShare_ = 1.0;                     // the share the split in force was calibrated for
+  uint64_t partPages_[2] = {0, 0};              // region pages in each partition
+  uint64_t limit_[2] = {0, 0};                  // cache limit of each partition, pages
+  EvictionPressure pressure_[2];                // whether evicting ahead of demand is worth it, per partition
+  uint64_t lastDemand_[2] = {~0ull, ~0ull};     // the page each partition last brought in for a fault
   uint64_t limitsSeqSeen_ = ~0ull;
   uint32_t sampleRatePpm_ = 0, samplePeriodMs_ = 0;
   uint32_t sampleThreshold_ = 0;  // sampleThreshold(sampleRatePpm_): pages whose hash is below it are sampled
@@ -188,6 +218,8 @@ class Region {
     bool demand = false;
     bool writable = false;   // install without write-protect, as dirty (a sequential writer's window)
     int replica = -1;
+    uint64_t sentNs = 0;     // when the request was handed to the socket
+    uint64_t replyNs = 0;    // when its reply was fully received
   };
   struct WriteJob {
     uint64_t first = 0;
@@ -196,7 +228,7 @@ class Region {
     int pendingAcks = 0;
     bool queued = false;
   };
-  uint64_t incoming_ = 0;                       // pages reserved by reads in flight or queued
+  uint64_t incoming_[2] = {0, 0};               // pages reserved by reads in flight or queued, per partition
   uint64_t dirtyPages_ = 0;
   uint64_t residentPeak_ = 0;
   bool peakArmed_ = false;
@@ -215,22 +247,33 @@ class Region {
   uint64_t nextJob_ = 1;
   uint32_t nextReq_ = 1;
   uint64_t throttleUntilNs_ = 0;
+  uint64_t pollUntilNs_ = 0;    // the loop polls instead of sleeping until then (kPollUsDefault)
+  bool pollAllowed_ = false;    // a CPU is idle (checked every kPollCheckMs): polling costs nobody
+  uint64_t nextPollCheckNs_ = 0;
+  int loadavgFd_ = -1;
   std::vector<uint64_t> shadowFrees_;
   std::vector<uint64_t> toPark_;
 
-  // readahead
-  uint64_t lastFaultPage_ = ~0ull;
-  uint64_t raNext_ = ~0ull;     // first page after the newest readahead window
-  uint32_t raWindow_ = 0;
-  uint64_t raStart_ = ~0ull;    // first page of the newest window
-  uint32_t raWpHits_ = 0;       // first writes (WP faults) seen on pages of the stream since the last window
-  bool raWritable_ = false;     // install the stream's windows writable (a sequential writer)
+  // readahead: one stream per partition (a scan split in two is two interleaved scans)
+  struct Stream {
+    uint64_t lastFaultPage = ~0ull;
+    uint64_t raNext = ~0ull;    // first page after the newest readahead window
+    uint32_t raWindow = 0;
+    uint64_t raStart = ~0ull;   // first page of the newest window
+    uint32_t raCount = 0;       // pages the newest window reserved
+    uint32_t raWpHits = 0;      // first writes (WP faults) seen on pages of the stream since the last window
+    bool raWritable = false;    // install the stream's windows writable (a sequential writer)
+  };
+  Stream streams_[2];
+  std::vector<Run> runs_;       // scratch: the runs of the window being reserved
+  std::vector<uint64_t> issued_;  // scratch: read jobs issued by one issueReads call
 
   // flush
   std::mutex cmdMu_;
   std::vector<uint64_t> flushRequests_;
   std::vector<uint64_t> flushing_;
   size_t flushCursor_ = 0;
+  uint64_t flushLayout_ = 0;    // pt_.layoutEpoch() the flush scan started at (frames moved: restart)
   bool flushScanDone_ = true;
 
   // events

@@ -12,22 +12,27 @@
 
 namespace spirit {
 
-// Evicts until `pages` more fit under the cache limit (counting reads in flight). False if it cannot
-// (every frame holds a dirty page and no write-back slot is free).
-bool Region::ensureRoom(uint64_t pages) {
-  uint64_t guard = 2 * pt_.frameCount() + limits::kEvictBatchPages;
-  if (pt_.used() + incoming_ + pages > cachePages_) pressure_.onDemandEviction();
-  while (pt_.used() + incoming_ + pages > cachePages_ && guard-- > 0) {
-    if (!evictOne()) break;
+// Evicts from partition k until `pages` more of its pages fit under its limit (counting reads in flight).
+// False if it cannot (every frame of k holds a dirty page and no write-back slot is free).
+bool Region::ensureRoom(int k, uint64_t pages) {
+  uint64_t guard = 2 * pt_.frameCount(k) + limits::kEvictBatchPages;
+  if (pt_.used(k) + incoming_[k] + pages > limit_[k]) {
+    pressure_[k].onDemandEviction();
+    if (loopGuard(k)) evictLastDemand(k);  // a loop a little too large: keep the rest of it (region_partitions.cc)
+  }
+  while (pt_.used(k) + incoming_[k] + pages > limit_[k] && guard-- > 0) {
+    if (!evictOne(k)) break;
   }
   flushParks();
-  return pt_.used() + incoming_ + pages <= cachePages_;
+  return pt_.used(k) + incoming_[k] + pages <= limit_[k];
 }
 
-bool Region::evictOne(bool reserve) {
-  uint64_t steps = uint64_t(limits::kClockSweepsMax) * pt_.frameCount() + 1;
+// One step of partition k's CLOCK: parks mapped pages (clearing their reference) until it finds a page
+// still parked from the last sweep, and evicts that.
+bool Region::evictOne(int k, bool reserve) {
+  uint64_t steps = uint64_t(limits::kClockSweepsMax) * pt_.frameCount(k) + 1;
   for (uint64_t s = 0; s < steps; s++) {
-    int64_t p = pt_.clockNext();
+    int64_t p = pt_.clockNext(k);
     if (p < 0) return false;
     PageState st = pt_.state(uint64_t(p));
     if (st == kMapped && pt_.has(uint64_t(p), kParking)) {
@@ -107,37 +112,46 @@ bool Region::evict(uint64_t p, bool reserve) {
   }
   if (st == kMapped) madvise(addr, pg, MADV_DONTNEED);
   else freeShadow(p);
+  EvictionPressure& pressure = pressure_[pt_.ringOf(p)];
   pt_.removeFrame(p);
   pt_.setState(p, kAbsent);
   pt_.clear(p, kMarker);
   counterAdd(cb_, c_evictions, 1);
   if (reserve) counterAdd(cb_, c_reserveEvictions, 1);
-  pressure_.onEvicted(p);
+  pressure.onEvicted(p);
   return true;
 }
 
-// Free frames to keep ahead of demand: none without pressure (below the limit nothing is parked or evicted),
-// and never more than the pages that could still need a frame (a region whose cache holds all of it never
-// evicts).
-uint64_t Region::reservePages() const {
-  if (!pressure_.armed()) return 0;
-  return std::min({uint64_t(limits::kEvictReservePages), cachePages_ / 8, notLocalPages()});
+// Free frames partition k keeps ahead of demand: none without pressure (below the limit nothing is parked
+// or evicted), and never more than the pages that could still need a frame (a partition whose cache holds
+// all of its pages never evicts). A split region's partitions share the region's reserve in proportion to
+// their limits, so splitting does not keep more of the cache free.
+uint64_t Region::reservePages(int k) const {
+  if (!pressure_[k].armed()) return 0;
+  uint64_t reserve = limits::kEvictReservePages;
+  uint64_t total = limit_[0] + limit_[1];
+  if (split_.split && total > 0) reserve = (reserve * limit_[k] + total - 1) / total;
+  return std::min({reserve, limit_[k] / 8, notLocalPages(k)});
 }
 
-// Under pressure, keeps a small reserve of free frames between faults, so a demand fault rarely evicts on
-// its critical path. Once below the reserve it evicts up to twice the reserve (hysteresis: evictions, and
-// so write-backs, come in batches), but never to more free frames than pages that could come in. After a
-// cache shrink it evicts a bounded batch per loop pass until the new limit holds.
+// Under pressure, keeps a small reserve of free frames in each partition between faults, so a demand fault
+// rarely evicts on its critical path. Once below the reserve it evicts up to twice the reserve (hysteresis:
+// evictions, and so write-backs, come in batches), but never to more free frames than pages that could come
+// in. After a cache shrink (or a split change) it evicts a bounded batch per partition and loop pass until
+// each partition is under its limit.
 void Region::backgroundEvict() {
-  bool over = pt_.used() + incoming_ > cachePages_;
-  uint64_t reserve = over ? 0 : reservePages();
-  if (!over && (reserve == 0 || pt_.used() + incoming_ + reserve <= cachePages_)) return;
-  uint64_t target = over ? 0 : std::min(2 * reserve, notLocalPages());
-  for (uint32_t i = 0; i < limits::kEvictBatchPages; i++) {
-    if (pt_.used() + incoming_ + target <= cachePages_) break;
-    if (!evictOne(!over)) break;
+  for (int k = 0; k < partitions(); k++) {
+    bool over = overLimit(k);
+    uint64_t reserve = over ? 0 : reservePages(k);
+    uint64_t inUse = pt_.used(k) + incoming_[k];
+    if (!over && (reserve == 0 || inUse + reserve <= limit_[k])) continue;
+    uint64_t target = over ? 0 : std::min(2 * reserve, notLocalPages(k));
+    for (uint32_t i = 0; i < limits::kEvictBatchPages; i++) {
+      if (pt_.used(k) + incoming_[k] + target <= limit_[k]) break;
+      if (!evictOne(k, !over)) break;
+    }
+    flushParks();
   }
-  flushParks();
   pt_.compactIfSparse();
 }
 

@@ -40,7 +40,8 @@ void Region::handleFault(uint64_t addr, uint64_t flags, uint64_t now) {
     // first write to a clean page: remember it is dirty and let the write through
     if (pt_.state(p) == kMapped) {
       counterAdd(cb_, c_wpFaults, 1);
-      if (p >= raStart_ && p < raNext_) raWpHits_++;  // the readahead stream is being written
+      Stream& s = streams_[partOf(p)];
+      if (p >= s.raStart && p < s.raNext) s.raWpHits++;  // the readahead stream is being written
       markDirty(p);
       int rc = uffd_.writeProtect(reinterpret_cast<uint64_t>(base_) + p * pg, pg, false);
       if (rc != 0) fail(Reason::kUffd, std::string("UFFDIO_WRITEPROTECT failed: ") + strerror(-rc));
@@ -87,7 +88,8 @@ void Region::handleMissing(uint64_t p, bool write, uint64_t now, bool retry) {
       histRecord(cb_->softLatencyHist, nowNs() - now);
       if (pt_.has(p, kMarker)) {  // the application reached the middle of a readahead window
         pt_.clear(p, kMarker);
-        planReadahead(raNext_, raWindow_, now);
+        int k = partOf(p);
+        planReadahead(k, streams_[k].raNext, streams_[k].raWindow, now);
       }
       return;
     }
@@ -98,19 +100,21 @@ void Region::handleMissing(uint64_t p, bool write, uint64_t now, bool retry) {
       if (!retry) recordAccess(p);
       if (pt_.has(p, kMarker)) {  // the application caught up with the readahead: start the next window now
         pt_.clear(p, kMarker);
-        planReadahead(raNext_, raWindow_, now);
+        int k = partOf(p);
+        planReadahead(k, streams_[k].raNext, streams_[k].raWindow, now);
       }
       return;
     case kAbsent:
       break;
   }
+  int k = partOf(p);
   if (!retry) {
     recordAccess(p);
-    if (pressure_.onMiss(p)) counterAdd(cb_, c_refaults, 1);
+    if (pressure_[k].onMiss(p)) counterAdd(cb_, c_refaults, 1);
   }
   auto slot = wbSlotOf_.find(p);
   if (slot != wbSlotOf_.end() || !pt_.has(p, kRemote)) {
-    if (!ensureRoom(1)) {  // every frame holds a dirty page waiting for a write-back slot: wait for acks
+    if (!ensureRoom(k, 1)) {  // every frame holds a dirty page waiting for a write-back slot: wait for acks
       deferred_.emplace_back(p, write);
       return;
     }
@@ -121,7 +125,9 @@ void Region::handleMissing(uint64_t p, bool write, uint64_t now, bool retry) {
     } else {
       counterAdd(cb_, c_zeroFills, 1);
     }
+    counterAdd(cb_, k == 0 ? c_partitionAPagesIn : c_partitionBPagesIn, 1);
     if (!installLocal(p, src, false, write)) return;
+    lastDemand_[k] = p;
     histRecord(cb_->softLatencyHist, nowNs() - now);
     return;
   }
@@ -137,7 +143,7 @@ bool Region::installLocal(uint64_t p, const uint8_t* src, bool dirty, bool write
     fail(Reason::kUffd, std::string("UFFDIO_COPY failed: ") + strerror(-rc));
     return false;
   }
-  pt_.addFrame(p);
+  pt_.addFrame(p, partOf(p));
   pt_.setState(p, kMapped);
   if (d) markDirty(p);
   return true;
@@ -147,6 +153,7 @@ void Region::recordAccess(uint64_t p) {
   if (sampleRatePpm_ == 0 || !sampled(p)) return;
   control_.ringPush(p);
   counterAdd(cb_, c_sampledAccesses, 1);
+  if (partOf(p) == 0) counterAdd(cb_, c_partitionASampledAccesses, 1);
 }
 
 // Faults that found no room (all frames dirty, all write-back slots busy) try again once acks free slots.

@@ -1,10 +1,13 @@
 // The fault thread's loop: wait for faults, replies, kicks or a deadline; then do every kind of work in a
 // fixed order, each step bounded. Also limits, gauges, timeouts, failure.
+#include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "clock.h"
 #include "region.h"
@@ -29,7 +32,11 @@ void Region::loop() {
       int ms = pollTimeoutMs(now);
       waitNs = ms * int64_t(kNsPerMs);
       if (throttleUntilNs_ > now) waitNs = std::min<int64_t>(waitNs, int64_t(throttleUntilNs_ - now));
+      checkPollAllowed(now);
+      if (now < pollUntilNs_ && pollAllowed_) waitNs = 0;  // a reply or the next fault is due within a round trip: do not halt
     }
+    // polling: give the CPU to whatever else is runnable here first (the memory node answering us, say)
+    if (waitNs == 0 && now < pollUntilNs_) sched_yield();
     timespec ts{time_t(waitNs / int64_t(kNsPerS)), long(waitNs % int64_t(kNsPerS))};
     ppoll(pfds.data(), pfds.size(), &ts, nullptr);
     now = nowNs();
@@ -41,13 +48,16 @@ void Region::loop() {
     applyLimits(now, false);
     if (!failed_.load()) {
       serviceReplicas(pfds.data() + 2, replicas_.size(), now);
-      if (!failed_.load() && (pfds[0].revents & POLLIN)) readFaults(now);
+      if (!failed_.load() && (pfds[0].revents & POLLIN)) {
+        readFaults(now);
+        if (cfg_.pollUs > 0) pollUntilNs_ = now + uint64_t(cfg_.pollUs) * 1000;  // the next fault may follow
+      }
       if (!failed_.load()) {
         retryDeferred(now);
         issueTraffic(now);
         // housekeeping waits while a fault waits on a fetch: its reply must not queue behind a batch of
         // evictions (unless the cache is over its limit, after a shrink)
-        if (waitStartNs_.empty() || pt_.used() + incoming_ > cachePages_) {
+        if (waitStartNs_.empty() || anyOverLimit()) {
           backgroundEvict();
           stepFlush();
           sampleTick(now);
@@ -61,6 +71,26 @@ void Region::loop() {
   }
   for (auto& r : replicas_)
     if (r->alive && r->connected()) r->closeRegion(limits::kCloseTimeoutMs);
+}
+
+// Whether polling costs nobody: no more runnable threads on the machine than CPUs (the fourth field of
+// /proc/loadavg, "running/total", counts this thread too). Read every kPollCheckMs, so a busy machine stops
+// the polling within that long; without /proc it never polls.
+void Region::checkPollAllowed(uint64_t now) {
+  if (cfg_.pollUs == 0 || now < nextPollCheckNs_) return;
+  nextPollCheckNs_ = now + uint64_t(limits::kPollCheckMs) * kNsPerMs;
+  if (loadavgFd_ < 0) loadavgFd_ = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+  char buf[128];
+  ssize_t n = loadavgFd_ >= 0 ? pread(loadavgFd_, buf, sizeof buf - 1, 0) : -1;
+  if (n <= 0) {
+    pollAllowed_ = false;
+    return;
+  }
+  buf[n] = 0;
+  double l1, l5, l15;
+  long running = 0, total = 0;
+  static const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  pollAllowed_ = sscanf(buf, "%lf %lf %lf %ld/%ld", &l1, &l5, &l15, &running, &total) == 5 && running <= cpus;
 }
 
 // Sends what the token bucket admits: write-backs first when their slots run short, reads first otherwise.
@@ -78,7 +108,8 @@ void Region::issueTraffic(uint64_t now) {
 // Sleep until the next thing that needs the thread without a file descriptor saying so: the sampler,
 // a pending eviction after a cache shrink, request timeouts, and the limit poll.
 int Region::pollTimeoutMs(uint64_t now) {
-  if (pt_.used() + incoming_ > cachePages_ && pt_.used() > 0) return 0;
+  for (int k = 0; k < 2; k++)
+    if (overLimit(k) && pt_.used(k) > 0) return 0;
   if (!deferred_.empty() && !freeSlots_.empty()) return 0;
   if (!flushing_.empty() && !flushScanDone_ && !freeSlots_.empty()) return 0;
   int64_t ms = limits::kLoopPollMsMax;
@@ -94,9 +125,8 @@ void Region::applyLimits(uint64_t now, bool force) {
   limitsSeqSeen_ = seq;
   const uint64_t pg = limits::kPageBytes;
   uint64_t cache = cb_->cacheBytes.load();
-  uint64_t cachePages = std::clamp<uint64_t>(cache / pg, limits::kCachePagesMin, pages_);
-  if (cachePages != cachePages_) pressure_.reset();  // the evidence was about the old size
-  cachePages_ = cachePages;
+  cachePages_ = std::clamp<uint64_t>(cache / pg, limits::kCachePagesMin, pages_);
+  applySplit(cachePages_, now);  // each partition's limit (the whole of it when unsplit)
   double bw = bitsToDouble(cb_->bandwidthMbpsBits.load());
   if (!(bw >= limits::kBandwidthMbpsMin)) bw = limits::kBandwidthMbpsMin;
   if (bw > limits::kBandwidthMbpsMax) bw = limits::kBandwidthMbpsMax;
@@ -114,12 +144,13 @@ void Region::applyLimits(uint64_t now, bool force) {
   residentPeak_ = 0;  // re-armed once the new limit is met (a shrink takes a moment to evict down)
   peakArmed_ = false;
   counterSet(cb_, c_cachePagesLimit, cachePages_);
+  publishGauges();  // the limits in force are visible by the time limitChanges says they were applied
   counterAdd(cb_, c_limitChanges, 1);
 }
 
 void Region::publishGauges() {
   // armed once nothing reserved under an older, larger limit is still on its way in
-  if (!peakArmed_ && pt_.used() + incoming_ <= cachePages_) {
+  if (!peakArmed_ && !anyOverLimit()) {
     peakArmed_ = true;
     residentPeak_ = 0;
   }
@@ -129,7 +160,13 @@ void Region::publishGauges() {
   counterSet(cb_, c_dirtyPages, dirtyPages_);
   counterSet(cb_, c_writebackInflightPages, limits::kWritebackInflightPagesMax - freeSlots_.size());
   counterSet(cb_, c_readsInflight, readsInflight_.size());
-  counterSet(cb_, c_reserveArmed, pressure_.armed() ? 1 : 0);
+  counterSet(cb_, c_reserveArmed, pressure_[0].armed() || pressure_[1].armed() ? 1 : 0);
+  counterSet(cb_, c_partitions, uint64_t(partitions()));
+  counterSet(cb_, c_partitionAPages, partPages_[0]);
+  counterSet(cb_, c_partitionALimitPages, limit_[0]);
+  counterSet(cb_, c_partitionBLimitPages, limit_[1]);
+  counterSet(cb_, c_partitionAResidentPages, pt_.used(0));
+  counterSet(cb_, c_partitionBResidentPages, pt_.used(1));
   cb_->heartbeatWallMs.store(wallMs(), std::memory_order_relaxed);
 }
 

@@ -122,17 +122,21 @@ void Region::stepFlush() {
       flushRequests_.clear();
       flushCursor_ = 0;  // restart: the new request covers writes made since the last scan began
       flushScanDone_ = false;
+      flushLayout_ = pt_.layoutEpoch();
     }
   }
   if (flushing_.empty()) return;
+  if (!flushScanDone_ && flushLayout_ != pt_.layoutEpoch()) {
+    flushCursor_ = 0;  // frames moved between slots (compaction, a split change): scan them all again
+    flushLayout_ = pt_.layoutEpoch();
+  }
   const uint64_t pg = limits::kPageBytes;
-  const auto& frames = pt_.frames();
   while (!flushScanDone_ && !freeSlots_.empty()) {
-    if (flushCursor_ >= frames.size()) {
+    if (flushCursor_ >= pt_.slotCount()) {
       flushScanDone_ = true;
       break;
     }
-    uint32_t p = frames[flushCursor_++];
+    uint32_t p = pt_.slot(flushCursor_++);
     if (p == PageTable::kNoFrame || !pt_.has(p, kDirty)) continue;
     int slot = takeSlot();
     uint8_t* addr = base_ + uint64_t(p) * pg;

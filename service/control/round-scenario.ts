@@ -1,7 +1,8 @@
 // One node's scenario for one round: each app's model from the best source it has (estimated from telemetry,
 // persisted by an earlier replica, declared at registration), the allocation in force as `current` (live
-// control), and apps with no model pinned to their weighted equal share (DESIGN.md section 5), offset by
-// exploration (explore.ts) while their estimator is learning them.
+// control), whether the data plane can split the app's pages (`partitionable`, from its registration), and
+// apps with no model pinned to their weighted equal share (DESIGN.md section 5), offset by exploration
+// (explore.ts) while their estimator is learning them.
 import { InputError } from '../errors.ts';
 import { buildProblem } from '../market/problem.ts';
 import { validateScenario } from '../scenario/validate.ts';
@@ -93,7 +94,13 @@ export function buildRoundScenario(nodeId: string, cap: Capacity, apps: AppInput
     const a = apps[i];
     const picked = picks[i];
     sources.set(a.app.id, { source: picked.source, confidence: picked.confidence });
-    const spec: AppSpec = { id: a.app.id, weight: a.app.weight, model: picked.model ?? placeholderModel(cap) };
+    const spec: AppSpec = {
+      id: a.app.id, weight: a.app.weight, model: picked.model ?? placeholderModel(cap),
+      // whether the data plane can split the app's pages (kernel-swap apps cannot): the market convexifies only
+      // those. A pinned app's model is a placeholder: a split of its curve would mean nothing (and would change
+      // the app's region every round while the estimator learns it), so it is never split.
+      ...(picked.model === null ? { partitionable: false } : a.app.partitionable !== undefined ? { partitionable: a.app.partitionable } : {}),
+    };
     if (picked.model) {
       if (a.app.limits) spec.limits = { ...a.app.limits };
     } else {

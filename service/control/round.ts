@@ -30,6 +30,8 @@ export interface RoundOptions {
   exploreMaxLoss?: number;
   /** a node whose daemon sent nothing for this long is silent */
   silentAfterMs: number;
+  /** plan partitionable apps on the convex hulls of their curves, with page splits (default true) */
+  convexify?: boolean;
 }
 
 export interface RoundDeps {
@@ -124,6 +126,8 @@ export async function runRound(d: RoundDeps, nodeId: string): Promise<RoundResul
       ...(built.sources.get(a.id) ?? { source: 'equal-share' as const, confidence: 0 }),
       ...(refOps.has(a.id) ? { referenceOpsPerSec: refOps.get(a.id) } : {}),
       ...withMeasured(d, nodeId, a.id, inForce.get(a.id)),
+      // the hash split that realizes the hull of the app's curve (convexified solves): daemons apply it
+      ...(a.partitions ? { partitions: a.partitions } : {}),
     })),
     ...(result.prices ? { prices: result.prices } : {}),
     certificate: result.certificate, elapsedMs: result.elapsedMs, engine: result.engine,
@@ -168,6 +172,7 @@ function solveRound(d: RoundDeps, scenario: Scenario, cap: { cacheMB: number; ba
       trustRegionBandwidthMbps: amountOf(share, cap.bandwidthMbps),
     } : {}),
     hysteresisShare: d.options.hysteresisShare,
+    ...(d.options.convexify !== undefined ? { convexify: d.options.convexify } : {}),
   });
 }
 

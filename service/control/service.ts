@@ -46,6 +46,8 @@ export interface ServiceOptions {
   /** the most an exploring app's own model may predict it loses in a round (default 0.3; 1 = no check) */
   exploreMaxLoss?: number;
   reclaimIdleMs?: number;
+  /** plan partitionable apps on the convex hulls of their curves, with page splits (default true) */
+  convexify?: boolean;
   /** process metrics (CPU, memory, event loop) in /metrics */
   processMetrics?: boolean;
 }
@@ -124,6 +126,7 @@ export class SpiritService {
         ...(explore !== null && explore > 0 ? { exploreShare: trust !== null ? Math.min(explore, trust) : explore } : {}),
         ...(o.exploreMaxLoss !== undefined ? { exploreMaxLoss: o.exploreMaxLoss } : {}),
         silentAfterMs: o.silentAfterMs ?? DEFAULT_SILENT_AFTER_ROUNDS * this.intervalMs,
+        ...(o.convexify !== undefined ? { convexify: o.convexify } : {}),
       },
     };
   }

@@ -47,6 +47,10 @@ export interface AppWindowSummary {
   cacheMB: number;
   bandwidthMbps: number;
   residentMB: number;
+  /** a split region's partitions over the window: share of pages, cache limit and residency, misses per second */
+  partitions?: { accessShare: number; limitMB: number; residentMB: number; missesPerSec: number }[];
+  /** a split partition's loop overflowed it in the window and the loop guard kept the rest (docs/dataplane.md) */
+  loopGuard?: boolean;
 }
 
 export interface DaemonStatus {
@@ -105,8 +109,10 @@ export class NodeDaemon {
 
   private get apps(): AppRegistration[] {
     return [
-      ...this.o.workloads.map((w) => ({ id: w.id, weight: w.weight, ...(w.limits ? { limits: w.limits } : {}) })),
-      ...(this.o.cgroupApps ?? []).map((c) => ({ id: c.id, weight: c.weight })),
+      ...this.o.workloads.map((w) => ({ id: w.id, weight: w.weight, ...(w.limits ? { limits: w.limits } : {}), ...(w.partitionable === false ? { partitionable: false } : {}) })),
+      // kernel-swap apps page through the kernel's LRU: nothing can split their pages, so the market must
+      // plan them on their curve as it is, not on its convex hull
+      ...(this.o.cgroupApps ?? []).map((c) => ({ id: c.id, weight: c.weight, partitionable: false })),
     ];
   }
 
@@ -218,6 +224,7 @@ export class NodeDaemon {
         this.log.error({ app, err: (err as Error).message }, 'cannot apply limits to the region');
       }
     }
+    for (const { app, why } of plan.badSplits) this.log.warn({ app, epoch: doc.epoch, why }, 'the allocation\'s split cannot be applied: applied unsplit');
     for (const b of doc.bundles) void this.cgroups.get(b.app)?.apply(b);
     this.appliedEpoch = doc.epoch;
     this.appliedAtMs = Date.now();
@@ -226,7 +233,10 @@ export class NodeDaemon {
     const missing = [...this.sups.keys(), ...this.cgroups.keys()].filter((a) => !named.has(a));
     this.log.info({
       epoch: doc.epoch, policy: doc.policy,
-      bundles: doc.bundles.map((b) => ({ app: b.app, cacheMB: round(b.cacheMB), bandwidthMbps: round(b.bandwidthMbps), source: b.source })),
+      bundles: doc.bundles.map((b) => ({
+        app: b.app, cacheMB: round(b.cacheMB), bandwidthMbps: round(b.bandwidthMbps), source: b.source,
+        ...(b.partitions && b.partitions.length > 1 ? { partitions: b.partitions.map((p) => ({ accessShare: round(p.accessShare), cacheMB: round(p.cacheMB) })) } : {}),
+      })),
       ...(missing.length ? { keptLimits: missing } : {}), ...(foreign.length ? { notOnThisNode: foreign } : {}),
     }, 'allocation applied');
   }
@@ -281,7 +291,7 @@ export class NodeDaemon {
     }
     const rec = this.carry.apply(recordOfWindow(app, this.o.node, prev, snap), snap.generation, accesses);
     this.queue.push(rec);
-    this.lastWindow[app] = summarize(rec);
+    this.lastWindow[app] = { ...summarize(rec), ...splitSummary(prev, snap) };
   }
 
   private async send(): Promise<void> {
@@ -329,6 +339,25 @@ export class NodeDaemon {
 }
 
 const round = (x: number): number => Math.round(x * 100) / 100;
+
+/** The partitions of a split region over a window, for the status line (nothing when unsplit). */
+function splitSummary(prev: WorkloadSnapshot, snap: WorkloadSnapshot): Partial<AppWindowSummary> {
+  const a = prev.stats;
+  const b = snap.stats;
+  if (b.partitions !== 2 || b.split.length !== 2) return {};
+  const sec = (snap.atMs - prev.atMs) / 1000;
+  const pageMB = mibFromBytes(b.pageBytes);
+  const part = (share: number, limit: number, resident: number, pagesIn: number) => ({
+    accessShare: round(share), limitMB: round(limit * pageMB), residentMB: round(resident * pageMB), missesPerSec: Math.round(pagesIn / sec),
+  });
+  return {
+    partitions: [
+      part(b.split[0].accessShare, b.partitionALimitPages, b.partitionAResidentPages, b.partitionAPagesIn - a.partitionAPagesIn),
+      part(b.split[1].accessShare, b.partitionBLimitPages, b.partitionBResidentPages, b.partitionBPagesIn - a.partitionBPagesIn),
+    ],
+    ...(b.loopGuardEvictions > a.loopGuardEvictions ? { loopGuard: true } : {}),
+  };
+}
 
 function summarize(r: TelemetryRecord): AppWindowSummary {
   return {

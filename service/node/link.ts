@@ -15,7 +15,14 @@ export interface AppRegistration {
   id: string;
   weight: number;
   limits?: Limits;
+  /** false: the data plane cannot split the app's pages (kernel-swap apps); absent: it can */
+  partitionable?: boolean;
 }
+
+/** An app's registration body (PUT /v1/apps/{id}, registry.putApp). */
+const appBody = (node: string, a: AppRegistration) => ({
+  node, weight: a.weight, ...(a.limits ? { limits: a.limits } : {}), ...(a.partitionable !== undefined ? { partitionable: a.partitionable } : {}),
+});
 
 export interface ServiceLink {
   readonly kind: 'http' | 'bus';
@@ -62,7 +69,7 @@ export function httpLink(serviceUrl: string, token?: string): ServiceLink {
         if (!mine.has(old.id)) await expectOk(await call('DELETE', `/v1/apps/${old.id}`), `DELETE /v1/apps/${old.id}`);
       }
       for (const a of apps) {
-        await expectOk(await call('PUT', `/v1/apps/${a.id}`, { node, weight: a.weight, ...(a.limits ? { limits: a.limits } : {}) }), `PUT /v1/apps/${a.id}`);
+        await expectOk(await call('PUT', `/v1/apps/${a.id}`, appBody(node, a)), `PUT /v1/apps/${a.id}`);
       }
     },
     async isRegistered(node, apps) {
@@ -91,7 +98,7 @@ export function busLink(bus: Bus, target: string, owned: boolean): ServiceLink {
       await registry.putNode(bus, node, { capacity });
       const mine = new Set(apps.map((a) => a.id));
       for (const old of await bus.listApps(node)) if (!mine.has(old.id)) await registry.deleteApp(bus, old.id);
-      for (const a of apps) await registry.putApp(bus, a.id, { node, weight: a.weight, ...(a.limits ? { limits: a.limits } : {}) });
+      for (const a of apps) await registry.putApp(bus, a.id, appBody(node, a));
     },
     async isRegistered(node, apps) {
       try {

@@ -6,7 +6,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { attachControl, type ControlHandle, type RegionStats } from '../../native/index.ts';
+import { attachControl, type ControlHandle, type RegionLimits, type RegionPartition, type RegionStats } from '../../native/index.ts';
 import { assert } from '../errors.ts';
 import { Backoff } from './backoff.ts';
 import { type FromWorkload, isFromWorkload, PERMANENT_REASONS, type Phase, type ToWorkload, type WorkloadConfig } from './ipc.ts';
@@ -19,11 +19,18 @@ const WORKLOAD_MAIN = join(dirname(fileURLToPath(import.meta.url)), 'workload-ma
 /** The TypeScript loader the workload processes run under (resolved here, so any working directory works). */
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
+/** Limits as a region takes them: an unsplit one says so, so a split in force is undone. */
+function regionLimits(l: RegionLimitsInForce): RegionLimits {
+  return { cacheBytes: l.cacheBytes, bandwidthMbps: l.bandwidthMbps, partitions: l.partitions ?? [{ accessShare: 1, cacheBytes: l.cacheBytes }] };
+}
+
 export type WorkloadState = 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped' | 'failed';
 
 export interface RegionLimitsInForce {
   cacheBytes: number;
   bandwidthMbps: number;
+  /** the hash split of the cache (two partitions); absent: unsplit */
+  partitions?: RegionPartition[];
 }
 
 /** Counters of the workload and its region, read at the same moment. */
@@ -141,7 +148,7 @@ export class WorkloadSupervisor {
     } else if (m.type === 'ready') {
       try {
         this.control = attachControl(m.controlPath);
-        this.control.setLimits(this.limits);  // limits may have changed while it started
+        this.control.setLimits(regionLimits(this.limits));  // limits may have changed while it started
       } catch (err) {
         this.lastFatal = { reason: 'control', message: `cannot use control block ${m.controlPath}: ${(err as Error).message}` };
         child.kill('SIGKILL');
@@ -228,14 +235,14 @@ export class WorkloadSupervisor {
   /** Sets the region's limits now (if running) and for every later (re)start. */
   setLimits(limits: RegionLimitsInForce): void {
     this.limits = { ...limits };
-    this.control?.setLimits(this.limits);
+    this.control?.setLimits(regionLimits(this.limits));
   }
 
   /** The limits as the region's control block reports them (what the fault thread enforces). */
   readLimits(): RegionLimitsInForce | null {
     if (!this.control) return null;
     const s = this.control.read();
-    return { cacheBytes: s.cacheBytes, bandwidthMbps: s.bandwidthMbps };
+    return { cacheBytes: s.cacheBytes, bandwidthMbps: s.bandwidthMbps, ...(s.split.length === 2 ? { partitions: s.split } : {}) };
   }
 
   /** Stops the workload: asks it to close its region, kills it if it does not exit in time. */

@@ -16,8 +16,15 @@ export function windowSkip(before: WorkloadSnapshot, after: WorkloadSnapshot): W
   if (before.phase !== 'run' || after.phase !== 'run') return 'initializing';
   if (!(after.atMs > before.atMs)) return 'no_time';
   // a record states one allocation in force over its whole window; a window across a change mixes two
-  if (before.stats.cacheBytes !== after.stats.cacheBytes || before.stats.bandwidthMbps !== after.stats.bandwidthMbps) return 'limits_changed';
+  if (before.stats.cacheBytes !== after.stats.cacheBytes || before.stats.bandwidthMbps !== after.stats.bandwidthMbps || !sameSplit(before.stats, after.stats)) {
+    return 'limits_changed';
+  }
   return null;
+}
+
+/** The same hash split of the cache in force (partitions' shares and sizes). */
+function sameSplit(a: RegionStats, b: RegionStats): boolean {
+  return a.split.length === b.split.length && a.split.every((p, i) => p.accessShare === b.split[i].accessShare && p.cacheBytes === b.split[i].cacheBytes);
 }
 
 /** The record of the window between two snapshots of the same run (check windowSkip first). */

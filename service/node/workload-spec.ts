@@ -21,6 +21,8 @@ export interface WorkloadSpec {
   limits?: Limits;
   /** fraction of pages sampled for the miss-ratio curve; undefined = chosen from the region size */
   sampleRate?: number;
+  /** false: registered as not partitionable, so the market plans it on its raw curve, never split */
+  partitionable?: boolean;
   /** the archetype's parameters, defaults filled in */
   params: Record<string, number>;
 }
@@ -35,6 +37,7 @@ const COMMON: Record<string, ParamDef> = {
   'min-bandwidth-mbps': { default: NaN, min: 0, max: 400_000, what: 'the app\'s minimum bandwidth, Mbps' },
   'max-bandwidth-mbps': { default: NaN, min: 0, max: 400_000, what: 'the app\'s maximum bandwidth, Mbps' },
   'sample-rate': { default: NaN, min: SAMPLE_RATE_MIN, max: 1, what: 'fraction of pages sampled for the miss-ratio curve' },
+  partitionable: { default: 1, min: 0, max: 1, integer: true, what: '0: the market never splits the app\'s pages (plans it on its raw curve)' },
 };
 const LIMIT_KEYS: Record<string, keyof Limits> = {
   'min-cache-mb': 'minCacheMB', 'max-cache-mb': 'maxCacheMB', 'min-bandwidth-mbps': 'minBandwidthMbps', 'max-bandwidth-mbps': 'maxBandwidthMbps',
@@ -89,6 +92,7 @@ export function parseWorkloadSpec(text: string, index: number, nodeId: string): 
     id, archetype: def.name, sizeMB, seed: numbers.seed ?? index + 1, weight: numbers.weight ?? 1,
     ...(Object.keys(limits).length > 0 ? { limits } : {}),
     ...(numbers['sample-rate'] !== undefined ? { sampleRate: numbers['sample-rate'] } : {}),
+    ...(numbers.partitionable === 0 ? { partitionable: false } : {}),
     params,
   };
 }

@@ -1,6 +1,7 @@
 // Integrity: random reads and writes through a far-memory region ten times larger than its cache, with
 // real faults, evictions and write-backs against real memory-node processes; everything reads back
-// byte-exact (per-page checksums against a local model), also across limit changes mid-run and across the
+// byte-exact (per-page checksums against a local model), also across limit changes mid-run (the cache, the
+// bandwidth, the page split into partitions, by a fixed and by a seeded random schedule) and across the
 // death of a replica.
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FarRegion, openRegion } from '../../native/index.ts';
@@ -115,6 +116,60 @@ describe('far-memory region integrity', () => {
     const s = region.stats();
     expect(s.limitChanges).toBeGreaterThanOrEqual(5);
     expect(s.cachePagesLimit).toBe(CACHE / PAGE);
+  });
+
+  it('stays byte-exact across changes of the page split mid-run (split, moved, resized, unsplit)', async () => {
+    nodes.push(await startMemNodeProc(['--capacity-mb', '64']));
+    const region = await open([nodes[0].address]);
+    const model = new Uint32Array(SIZE / 4);
+    const split = (share: number, aPages: number, bPages: number) => () =>
+      region.setLimits({ cacheBytes: (aPages + bPages) * PAGE, partitions: [{ accessShare: share, cacheBytes: aPages * PAGE }, { accessShare: 1 - share, cacheBytes: bPages * PAGE }] });
+    const changes: Record<number, () => void> = {
+      5000: split(0.5, 200, 200),
+      10000: split(0.1, 16, 400),        // A shrinks to its floor: most of A evicted, B grows
+      15000: split(0.8, 300, 20),        // pages change partition: re-counted, B over its limit
+      20000: () => region.setLimits({ cacheBytes: CACHE }),  // unsplit again
+      25000: split(0.3, 64, 64),
+      30000: split(0.3, 400, 100),       // same share, new sizes
+    };
+    const res = runOps(region, model, 2468, 40_000, (i) => changes[i]?.());
+    expect(res.readMismatches).toBe(0);
+    expect(res.pageMismatches).toBe(0);
+    const s = region.stats();
+    expect(s.partitionMovedPages).toBeGreaterThan(0);
+    expect(s.evictions).toBeGreaterThan(1000);
+    await region.flush();
+    expect(region.stats().dirtyPages).toBe(0);
+  });
+
+  it('stays byte-exact while a seeded schedule moves the split\'s share and sizes every few thousand operations', async () => {
+    nodes.push(await startMemNodeProc(['--capacity-mb', '64']));
+    const region = await open([nodes[0].address]);
+    const model = new Uint32Array(SIZE / 4);
+    const seed = 1 + (Date.now() % 100_000);  // a different schedule each run, replayable from the log
+    const next = rng(seed);
+    const pagesMax = (2 * CACHE) / PAGE;
+    let at = 0;
+    let changes = 0;
+    const schedule = (i: number): void => {
+      if (i < at) return;
+      at = i + 2000 + (next() % 3000);
+      changes++;
+      if (next() % 5 === 0) return region.setLimits({ cacheBytes: (16 + (next() % pagesMax)) * PAGE });  // now and then unsplit
+      const share = (1 + (next() % 65535)) / 65536;  // 16-bit resolution
+      const a = next() % pagesMax;
+      const b = next() % pagesMax;
+      region.setLimits({ cacheBytes: Math.max(16, a + b) * PAGE, partitions: [{ accessShare: share, cacheBytes: a * PAGE }, { accessShare: 1 - share, cacheBytes: b * PAGE }] });
+    };
+    const res = runOps(region, model, seed, 60_000, schedule);
+    expect(res.readMismatches, `seed ${seed}`).toBe(0);
+    expect(res.pageMismatches, `seed ${seed}`).toBe(0);
+    expect(changes).toBeGreaterThan(10);
+    await region.flush();
+    const mem = new Uint32Array(region.buffer);
+    let bad = 0;
+    for (let p = 0; p < SIZE / PAGE; p++) if (pageSum(mem, p) !== pageSum(model, p)) bad++;
+    expect(bad, `seed ${seed}`).toBe(0);
   });
 
   for (const victim of [0, 1]) {

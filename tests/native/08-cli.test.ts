@@ -57,7 +57,7 @@ describe('spirit memnode', () => {
 });
 
 describe('spirit bench farmem', () => {
-  it('prints one JSON document with figures, floors, ratios, bandwidth windows and integrity', async () => {
+  it('prints one JSON document with figures, floors, ratios, bandwidth windows, integrity and split regions', async () => {
     const child = spawn(process.execPath, [SPIRIT, 'bench', 'farmem', '--quick', '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -84,5 +84,37 @@ describe('spirit bench farmem', () => {
     expect(positive(f.fullyCached.randomVsLocal) && positive(f.fullyCached.scanVsLocal)).toBe(true);
     expect((f.fullyCached.perSec as Record<string, number>).evictions).toBe(0);
     expect((f.fullyCached.perSec as Record<string, number>).parks).toBe((f.fullyCached.perSec as Record<string, number>).sampleParks);
+    // the same region split in two: still nothing evicted or fetched (each partition holds all of its pages)
+    const cs = f.fullyCached.split as Record<string, number>;
+    expect(cs.partitions).toBe(2);
+    expect(cs.evictions).toBe(0);
+    expect(cs.fetchedPages).toBe(0);
+    expect(positive(cs.randomVsUnsplit)).toBe(true);
+    // every latency trial says how busy the machine was, and whether the figures were judged on quiet ones
+    const lat = f.faultLatency as { trials: { quiet: boolean; otherCores: number; loadAvg1m: number }[]; judgedOn: string; withoutPolling: { trials: unknown[] } };
+    for (const t of lat.trials) expect(t.otherCores).toBeGreaterThanOrEqual(0);
+    expect(lat.judgedOn).toBe(lat.trials.some((t) => t.quiet) ? 'quiet trials' : 'loaded trials only: needs a quiet run');
+    expect(lat.withoutPolling.trials).toHaveLength(lat.trials.length);
+    // split regions: a scan at its cliff hits on half of its pages split at the hull point, on none unsplit
+    // (hit ratios are counts of pages, not speeds: the machine's load does not move them)
+    const sp = f.split as unknown as {
+      cliff: { unsplitHitRatio: number; splitHitRatio: number; withinTolerance: boolean; errors: number }[];
+      convex: { archetype: string; unsplitMissRatio: number; splitMissRatio: number; splitVsUnsplit: number; errors: number }[];
+    };
+    expect(sp.cliff).toHaveLength(2);
+    for (const c of sp.cliff) {
+      expect(c.unsplitHitRatio).toBeLessThan(0.05);
+      expect(c.withinTolerance).toBe(true);
+      expect(c.errors).toBe(0);
+    }
+    expect(sp.convex.map((c) => c.archetype)).toEqual(['kv', 'kv', 'kv', 'embedding', 'embedding', 'embedding']);
+    for (const c of sp.convex) {
+      expect(c.errors).toBe(0);
+      expect(positive(c.splitVsUnsplit)).toBe(true);
+      expect(c.splitMissRatio).toBeGreaterThan(0);
+      // a split between two close knots of a convex curve misses about as often as the whole (±25% on a short run)
+      expect(c.splitMissRatio / c.unsplitMissRatio).toBeGreaterThan(0.75);
+      expect(c.splitMissRatio / c.unsplitMissRatio).toBeLessThan(1.25);
+    }
   }, 300_000);
 });

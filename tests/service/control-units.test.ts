@@ -1,4 +1,5 @@
-// Units of the control layer: the round's scenario (model sources, equal-share pinning) and the lease split.
+// Units of the control layer: the round's scenario (model sources, equal-share pinning, partitionable apps)
+// and the lease split.
 import { describe, expect, it } from 'vitest';
 import { MemoryBus } from '../../service/bus/memory.ts';
 import type { AppRecord } from '../../service/bus/types.ts';
@@ -45,6 +46,20 @@ describe('buildRoundScenario', () => {
     expect(free.limits!.minCacheMB).toBeCloseTo(1100, 9); // what the capped app cannot use goes to the other
     expect(free.current).toEqual({ cacheMB: 1200, bandwidthMbps: 100 });
     expect(capped.current).toBeUndefined();
+  });
+
+  it('tells the market which apps the data plane can split: partitionable as registered, default left to it, never a pinned app', () => {
+    const inputs: AppInput[] = [
+      { app: app('swap', { model: model(300), partitionable: false }), estimate: null },
+      { app: app('region', { model: model(300), partitionable: true }), estimate: null },
+      { app: app('plain', { model: model(300) }), estimate: null },
+      { app: app('pinned', { partitionable: true }), estimate: null },
+    ];
+    const byId = new Map(buildRoundScenario('n', cap, inputs, null).scenario.apps.map((a) => [a.id, a]));
+    expect(byId.get('swap')!.partitionable).toBe(false);
+    expect(byId.get('region')!.partitionable).toBe(true);
+    expect(byId.get('plain')!.partitionable).toBeUndefined();  // mrc models default to partitionable (spec)
+    expect(byId.get('pinned')!.partitionable).toBe(false);  // pinned on a placeholder model: a split would mean nothing
   });
 
   it('falls back to the next source when a model is invalid for the node, and says why', () => {

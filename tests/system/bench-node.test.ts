@@ -1,7 +1,7 @@
 // `spirit bench node --quick --json`: the document's shape and the relations between its figures (never their
 // speed): every archetype measured on both memories, the scan's traffic within its bandwidth limit, every
-// published allocation seen applied, tick costs positive, and on the live market each app ends up with more of
-// the resource it lives on than the other.
+// published allocation seen applied, tick costs positive, and on the live market (static, spirit unsplit,
+// spirit convexified) every mode within the node and only the convexified one splitting pages.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { cleanEnv, SPIRIT } from './procs.ts';
@@ -19,8 +19,9 @@ describe('spirit bench node --quick --json', () => {
       daemonTicks: { cpuMsPerTick: number; records: number; workloads: number };
       market: {
         node: { cacheMB: number; bandwidthMbps: number };
-        apps: { app: string; staticOpsPerSec: number; spiritOpsPerSec: number; gain: number; staticBundle: Bundle; spiritBundle: Bundle }[];
-        minGain: number; maxEnvy: number;
+        apps: { app: string; modes: Record<'static' | 'unsplit' | 'convexified', { opsPerSec: number; vsStatic: number; bundle: Bundle; partitions?: { accessShare: number; cacheMB: number }[] }> }[];
+        minVsStatic: { unsplit: number; convexified: number }; scanConvexifiedOverUnsplit: number; targetMet: boolean;
+        maxEnvy: { unsplit: number; convexified: number }; loadAvg1m: Record<string, number>;
       };
     };
     expect(f.archetypes.map((a) => a.archetype)).toEqual(['stream', 'kv', 'embedding', 'micro']);
@@ -39,21 +40,31 @@ describe('spirit bench node --quick --json', () => {
     expect(f.daemonTicks.workloads).toBe(4);
     expect(f.daemonTicks.records).toBeGreaterThan(0);
     expect(f.daemonTicks.cpuMsPerTick).toBeGreaterThan(0);
-    // the market on a live node: equal shares first, then the trade the estimator's models lead to
+    // the market on a live node, three ways: equal shares (unsplit), spirit on the raw curves, spirit convexified
     const m = f.market;
     expect(m.apps.map((a) => a.app)).toEqual(['kv', 'scan']);
     for (const a of m.apps) {
-      expect(a.staticBundle).toEqual({ cacheMB: m.node.cacheMB / 2, bandwidthMbps: m.node.bandwidthMbps / 2 });
-      expect(a.staticOpsPerSec).toBeGreaterThan(0);
-      expect(a.gain).toBeCloseTo(a.spiritOpsPerSec / a.staticOpsPerSec, 1);
+      expect(a.modes.static.bundle).toEqual({ cacheMB: m.node.cacheMB / 2, bandwidthMbps: m.node.bandwidthMbps / 2 });
+      expect(a.modes.static.opsPerSec).toBeGreaterThan(0);
+      // only the convexified market splits pages (the other modes register the apps as not partitionable)
+      expect(a.modes.static.partitions).toBeUndefined();
+      expect(a.modes.unsplit.partitions).toBeUndefined();
+      for (const mode of ['unsplit', 'convexified'] as const) expect(a.modes[mode].vsStatic).toBeCloseTo(a.modes[mode].opsPerSec / a.modes.static.opsPerSec, 1);
+      for (const p of a.modes.convexified.partitions ?? []) {
+        expect(p.accessShare).toBeGreaterThan(0);
+        expect(p.cacheMB).toBeGreaterThanOrEqual(0);
+      }
     }
-    const [kv, scan] = m.apps;
-    // the scan lives on bandwidth and the key-value store on cache: each ends up with more of what it needs
-    expect(scan.spiritBundle.bandwidthMbps).toBeGreaterThan(kv.spiritBundle.bandwidthMbps);
-    expect(kv.spiritBundle.cacheMB).toBeGreaterThan(scan.spiritBundle.cacheMB);
-    expect(kv.spiritBundle.cacheMB + scan.spiritBundle.cacheMB).toBeLessThanOrEqual(m.node.cacheMB + 0.02);
-    expect(kv.spiritBundle.bandwidthMbps + scan.spiritBundle.bandwidthMbps).toBeLessThanOrEqual(m.node.bandwidthMbps + 0.2);
-    expect(m.minGain).toBe(Math.min(kv.gain, scan.gain));
-    expect(m.maxEnvy).toBeGreaterThanOrEqual(0);
+    for (const mode of ['unsplit', 'convexified'] as const) {
+      const [kv, scan] = m.apps.map((a) => a.modes[mode].bundle);
+      expect(kv.cacheMB + scan.cacheMB).toBeLessThanOrEqual(m.node.cacheMB + 0.02);
+      expect(kv.bandwidthMbps + scan.bandwidthMbps).toBeLessThanOrEqual(m.node.bandwidthMbps + 0.2);
+      expect(m.minVsStatic[mode]).toBe(Math.min(...m.apps.map((a) => a.modes[mode].vsStatic)));
+      expect(m.maxEnvy[mode]).toBeGreaterThanOrEqual(0);
+    }
+    const scan = m.apps[1].modes;
+    expect(m.scanConvexifiedOverUnsplit).toBeCloseTo(scan.convexified.opsPerSec / scan.unsplit.opsPerSec, 1);
+    expect(typeof m.targetMet).toBe('boolean');
+    expect(Object.keys(m.loadAvg1m)).toEqual(['static', 'unsplit', 'convexified']);
   }, 660_000);
 });

@@ -1,4 +1,5 @@
-// Kernel-swap mode with real processes: `spirit node --cgroup-app` registers cgroup apps and enforces the
+// Kernel-swap mode with real processes: `spirit node --cgroup-app` registers cgroup apps (not partitionable:
+// their pages cannot be split by hash) and enforces the
 // service's allocations as cgroup limits (memory.max / memory.high for cache, io.max on the swap device for
 // bandwidth). The cgroup root is a directory laid out like cgroup v2 (no processes are moved, nothing on
 // this machine is limited); the enforcer's stepping against a real kernel is tested in tests/native.
@@ -27,6 +28,12 @@ describe('spirit node --cgroup-app', () => {
       const r = await getJson<Allocation>(`${serve.url}/v1/nodes/swapnode/allocation`);
       return r.status === 200 && r.body.bundles.length === 2 ? r.body : null;
     });
+    // registered as not partitionable: the kernel's LRU cannot split their pages, so the market must not plan on it
+    for (const app of ['db', 'web']) {
+      const r = await getJson<{ partitionable?: boolean }>(`${serve.url}/v1/apps/${app}`);
+      expect(r.status).toBe(200);
+      expect(r.body.partitionable).toBe(false);
+    }
     // weights 2:1 without models: the weighted equal split
     const db = doc.bundles.find((b) => b.app === 'db')!;
     expect(db.cacheMB).toBeCloseTo(200, 6);

@@ -150,7 +150,8 @@ function stats(p: Partial<RegionStats> & { hist?: number[] } = {}): RegionStats 
     ...(zero as unknown as RegionStats), state: 'running', failReason: 'none', ownerPid: 1, sizeBytes: 1 << 24, pageBytes: 4096, residentBytes: 0,
     cacheBytes: 8 << 20, bandwidthMbps: 500, sampleRate: 0.01, samplePeriodMs: 100, label: 'a', controlPath: '/dev/shm/spirit-1-0.ctl',
     heartbeatWallMs: 0, createdWallMs: 0, sampleRingDropped: 0, faultLatency: { count: hist.reduce((a, b) => a + b, 0), p50Ns: 0, p99Ns: 0, hist },
-    softFaultLatency: { count: 0, p50Ns: 0, p99Ns: 0, hist: new Array(40).fill(0) }, ...rest,
+    softFaultLatency: { count: 0, p50Ns: 0, p99Ns: 0, hist: new Array(40).fill(0) }, split: [{ accessShare: 1, cacheBytes: 8 << 20 }],
+    fetchStageNs: { planNs: 0, roundTripNs: 0, installNs: 0 }, ...rest,
   };
 }
 
@@ -188,6 +189,12 @@ describe('telemetry windows', () => {
     expect(windowSkip(snap(s, { phase: 'init' }), snap(s, { atMs: 2_000_000 }))).toBe('initializing');
     expect(windowSkip(snap(s), snap(stats({ cacheBytes: 4 << 20 }), { atMs: 2_000_000 }))).toBe('limits_changed');
     expect(windowSkip(snap(s), snap(stats({ bandwidthMbps: 100 }), { atMs: 2_000_000 }))).toBe('limits_changed');
+    // the same cache split differently is another allocation too
+    const split = stats({ split: [{ accessShare: 0.5, cacheBytes: 0 }, { accessShare: 0.5, cacheBytes: 8 << 20 }] });
+    expect(windowSkip(snap(s), snap(split, { atMs: 2_000_000 }))).toBe('limits_changed');
+    const moved = stats({ split: [{ accessShare: 0.4, cacheBytes: 0 }, { accessShare: 0.6, cacheBytes: 8 << 20 }] });
+    expect(windowSkip(snap(split), snap(moved, { atMs: 2_000_000 }))).toBe('limits_changed');
+    expect(windowSkip(snap(split), snap(split, { atMs: 2_000_000 }))).toBeNull();
     expect(windowSkip(snap(s), snap(s))).toBe('no_time');
   });
 
@@ -243,6 +250,55 @@ describe('allocations to region limits', () => {
     expect([...plan.apply.entries()]).toEqual([['a', { cacheBytes: 4 * 1048576, bandwidthMbps: 100 }]]);
     expect(plan.missing).toEqual(['b']);
     expect(plan.foreign).toEqual(['z']);
+  });
+
+  it('turns a bundle\'s partitions into the region\'s split: whole pages, shares summing to exactly 1', () => {
+    const MiB = 1048576;
+    // a scan at its hull point: half the pages in no cache, half in the whole bundle
+    expect(limitsOfBundle({ cacheMB: 8, bandwidthMbps: 100, partitions: [{ accessShare: 0.5, cacheMB: 0 }, { accessShare: 0.5, cacheMB: 8 }] }, bounds))
+      .toEqual({ cacheBytes: 8 * MiB, bandwidthMbps: 100, partitions: [{ accessShare: 0.5, cacheBytes: 0 }, { accessShare: 0.5, cacheBytes: 8 * MiB }] });
+    // sizes rounded down to pages, never more than the cache; shares normalized (a solver's doubles through JSON)
+    const l = limitsOfBundle({ cacheMB: 8, bandwidthMbps: 100, partitions: [{ accessShare: 0.3000000001, cacheMB: 2.7 }, { accessShare: 0.7, cacheMB: 5.3000001 }] }, bounds);
+    expect(l.partitions![0].cacheBytes % 4096).toBe(0);
+    expect(l.partitions![1].cacheBytes % 4096).toBe(0);
+    expect(l.partitions![0].cacheBytes + l.partitions![1].cacheBytes).toBeLessThanOrEqual(l.cacheBytes);
+    expect(l.cacheBytes - l.partitions![0].cacheBytes - l.partitions![1].cacheBytes).toBeLessThan(2 * 4096);
+    expect(l.partitions![0].accessShare + l.partitions![1].accessShare).toBe(1);
+    // sizes a hair over the cache (doubles): the larger gives the rounding back
+    const over = limitsOfBundle({ cacheMB: 4, bandwidthMbps: 1, partitions: [{ accessShare: 0.5, cacheMB: 1 }, { accessShare: 0.5, cacheMB: 3.0000000001 }] }, bounds);
+    expect(over.partitions!.reduce((t, p) => t + p.cacheBytes, 0)).toBeLessThanOrEqual(over.cacheBytes);
+    // one partition, or one holding every page, is no split
+    expect(limitsOfBundle({ cacheMB: 4, bandwidthMbps: 1, partitions: [{ accessShare: 1, cacheMB: 4 }] }, bounds).partitions).toBeUndefined();
+    expect(limitsOfBundle({ cacheMB: 4, bandwidthMbps: 1, partitions: [{ accessShare: 1, cacheMB: 4 }, { accessShare: 0, cacheMB: 0 }] }, bounds).partitions).toBeUndefined();
+  });
+
+  it('applies a split it cannot take unsplit, and says which app and why', () => {
+    const bundle = (app: string, partitions: unknown) => ({ app, cacheMB: 4, bandwidthMbps: 100, normalizedPerf: 1, source: 'estimated' as const, confidence: 1, partitions: partitions as never });
+    const doc = {
+      node: 'n', epoch: 9, timeMs: 0, replica: 'r', policy: 'spirit' as const, certificate: {} as never, elapsedMs: 1,
+      bundles: [
+        bundle('sum', [{ accessShare: 0.5, cacheMB: 2 }, { accessShare: 0.4, cacheMB: 2 }]),
+        bundle('three', [{ accessShare: 0.5, cacheMB: 1 }, { accessShare: 0.25, cacheMB: 1 }, { accessShare: 0.25, cacheMB: 2 }]),
+        bundle('negative', [{ accessShare: 0.5, cacheMB: -1 }, { accessShare: 0.5, cacheMB: 5 }]),
+        bundle('nan', [{ accessShare: Number.NaN, cacheMB: 1 }, { accessShare: 0.5, cacheMB: 3 }]),
+        bundle('good', [{ accessShare: 0.25, cacheMB: 1 }, { accessShare: 0.75, cacheMB: 3 }]),
+      ],
+    };
+    const plan = planAllocation(doc, ['sum', 'three', 'negative', 'nan', 'good'], bounds);
+    expect(plan.badSplits.map((b) => b.app)).toEqual(['sum', 'three', 'negative', 'nan']);
+    expect(plan.badSplits[0].why).toMatch(/partitions: the shares must sum to 1; got 0\.9/);
+    expect(plan.badSplits[1].why).toMatch(/partitions: must hold 1 or 2 partitions; got 3/);
+    expect(plan.badSplits[2].why).toMatch(/partitions\[0\]\.cacheMB: must be a non-negative number/);
+    expect(plan.badSplits[3].why).toMatch(/partitions\[0\]\.accessShare: must be a number in \[0, 1\]/);
+    for (const app of ['sum', 'three', 'negative', 'nan']) expect(plan.apply.get(app)).toEqual({ cacheBytes: 4 * 1048576, bandwidthMbps: 100 });
+    expect(plan.apply.get('good')!.partitions).toEqual([{ accessShare: 0.25, cacheBytes: 1048576 }, { accessShare: 0.75, cacheBytes: 3 * 1048576 }]);
+  });
+
+  it('registers kernel-swap apps and apps marked partitionable=0 as not partitionable', () => {
+    expect(parseWorkloadSpec('stream:partitionable=0', 0, 'n').partitionable).toBe(false);
+    expect(parseWorkloadSpec('stream:partitionable=1', 0, 'n').partitionable).toBeUndefined();
+    expect(parseWorkloadSpec('stream', 0, 'n').partitionable).toBeUndefined();
+    expect(badInput(() => parseWorkloadSpec('stream:partitionable=2', 0, 'n')).message).toMatch(/partitionable: must be between 0 and 1; got 2/);
   });
 
   it('starts from the weighted equal split, within each app\'s limits', () => {
