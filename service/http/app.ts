@@ -63,7 +63,7 @@ export function createHttpApp(d: HttpDeps, opts: { sseHeartbeatMs?: number } = {
     metrics.countHttp(m, (res ?? c.res).status);
     return res;
   });
-  if (d.token) app.use('*', bearerAuth({ token: d.token })); // no token: no layer at all, every route open
+  if (d.token) app.use('*', bearerAuth({ token: d.token, openEvents: d.openEvents })); // no token: no layer at all, every route open
   registerDashboard(app);
   registerHealth(app, d, openApiDocument);
   registerSolve(app, d);

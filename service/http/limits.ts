@@ -11,6 +11,13 @@ export const MAX_TELEMETRY_BODY_BYTES = 16 * 1024 * 1024;
 export const MAX_TELEMETRY_BATCH = 10_000;
 /** Concurrent GET /v1/events clients per replica: each holds a socket and a queue. */
 export const MAX_SSE_CLIENTS = 256;
+/** Of those, streams opened without the API token (dashboards, or everyone when no token is set): the
+ *  rest stays for clients with the token (node daemons). */
+export const MAX_SSE_ANON_CLIENTS = 192;
+/** Streams without the API token from one source address: a dashboard or two per person, not a flood. */
+export const MAX_SSE_PER_ADDRESS = 16;
+/** Seconds a client refused for load (503) or too many streams (429) is told to wait (Retry-After). */
+export const RETRY_AFTER_S = 2;
 /** Events queued for one slow SSE client before it is disconnected (it can reconnect and re-read state). */
 export const MAX_SSE_QUEUE = 256;
 /** SSE comment sent when idle, so proxies keep the connection and dead clients are noticed. */

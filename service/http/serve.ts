@@ -16,6 +16,8 @@ export interface ServeOptions {
   host: string;
   redisUrl?: string;
   token?: string;
+  /** with a token: leave GET /v1/events open to clients without it (dashboards) */
+  openEvents?: boolean;
   intervalMs?: number;
   leaseTtlMs?: number;
   replica?: string;
@@ -55,7 +57,7 @@ export async function startServe(o: ServeOptions, log: Logger): Promise<{ servic
     leaseTtlMs: o.leaseTtlMs, policy: o.policy, processMetrics: true,
   });
   await service.start();
-  const app = createHttpApp({ service, token: o.token, wasmLoaded, solveCache: o.solveCache });
+  const app = createHttpApp({ service, token: o.token, openEvents: o.openEvents, wasmLoaded, solveCache: o.solveCache });
   let server: RunningServer;
   try {
     server = await listen(app, o.port, o.host);

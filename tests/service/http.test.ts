@@ -308,7 +308,7 @@ describe('health, metrics, OpenAPI, dashboard', () => {
     const res = await app.request('/');
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
     expect(await res.text()).toContain('src="assets/dashboard.js"');
-    expect(await (await app.request('/assets/dashboard.js')).text()).toContain("new EventSource('v1/events')");
+    expect(await (await app.request('/assets/dashboard.js')).text()).toContain("new EventSource('v1/events'");
   });
 });
 
@@ -321,7 +321,7 @@ describe('GET /v1/events', () => {
     const server = await listen(app, 0, '127.0.0.1');
     const ac = new AbortController();
     try {
-      const res = await fetch(`${server.url}/v1/events?node=e1`, { signal: ac.signal });
+      const res = await fetch(`${server.url}/v1/events?node=e1`, { signal: ac.signal, headers: { authorization: `Bearer ${TOKEN}` } });
       expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
       const reader = res.body!.getReader();
       const events: { event: string; data: { epoch?: number; node?: string } }[] = [];
