@@ -10,6 +10,7 @@
 // primary killed right after does not take them with it; announcements use sharded pub/sub (SPUBLISH), which
 // stays on the node's shard instead of being broadcast to every node of the cluster.
 import type { ChainableCommander, Cluster } from 'ioredis';
+import { randomBytes } from 'node:crypto';
 import { assert } from '../errors.ts';
 import type { MrcModel } from '../scenario/types.ts';
 import { channels, keys, nodeKeys, TELEMETRY_GROUP } from './keys.ts';
@@ -260,8 +261,18 @@ export class RedisBus implements Bus {
     }
   }
 
-  async isIntact(): Promise<boolean> { return (await this.cmd.exists(keys.marker())) === 1; }
-  async markIntact(): Promise<void> { await this.cmd.set(keys.marker(), String(Date.now()), 'NX'); }
+  unavailable(): string | null {
+    return this.cmd.status === 'ready' ? null : `Redis at ${this.url} is not connected (${this.cmd.status})`;
+  }
+
+  dataMarker(): Promise<string | null> { return this.cmd.get(keys.marker()); }
+
+  async markIntact(): Promise<string> {
+    await this.cmd.set(keys.marker(), `${Date.now()}-${randomBytes(6).toString('hex')}`, 'NX');
+    const m = await this.cmd.get(keys.marker());
+    if (m === null) throw new Error('the data marker vanished right after it was set (Redis lost its data again)');
+    return m;
+  }
 
   async close(): Promise<void> {
     await this.subscriber?.close();

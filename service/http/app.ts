@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { bearerAuth } from './auth.ts';
 import type { HttpDeps } from './deps.ts';
-import { onError } from './errors.ts';
+import { onError, UnavailableError } from './errors.ts';
 import { MAX_REGISTRY_BODY_BYTES, MAX_SOLVE_BODY_BYTES, MAX_TELEMETRY_BODY_BYTES } from './limits.ts';
 import { buildOpenApi } from './openapi.ts';
 import type { RouteDoc } from './route-doc.ts';
@@ -42,7 +42,8 @@ function limitFor(path: string): number {
 export function createHttpApp(d: HttpDeps, opts: { sseHeartbeatMs?: number } = {}): Hono {
   const app = new Hono();
   const { metrics, log } = d.service;
-  app.onError(onError(log, (kind) => metrics.errors.inc({ kind })));
+  const bus = d.service.bus;
+  app.onError(onError(log, (kind) => metrics.errors.inc({ kind }), () => bus.unavailable()));
   app.notFound((c) => c.json({ code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
   // Bodies with a Content-Length are checked against the limit before they are read (validate.ts bodyText),
   // which keeps @hono/node-server's fast body path; only chunked bodies (no length) are counted while they
@@ -62,6 +63,13 @@ export function createHttpApp(d: HttpDeps, opts: { sseHeartbeatMs?: number } = {
     else res = await limiters.get(limitFor(c.req.path))!(c, next);
     metrics.countHttp(m, (res ?? c.res).status);
     return res;
+  });
+  // routes that need the bus refuse at once while it is down (503, Retry-After) instead of waiting for
+  // their commands to time out; POST /v1/solve needs no bus and keeps working
+  app.use('/v1/*', async function busAvailable(c, next) {
+    const down = c.req.path === '/v1/solve' ? null : bus.unavailable();
+    if (down !== null) throw new UnavailableError(`${down}; retry later`);
+    await next();
   });
   if (d.token) app.use('*', bearerAuth({ token: d.token, openEvents: d.openEvents })); // no token: no layer at all, every route open
   registerDashboard(app);

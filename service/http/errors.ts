@@ -65,13 +65,23 @@ export function clientGone(c: Context): boolean {
   return Boolean(inc && (inc.errored || (inc.destroyed && !inc.complete) || inc.socket?.destroyed));
 }
 
-export function onError(log: Logger, count: (kind: string) => void) {
+/**
+ * The error handler. `busDown` says why the bus is unavailable (or null): a failure while it is down is its
+ * outage (a command cut off by the disconnect), answered 503 with Retry-After, not a bug of ours.
+ */
+export function onError(log: Logger, count: (kind: string) => void, busDown: () => string | null = () => null) {
   return function handleError(err: Error, c: Context) {
     if (clientGone(c)) {
       log.debug({ err: err.message, path: c.req.path }, 'client closed the connection before the answer');
       return c.json({ code: 'client_closed', message: 'the client closed the connection' }, CLIENT_CLOSED as 500);
     }
-    const { status, body, retryAfterS } = errorResponse(err);
+    let r = errorResponse(err);
+    const down = r.status === 500 ? busDown() : null;
+    if (down !== null) {
+      log.warn({ err: err.message, path: c.req.path }, 'request failed while the bus is unavailable');
+      r = errorResponse(new UnavailableError(`${down}; retry later`));
+    }
+    const { status, body, retryAfterS } = r;
     if (status === 500) {
       count('http');
       log.error({ err: err.message, stack: err.stack, path: c.req.path }, 'request failed');
