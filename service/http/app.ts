@@ -55,7 +55,8 @@ export function createHttpApp(d: HttpDeps, opts: { sseHeartbeatMs?: number } = {
   // one layer for both (each async layer costs a promise and a microtask hop on every request)
   app.use('*', async function countAndLimit(c, next) {
     const m = c.req.method;
-    const lengthKnown = m === 'GET' || m === 'HEAD' || c.req.header('content-length') !== undefined;
+    // POST /v1/solve counts (and scans) its body itself while it streams in (routes/solve.ts)
+    const lengthKnown = m === 'GET' || m === 'HEAD' || c.req.header('content-length') !== undefined || c.req.path === '/v1/solve';
     // the limiter answers 413 itself with a response it returns (not set on c): pass it on. (next() resolves
     // to the context, not a response, so its value is not taken.)
     let res: Response | void = undefined;

@@ -28,3 +28,21 @@ export const SOLVE_CACHE_ENTRIES = 256;
 export const SOLVE_CACHE_BYTES = 32 * 1024 * 1024;
 /** Bytes of body text a cached entry may cover: bigger scenarios are solved every time (memory bound). */
 export const SOLVE_CACHE_MAX_BODY_BYTES = 256 * 1024;
+/**
+ * POST /v1/solve bodies solved on the event loop: at most this many apps and bytes (paper-mix: 6 apps,
+ * 3.5 KB, under a millisecond). Anything larger is parsed, validated and solved in a worker thread, so no
+ * request holds the event loop for more than a few milliseconds (a 64-app solve alone takes ~8 ms).
+ */
+export const INLINE_SOLVE_MAX_APPS = 16;
+export const INLINE_SOLVE_MAX_BYTES = 64 * 1024;
+/** Large solve bodies (over INLINE_SOLVE_MAX_BYTES, or of unknown length) read at once (read-gate.ts). */
+export const SOLVE_READERS = 2;
+/** Large solve bodies waiting for a reader; more are refused at once (503, Retry-After). */
+export const SOLVE_READ_WAITERS = 64;
+/** Solve worker threads: one, so the event loop keeps the other core of a 2-core machine. */
+export const SOLVE_WORKERS = 1;
+/** Large solves waiting for a worker; more are refused at once (503, Retry-After). */
+export const SOLVE_QUEUE_MAX = 8;
+/** Body bytes all POST /v1/solve requests together may hold (reading, waiting, solving): three bodies of the
+ *  largest size. Without it, 24 large bodies arriving at once took the process to 1.26 GB. */
+export const SOLVE_BUFFERED_BYTES_MAX = 96 * 1024 * 1024;
