@@ -205,6 +205,7 @@ export class MemoryBus implements Bus {
 
   async ping(): Promise<boolean> { return !this.closed; }
   unavailable(): string | null { return this.closed ? 'the bus is closed' : null; }
+  async whenReady(): Promise<void> {}
   /** The store lives as long as the process, so it cannot lose data behind the service's back. */
   async registryVersion(): Promise<string> { return String(this.version); }
   async dataMarker(): Promise<string | null> { return 'memory'; }

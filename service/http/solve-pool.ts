@@ -14,7 +14,7 @@ const WORKER_URL = new URL('./solve-worker.mjs', import.meta.url);
 
 interface Pending {
   job: SolveJob;
-  resolve: (r: { result: Uint8Array; elapsedMs: number }) => void;
+  resolve: (r: { result: Uint8Array<ArrayBuffer>; elapsedMs: number }) => void;
   reject: (e: Error) => void;
 }
 
@@ -34,7 +34,7 @@ export class SolvePool {
   }
 
   /** Solves in a worker. Rejects with InputError (bad scenario), UnavailableError (full), or Error (a bug). */
-  run(o: { policy: Policy; strict: boolean; engine: EngineKind; blocks: ArrayBuffer[]; bytes: number }): Promise<{ result: Uint8Array; elapsedMs: number }> {
+  run(o: { policy: Policy; strict: boolean; engine: EngineKind; blocks: ArrayBuffer[]; bytes: number }): Promise<{ result: Uint8Array<ArrayBuffer>; elapsedMs: number }> {
     if (this.closed) return Promise.reject(new UnavailableError('the service is stopping'));
     if (this.queue.length >= this.queueMax) {
       return Promise.reject(new UnavailableError(`${this.queue.length} large solves are waiting (the limit); retry later`));

@@ -39,7 +39,8 @@ export interface RedisProcess {
   stop(): Promise<void>;
 }
 
-export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<RedisProcess> {
+/** `port`: this port (a test waiting for Redis to come up there); default: a free one. */
+export async function startRedis(opts: { appendonly?: boolean; port?: number } = {}): Promise<RedisProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'spirit-redis-'));
   let port = 0;
   let child: ChildProcess | null = null;
@@ -60,12 +61,12 @@ export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<R
     throw new Error(`redis-server did not accept connections on port ${port} within ${START_DEADLINE_MS} ms`);
   };
   for (let attempt = 0; ; attempt++) {
-    port = await freePort();
+    port = opts.port ?? await freePort();
     try {
       await launch();
       break;
     } catch (err) {
-      if (attempt >= 4) throw err; // the port was taken between probing and binding: try another
+      if (attempt >= 4 || opts.port !== undefined) throw err; // the port was taken between probing and binding: try another
     }
   }
   const kill = async (): Promise<void> => {

@@ -80,7 +80,7 @@ export function registerSolve(app: Hono, d: HttpDeps): SolvePool {
  * A 200 with the document and plain-object headers. Why not c.header(): it builds a WHATWG Headers object,
  * which @hono/node-server then converts back for Node (~2 us a request); a plain object is written as is.
  */
-function jsonResponse(body: string | Uint8Array, cacheState: 'hit' | 'miss'): Response {
+function jsonResponse(body: string | Uint8Array<ArrayBuffer>, cacheState: 'hit' | 'miss'): Response {
   return new Response(body, { status: 200, headers: { 'content-type': 'application/json', 'x-spirit-solve-cache': cacheState } });
 }
 
