@@ -103,9 +103,9 @@ constexpr uint32_t kIoBytesMax = 4u << 20;
 // connection that authenticates while all are taken gets a `limit` error and is closed.
 constexpr int kConnectionsMax = 1024;
 // Connections that have not authenticated yet: their own small pool, so idle anonymous sockets can never
-// take the slots of authenticated clients. When it is full, the oldest unauthenticated connection of the
-// accepting thread is closed to make room (a real client authenticates within one round trip, so the
-// oldest is almost always an idle one).
+// take the slots of authenticated clients. When it is full, the oldest unauthenticated connection is shut
+// down to make room (a real client authenticates within one round trip, so the oldest is almost always an
+// idle one).
 constexpr int kUnauthConnectionsMax = 128;
 // Unauthenticated connections from one source address (beyond it, that address's oldest one is closed to
 // make room). Room for a compute node opening many regions at once (64 per process, up to 3 replicas).

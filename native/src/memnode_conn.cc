@@ -17,8 +17,8 @@ constexpr int kReadsPerEvent = 16;         // recv calls per readiness event, so
 
 // nowMs is the server loop's clock reading (not a fresh one), so its housekeeping never sees a connection
 // from its future
-Conn::Conn(int fd, std::string peer, Store& store, ServerCounters& counters, Admission& admission, uint64_t nowMs)
-    : fd_(fd), peer_(std::move(peer)), store_(store), c_(counters), adm_(admission) {
+Conn::Conn(int fd, Store& store, ServerCounters& counters, Admission& admission, uint64_t nowMs)
+    : fd_(fd), store_(store), c_(counters), adm_(admission) {
   c_.connections++;
   lastActiveMs_ = acceptedMs_ = nowMs;
 }
@@ -29,19 +29,19 @@ Conn::~Conn() {
     (void)id;
     if (--r->attached == 0) r->idleSinceMs = now;
   }
+  // the slot first: admission may shut this fd down from another thread until it is released
+  adm_.release(fd_, authed_);
   close(fd_);
-  if (slotHeld_) adm_.release(peer_, authed_);
   c_.connections--;
 }
 
 void Conn::authenticate() {
-  if (authed_ || !slotHeld_) return;
-  if (adm_.promote(peer_)) {
+  if (authed_ || closeAfterReply_) return;
+  if (adm_.promote(fd_)) {
     authed_ = true;
     return;
   }
-  slotHeld_ = false;  // promote() gave the unauthenticated slot back and found no authenticated one
-  closeAfterReply_ = true;
+  closeAfterReply_ = true;  // no authenticated slot (or it is being shut down to make room)
 }
 
 RegionPtr* Conn::held(uint64_t id) {

@@ -24,8 +24,8 @@ struct ServerCounters {
 
 class Conn {
  public:
-  // `fd` already holds a slot of the unauthenticated pool of `admission` for `peer` (its address).
-  Conn(int fd, std::string peer, Store& store, ServerCounters& counters, Admission& admission, uint64_t nowMs);
+  // `fd` already holds a slot of the unauthenticated pool of `admission`.
+  Conn(int fd, Store& store, ServerCounters& counters, Admission& admission, uint64_t nowMs);
   ~Conn();
   Conn(const Conn&) = delete;
   Conn& operator=(const Conn&) = delete;
@@ -41,7 +41,6 @@ class Conn {
   uint64_t lastActiveMs() const { return lastActiveMs_; }
   bool authenticated() const { return authed_; }
   uint64_t acceptedMs() const { return acceptedMs_; }
-  const std::string& peer() const { return peer_; }
   uint32_t epollMask = 0;  // interest registered with epoll (owned by the server thread)
 
  private:
@@ -60,12 +59,10 @@ class Conn {
   RegionPtr* held(uint64_t id);
 
   int fd_;
-  std::string peer_;
   Store& store_;
   ServerCounters& c_;
   Admission& adm_;
   bool authed_ = false;
-  bool slotHeld_ = true;             // false once promote() found no authenticated slot (nothing to release)
   uint64_t acceptedMs_ = 0;
   std::vector<uint8_t> in_;          // raw input not yet consumed: [inHead_, in_.size())
   size_t inHead_ = 0;

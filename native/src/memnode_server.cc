@@ -113,31 +113,16 @@ void Server::run(int index) {
         int cfd = accept4(listenFd_, reinterpret_cast<sockaddr*>(&sa), &saLen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0) continue;
         std::string peer = peerAddress(sa);
-        Admit a = admission_->admitUnauth(peer);
-        if (a != Admit::kOk) {
-          // make room by closing this thread's oldest unauthenticated connection (of the same address when
-          // that address has its share): a real client authenticates within one round trip, so the oldest is
-          // an idle one, almost surely, and idle sockets can delay a client but never lock it out
-          auto oldest = conns.end();
-          for (auto it = conns.begin(); it != conns.end(); ++it) {
-            const Conn& o = *it->second;
-            if (o.authenticated() || (a == Admit::kAddressFull && o.peer() != peer)) continue;
-            if (oldest == conns.end() || o.acceptedMs() < oldest->second->acceptedMs()) oldest = it;
-          }
-          if (oldest != conns.end()) {
-            epoll_ctl(ep, EPOLL_CTL_DEL, oldest->first, nullptr);
-            conns.erase(oldest);
-            counters_.evictedUnauth++;
-            a = admission_->admitUnauth(peer);
-          }
-        }
+        bool evicted = false;
+        Admit a = admission_->admitUnauth(cfd, peer, nowMs, evicted);
+        if (evicted) counters_.evictedUnauth++;
         if (a != Admit::kOk) {
           counters_.refusedConnections++;
           close(cfd);
           continue;
         }
         net::setNoDelay(cfd);
-        auto c = std::make_unique<Conn>(cfd, std::move(peer), *store_, counters_, *admission_, nowMs);
+        auto c = std::make_unique<Conn>(cfd, *store_, counters_, *admission_, nowMs);
         epoll_event cev{};
         cev.events = EPOLLIN | EPOLLRDHUP;
         cev.data.fd = cfd;

@@ -106,13 +106,22 @@ describe('memnode admission', () => {
     expect((await before.call({ op: Op.write, regionId: id, offsetBytes: 0, body: Buffer.alloc(PAGE, 7) })).statusName).toBe('ok');
     const flood: Socket[] = [];
     try {
+      let served = 0;
       for (let i = 0; i < L.connectionsMax + 6; i++) {
         const s = await idleSocket(node.address);
         if (s) {
           s.on('close', () => {});
           flood.push(s);
         }
+        // in the middle of the flood, whichever server thread the idle sockets landed on, clients get in
+        if (i % 100 === 99) {
+          const c = await authed(OTHER);
+          expect((await c.call({ op: Op.ping })).statusName).toBe('ok');
+          c.close();
+          served++;
+        }
       }
+      expect(served).toBe(10);
       // a new client still gets in and authenticates (its slot comes from an idle socket's)
       const late = await authed(OTHER);
       const lid = (await late.call({ op: Op.open, body: openBody(1 * MiB, OTHER) })).value;
