@@ -11,7 +11,7 @@ export function summarize(ms: number[], failed: number): LatencySummary {
 }
 
 /** Samples until stop() is called; stop() resolves with the latencies (ms) and the failed count. */
-export function sampleHealthz(baseUrl: string, everyMs = 10): { stop(): Promise<LatencySummary> } {
+export function sampleHealthz(baseUrl: string, everyMs = 5): { stop(): Promise<LatencySummary> } {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const u = new URL('/healthz', baseUrl);
   const ms: number[] = [];

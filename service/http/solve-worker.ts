@@ -1,6 +1,7 @@
 // A solve worker thread: parses, validates and solves one scenario at a time, exactly as the inline path of
 // POST /v1/solve does (parseScenarioText, solveScenario), off the event loop of the HTTP server. The body
 // arrives as transferred blocks; the result goes back as UTF-8 bytes, transferred too.
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { InputError } from '../errors.ts';
 import type { Engine } from '../market/engine.ts';
@@ -9,6 +10,9 @@ import { solveScenario } from '../market/solve.ts';
 import type { Policy } from '../scenario/types.ts';
 import { parseScenarioText } from '../scenario/validate.ts';
 import { joinBlocks } from './body-blocks.ts';
+
+/** Nice value of solve worker threads (0 is the default, 19 the lowest priority). */
+const WORKER_NICE = 10;
 
 export interface SolveJob {
   id: number;
@@ -24,6 +28,14 @@ export type SolveReply =
   | { id: number; ok: false; input?: { where: string; problem: string; details?: { where: string; problem: string }[] }; message: string };
 
 const engines = new Map<EngineKind, Promise<Engine>>();
+
+// Below the event loop's thread: on Linux a thread's nice value is its own, so a long solve here yields the
+// core to the HTTP thread whenever both want it (/healthz stays prompt on a 2-core machine under load).
+try {
+  setPriority(WORKER_NICE);  // pid 0: the calling thread
+} catch {
+  // not permitted or not supported: the worker runs at the process's priority
+}
 
 function solve(engine: Engine, job: SolveJob): SolveReply {
   const text = new TextDecoder().decode(joinBlocks(job.blocks, job.bytes));
