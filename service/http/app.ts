@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { bearerAuth } from './auth.ts';
 import type { HttpDeps } from './deps.ts';
-import { onError, UnavailableError } from './errors.ts';
+import { errorResponse, onError, UnavailableError } from './errors.ts';
 import { MAX_REGISTRY_BODY_BYTES, MAX_SOLVE_BODY_BYTES, MAX_TELEMETRY_BODY_BYTES } from './limits.ts';
 import { buildOpenApi } from './openapi.ts';
 import type { RouteDoc } from './route-doc.ts';
@@ -52,25 +52,25 @@ export function createHttpApp(d: HttpDeps, opts: { sseHeartbeatMs?: number } = {
     maxSize,
     onError: (c) => c.json({ code: 'too_large', message: `request body is over the limit of ${maxSize} bytes` }, 413),
   })]));
-  // one layer for both (each async layer costs a promise and a microtask hop on every request)
+  // one layer for all three (each async layer costs a promise and a microtask hop on every request); routes
+  // that need the bus refuse at once while it is down (503, Retry-After) instead of waiting for their
+  // commands to time out, while POST /v1/solve, which needs no bus, keeps working
   app.use('*', async function countAndLimit(c, next) {
     const m = c.req.method;
+    const path = c.req.path;
+    const down = path.startsWith('/v1/') && path !== '/v1/solve' ? bus.unavailable() : null;
     // POST /v1/solve counts (and scans) its body itself while it streams in (routes/solve.ts)
-    const lengthKnown = m === 'GET' || m === 'HEAD' || c.req.header('content-length') !== undefined || c.req.path === '/v1/solve';
+    const lengthKnown = m === 'GET' || m === 'HEAD' || c.req.header('content-length') !== undefined || path === '/v1/solve';
     // the limiter answers 413 itself with a response it returns (not set on c): pass it on. (next() resolves
     // to the context, not a response, so its value is not taken.)
     let res: Response | void = undefined;
-    if (lengthKnown) await next();
+    if (down !== null) {
+      const { status, body, retryAfterS } = errorResponse(new UnavailableError(`${down}; retry later`));
+      res = c.json(body, status, { 'Retry-After': String(retryAfterS) });
+    } else if (lengthKnown) await next();
     else res = await limiters.get(limitFor(c.req.path))!(c, next);
     metrics.countHttp(m, (res ?? c.res).status);
     return res;
-  });
-  // routes that need the bus refuse at once while it is down (503, Retry-After) instead of waiting for
-  // their commands to time out; POST /v1/solve needs no bus and keeps working
-  app.use('/v1/*', async function busAvailable(c, next) {
-    const down = c.req.path === '/v1/solve' ? null : bus.unavailable();
-    if (down !== null) throw new UnavailableError(`${down}; retry later`);
-    await next();
   });
   if (d.token) app.use('*', bearerAuth({ token: d.token, openEvents: d.openEvents })); // no token: no layer at all, every route open
   registerDashboard(app);
