@@ -4,7 +4,7 @@
 //   wait for a command timeout), POST /v1/solve keeps working, and /readyz says not ready;
 // - a client that goes away mid-request is counted as 499, not as a 500, and not logged as an error.
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryBus } from '../../service/bus/memory.ts';
@@ -46,6 +46,10 @@ describe('Redis killed and restarted empty', () => {
   });
 
   const http = (path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, init);
+  // on a failure, what the replica logged says why (its lines are kept in memory)
+  afterEach((ctx) => {
+    if (ctx.task.result?.state === 'fail') console.error(lines.filter((l) => (l.level as number) >= 40).slice(-40).map((l) => JSON.stringify(l)).join('\n'));
+  });
   const up = async () => waitFor('the service to reach Redis again', async () => (await http('/readyz')).status === 200, 60_000);
 
   it('keeps every registration answered 201, each followed at once by a kill and an empty restart', async () => {
