@@ -1,7 +1,7 @@
 // Large POST /v1/solve bodies are read a few at a time. Every chunk of a body is scanned on the event loop
 // (~0.5 ms per 64 KiB); with 24 bodies streaming in at once, one turn of the loop handled 24 chunks and a
 // /healthz request waited behind all of them (p99 57 ms). With at most SOLVE_READERS bodies being read,
-// a turn handles a couple of chunks; the other requests wait their turn with their sockets paused by
+// a turn handles a chunk or two; the other requests wait their turn with their sockets paused by
 // Node's own backpressure, and beyond SOLVE_READ_WAITERS they are refused at once (503, Retry-After).
 import { UnavailableError } from './errors.ts';
 
