@@ -1,7 +1,7 @@
 // Bearer-token check (issue 4): when a token is configured, PUT/POST/DELETE need `Authorization: Bearer
 // <token>`, and so does GET /v1/events unless it was left open for dashboards (--open-events); other reads
 // stay open. POST /v1/solve changes nothing and is open too. A browser's EventSource cannot send headers, so
-// /v1/events also takes the token as `?token=` (the dashboard passes on the one in its URL's #token=).
+// /v1/events also takes the token as `?token=` (the dashboard passes on the one in its own address, /?token=).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { UnauthorizedError } from './errors.ts';
