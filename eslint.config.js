@@ -13,5 +13,5 @@ export default tseslint.config(
     },
   },
   // the dashboard's own files run in the browser (service/http/dashboard/, served as they are)
-  { files: ['service/http/dashboard/**/*.js'], languageOptions: { globals: { window: 'readonly', document: 'readonly', location: 'readonly', EventSource: 'readonly', ResizeObserver: 'readonly', Node: 'readonly' } } },
+  { files: ['service/http/dashboard/**/*.js'], languageOptions: { globals: { window: 'readonly', document: 'readonly', location: 'readonly', EventSource: 'readonly', ResizeObserver: 'readonly', Node: 'readonly', URLSearchParams: 'readonly' } } },
 );

@@ -45,6 +45,8 @@ const BANDWIDTH_LIMITS_MBPS = [100, 500, 2000];
 const WINDOW_MS = 2000;
 const SETTLE_MS = 1000;
 const TRIAL_TIMEOUT_MS = 300_000;
+/** The token farmem/trial.ts and farmem/scan.ts bind their regions to. */
+const FARMEM_TOKEN = 'bench-farmem-token';
 
 interface Plan {
   repeats: number;
@@ -108,7 +110,9 @@ function runTrial(params: Record<string, unknown>): Promise<Record<string, unkno
 }
 
 function startMemNode(): Promise<{ address: string; proc: ChildProcess; stderr: () => string }> {
-  const proc = spawn(process.execPath, [join(ROOT, 'bin', 'spirit.js'), 'memnode', '--port', '0', '--capacity-mb', '2048'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // the one token the trials use (bench/farmem/trial.ts, scan.ts) is the only one the memory node accepts
+  const proc = spawn(process.execPath, [join(ROOT, 'bin', 'spirit.js'), 'memnode', '--port', '0', '--capacity-mb', '2048'],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SPIRIT_MEMNODE_TOKENS: FARMEM_TOKEN } });
   let err = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`memnode did not start: ${err}`)), 30_000);

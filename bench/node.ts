@@ -47,8 +47,8 @@ const quantile = (xs: number[], q: number): number => {
 };
 
 /** Spawns a process and waits for a line of its stderr to match. */
-async function spawnUntil(cmd: string, args: string[], pattern: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, REDIS_URL: '', PORT: '', SPIRIT_TOKEN: '' } });
+async function spawnUntil(cmd: string, args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, REDIS_URL: '', PORT: '', SPIRIT_TOKEN: '', ...env } });
   let err = '';
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${args.join(' ')}: not ready in ${START_TIMEOUT_MS} ms: ${err}`)); }, START_TIMEOUT_MS);
@@ -227,7 +227,7 @@ async function tickCost(plan: Plan, memnode: string, controlDir: string): Promis
 export async function run(opts: { quick: boolean }): Promise<Record<string, unknown>> {
   const plan = opts.quick ? QUICK : FULL;
   const controlDir = mkdtempSync(join(tmpdir(), 'bench-node-ctl-'));
-  const mn = await spawnUntil(process.execPath, [SPIRIT, 'memnode', '--port', '0', '--capacity-mb', '4096'], /listening on (\S+:\d+)/);
+  const mn = await spawnUntil(process.execPath, [SPIRIT, 'memnode', '--port', '0', '--capacity-mb', '4096'], /listening on (\S+:\d+)/, { SPIRIT_MEMNODE_TOKENS: TOKEN });
   const memnode = mn.match[1];
   try {
     const rows = await archetypes(plan, memnode, controlDir);

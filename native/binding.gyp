@@ -13,6 +13,7 @@
         "src/napi_floors.cc",
         "src/control_block.cc",
         "src/floors.cc",
+        "src/memnode_admission.cc",
         "src/memnode_conn.cc",
         "src/memnode_server.cc",
         "src/memnode_store.cc",

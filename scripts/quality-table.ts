@@ -1,32 +1,37 @@
-// Prints the README's quality table: every policy on every shipped example (geometric mean of normalized
+// The README's quality table: every policy on every shipped example (geometric mean of normalized
 // performance; marks where a policy leaves an app below its share (SI), envious (EF) or capacity idle).
-// Run: node --import tsx scripts/quality-table.ts
+// Run: node --import tsx scripts/quality-table.ts (prints it); scripts/readme-tables.ts puts it in README.md.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createEngine } from '../service/market/engines.ts';
 import { comparePolicies } from '../service/market/compare.ts';
 import { validateScenario } from '../service/scenario/validate.ts';
 import { POLICIES } from '../service/scenario/types.ts';
 
-const dir = join(import.meta.dirname, '..', 'examples');
-const engine = await createEngine('wasm');
-const rows: string[] = [];
-rows.push(`| example | apps | ${POLICIES.join(' | ')} |`);
-rows.push(`|---|---|${POLICIES.map(() => '---').join('|')}|`);
-for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
-  const s = validateScenario(JSON.parse(readFileSync(join(dir, f), 'utf8'))).scenario;
-  const c = comparePolicies(engine, s);
-  const cells = POLICIES.map((p) => {
-    const r = c.results.find((x) => x.policy === p);
-    if (!r) return 'n/a';
-    const cert = r.certificate;
-    const marks: string[] = [];
-    if (cert.sharingIncentiveViolations.length) marks.push(`SI x${cert.sharingIncentiveViolations.length}`);
-    if (cert.maxEnvy > 0.01) marks.push(cert.maxEnvy >= 1e6 ? 'EF inf' : cert.maxEnvy < 0.5 ? `EF +${Math.round(cert.maxEnvy * 100)}%` : `EF ${(1 + cert.maxEnvy).toFixed(1)}x`);
-    if (!cert.cleared) marks.push('idle');
-    const v = (cert.geoMeanPerf ?? 0).toFixed(2);
-    return p === 'spirit' ? `**${v}**` : marks.length ? `${v} (${marks.join(', ')})` : v;
-  });
-  rows.push(`| ${f.replace('.json', '')} | ${s.apps.length} | ${cells.join(' | ')} |`);
+export async function qualityTable(): Promise<string> {
+  const dir = join(import.meta.dirname, '..', 'examples');
+  const engine = await createEngine('wasm');
+  const rows: string[] = [];
+  rows.push(`| example | apps | ${POLICIES.join(' | ')} |`);
+  rows.push(`|---|---|${POLICIES.map(() => '---').join('|')}|`);
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
+    const s = validateScenario(JSON.parse(readFileSync(join(dir, f), 'utf8'))).scenario;
+    const c = comparePolicies(engine, s);
+    const cells = POLICIES.map((p) => {
+      const r = c.results.find((x) => x.policy === p);
+      if (!r) return 'n/a';
+      const cert = r.certificate;
+      const marks: string[] = [];
+      if (cert.sharingIncentiveViolations.length) marks.push(`SI x${cert.sharingIncentiveViolations.length}`);
+      if (cert.maxEnvy > 0.01) marks.push(cert.maxEnvy >= 1e6 ? 'EF inf' : cert.maxEnvy < 0.5 ? `EF +${Math.round(cert.maxEnvy * 100)}%` : `EF ${(1 + cert.maxEnvy).toFixed(1)}x`);
+      if (!cert.cleared) marks.push('idle');
+      const v = (cert.geoMeanPerf ?? 0).toFixed(2);
+      return p === 'spirit' ? `**${v}**` : marks.length ? `${v} (${marks.join(', ')})` : v;
+    });
+    rows.push(`| ${f.replace('.json', '')} | ${s.apps.length} | ${cells.join(' | ')} |`);
+  }
+  return rows.join('\n');
 }
-console.log(rows.join('\n'));
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) console.log(await qualityTable());

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { missingPrerequisites, prerequisitesLine } from './prereqs.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -19,6 +20,14 @@ function step(label, cmd, args) {
   const ok = r.status === 0;
   console.error(`== ${label}: ${ok ? 'ok' : 'FAILED'}`);
   return ok;
+}
+
+// prerequisites first: without them the suites would fail one by one, slowly
+const missing = missingPrerequisites();
+if (missing.length > 0) {
+  console.error(prerequisitesLine(missing));
+  console.log('0 passed, 1 failed');
+  process.exit(1);
 }
 
 if (!step('build', process.execPath, [join(root, 'scripts', 'build.mjs')])) {

@@ -18,3 +18,18 @@ export const MAX_SCENARIO_BYTES = 32 * 1024 * 1024;
 export const MRC_NOISE_TOLERANCE = 0.1;
 /** Same idea for surfaces, relative to the surface's largest throughput. */
 export const SURFACE_NOISE_TOLERANCE = 0.05;
+
+/**
+ * Ranges of the numbers a registered node or app may carry (PUT /v1/nodes, PUT /v1/apps): what the market
+ * handles meaningfully. Weights are relative shares: beyond a 1:10^6 ratio the smaller app's share is below
+ * any page or bit the data plane can enforce. Capacities stop at 1 PB of cache and 10 Tbps; times at a
+ * minute per access; pages between 64 B and 1 GiB (huge pages); throughputs at 10^15 per second.
+ */
+export const REGISTRY_RANGES = {
+  weight: { min: 0.001, max: 1000 },
+  cacheMB: { min: 0, max: 1e9 },
+  bandwidthMbps: { min: 0, max: 1e7 },
+  pageBytes: { min: 64, max: 1 << 30 },
+  ns: { min: 0, max: 6e10 },
+  throughput: { min: 0, max: 1e15 },
+} as const;

@@ -62,7 +62,8 @@ export async function startWithUrl(cmd: string, args: string[], env: NodeJS.Proc
 }
 
 export function stopChild(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null) return Promise.resolve();
+  // exited, or killed by a signal (then exitCode stays null): its 'exit' has been and will not come again
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
     proc.once('exit', () => { clearTimeout(t); resolve(); });

@@ -92,6 +92,17 @@ export interface NativeMemNodeStats {
   bytesWritten: number;
   errors: number;
   closedBadFrames: number;
+  /** connections that authenticated (OPEN, ATTACH or AUTH), and those that have not yet */
+  authenticatedConnections: number;
+  unauthenticatedConnections: number;
+  /** refused on accept (unauthenticated pool or the address's share full) */
+  refusedConnections: number;
+  /** unauthenticated connections closed to make room for a newer one */
+  evictedUnauth: number;
+  /** closed at the authentication deadline */
+  authTimeouts: number;
+  /** closed for a request other than OPEN/ATTACH/AUTH before authenticating */
+  authRequired: number;
 }
 
 export interface NativeMemNode {
@@ -125,8 +136,11 @@ export interface Binding {
     capacityBytes: number;
     threads: number;
     tokens: string[];
+    insecure: boolean;
     orphanTtlMs: number;
+    unusedOrphanTtlMs: number;
     idleMs: number;
+    authDeadlineMs: number;
   }) => NativeMemNode;
   NativeControl: new (path: string) => NativeControl;
   floors: {

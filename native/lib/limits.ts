@@ -31,6 +31,10 @@ export interface NativeLimits {
   tokenBytesMax: number;
   ioBytesMax: number;
   connectionsMax: number;
+  unauthConnectionsMax: number;
+  unauthPerAddressMax: number;
+  authDeadlineMsDefault: number;
+  unusedOrphanTtlMsDefault: number;
   regionsPerConnMax: number;
   regionsMax: number;
   serverThreadsMax: number;

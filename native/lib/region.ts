@@ -73,10 +73,11 @@ export class FarRegion extends EventEmitter {
     this.#native.setLimits(...limitArgs(l));
   }
 
-  /** Takes sampled page accesses out of the control block's ring (one consumer at a time). */
+  /** Takes sampled page accesses out of the control block's ring (one consumer at a time). Throws the
+   *  region's failure once it failed (its samples no longer describe pages anyone holds). */
   drainSamples(max?: number): SampleDrain {
     const m = optionalNumber('drainSamples.max', max, 1, nativeLimits().sampleRingEntries, nativeLimits().sampleRingEntries, true);
-    this.#checkOpen();
+    this.#checkUsable();
     const d = this.#native.drainSamples(m);
     return { pages: Array.from(d.pages), lost: d.lost };
   }
@@ -132,6 +133,9 @@ export class FarRegion extends EventEmitter {
 
   #checkUsable(): void {
     this.#checkOpen();
+    // the fault thread may have queued the failure a moment ago: take its events now, not at the next turn
+    // of the event loop, so a call right after every replica went away throws as documented
+    if (!this.#failure) this.onNativeEvents();
     if (this.#failure) throw this.#failure;
   }
 }

@@ -8,10 +8,10 @@ export const WIRE_VERSION = 1;
 export const REQ_HEADER_BYTES = 32;
 export const REPLY_HEADER_BYTES = 24;
 
-export const Op = { open: 1, attach: 2, read: 3, write: 4, close: 5, ping: 6, stats: 7 } as const;
+export const Op = { open: 1, attach: 2, read: 3, write: 4, close: 5, ping: 6, stats: 7, auth: 8 } as const;
 export const Status = {
   ok: 0, bad_request: 1, token_rejected: 2, no_access: 3, out_of_bounds: 4, capacity: 5, too_large: 6,
-  unknown_op: 7, limit: 8, bad_version: 9, internal: 10,
+  unknown_op: 7, limit: 8, bad_version: 9, internal: 10, auth_required: 11,
 } as const;
 export type StatusName = keyof typeof Status;
 
@@ -66,6 +66,9 @@ export const attachBody = (token: string): Buffer => {
   t.copy(b, 2);
   return b;
 };
+
+/** AUTH has the body of ATTACH: u16 tokenLen, token. */
+export const authBody = (token: string): Buffer => attachBody(token);
 
 export const readBody = (lengthBytes: number): Buffer => {
   const b = Buffer.alloc(4);

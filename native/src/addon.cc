@@ -45,6 +45,10 @@ Napi::Object limitsObject(Napi::Env env) {
   set("tokenBytesMax", L::kTokenBytesMax);
   set("ioBytesMax", L::kIoBytesMax);
   set("connectionsMax", L::kConnectionsMax);
+  set("unauthConnectionsMax", L::kUnauthConnectionsMax);
+  set("unauthPerAddressMax", L::kUnauthPerAddressMax);
+  set("authDeadlineMsDefault", L::kAuthDeadlineMsDefault);
+  set("unusedOrphanTtlMsDefault", L::kUnusedOrphanTtlMsDefault);
   set("regionsPerConnMax", double(L::kRegionsPerConnMax));
   set("regionsMax", double(L::kRegionsMax));
   set("serverThreadsMax", L::kServerThreadsMax);

@@ -133,8 +133,20 @@ constexpr uint32_t kTokenBytesMax = 256;
 // ---- memory node (server side) ----
 // Largest READ or WRITE payload: 4 MiB bounds per-connection buffers.
 constexpr uint32_t kIoBytesMax = 4u << 20;
-// Connections accepted at once; more are closed on accept.
+// Authenticated connections at once (a successful OPEN, ATTACH or AUTH moves a connection here); a
+// connection that authenticates while all are taken gets a `limit` error and is closed.
 constexpr int kConnectionsMax = 1024;
+// Connections that have not authenticated yet: their own small pool, so idle anonymous sockets can never
+// take the slots of authenticated clients. When it is full, the oldest unauthenticated connection is shut
+// down to make room (a real client authenticates within one round trip, so the oldest is almost always an
+// idle one).
+constexpr int kUnauthConnectionsMax = 128;
+// Unauthenticated connections from one source address (beyond it, that address's oldest one is closed to
+// make room). Room for a compute node opening many regions at once (64 per process, up to 3 replicas).
+constexpr int kUnauthPerAddressMax = 32;
+// A new connection must authenticate within this long or it is closed. A client sends its OPEN/ATTACH
+// right after connecting; 2 s is hundreds of round trips even on a busy machine.
+constexpr uint32_t kAuthDeadlineMsDefault = 2000;
 // Regions one connection may hold open or attached.
 constexpr size_t kRegionsPerConnMax = 64;
 // Regions per memory node, whatever the capacity.
@@ -148,6 +160,10 @@ constexpr int kServerThreadsMax = 16;
 constexpr uint32_t kConnIdleMsDefault = 600000;
 // A region no connection has attached for this long is freed (its client died without CLOSE).
 constexpr uint32_t kOrphanTtlMsDefault = 600000;
+// The same for a region whose token never wrote a byte to any of its regions: nothing can be lost, so its
+// reservation is released soon. Longer than a client's whole reconnect window with the default options
+// (2 s timeout + 3 x (1 s connect + back-off)), so a client that merely lost its connection re-attaches.
+constexpr uint32_t kUnusedOrphanTtlMsDefault = 15000;
 // Error replies carry at most this many bytes of text.
 constexpr uint32_t kErrorTextBytesMax = 120;
 

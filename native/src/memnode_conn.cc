@@ -15,9 +15,12 @@ constexpr size_t kReadChunk = 64 * 1024;   // bytes read per recv into the input
 constexpr int kReadsPerEvent = 16;         // recv calls per readiness event, so one peer cannot starve others
 }  // namespace
 
-Conn::Conn(int fd, Store& store, ServerCounters& counters) : fd_(fd), store_(store), c_(counters) {
+// nowMs is the server loop's clock reading (not a fresh one), so its housekeeping never sees a connection
+// from its future
+Conn::Conn(int fd, Store& store, ServerCounters& counters, Admission& admission, uint64_t nowMs)
+    : fd_(fd), store_(store), c_(counters), adm_(admission) {
   c_.connections++;
-  lastActiveMs_ = wallMs();
+  lastActiveMs_ = acceptedMs_ = nowMs;
 }
 
 Conn::~Conn() {
@@ -26,8 +29,19 @@ Conn::~Conn() {
     (void)id;
     if (--r->attached == 0) r->idleSinceMs = now;
   }
+  // the slot first: admission may shut this fd down from another thread until it is released
+  adm_.release(fd_, authed_);
   close(fd_);
   c_.connections--;
+}
+
+void Conn::authenticate() {
+  if (authed_ || closeAfterReply_) return;
+  if (adm_.promote(fd_)) {
+    authed_ = true;
+    return;
+  }
+  closeAfterReply_ = true;  // no authenticated slot (or it is being shut down to make room)
 }
 
 RegionPtr* Conn::held(uint64_t id) {
@@ -134,6 +148,7 @@ bool Conn::process() {
       h_ = wire::decodeReq(in_.data() + inHead_);
       inHead_ += wire::kReqHeaderBytes;
       if (!beginFrame()) return false;
+      if (closeAfterReply_) break;  // refused at the header: answered, nothing more is read or executed
       if (h_.bodyBytes == 0 && !finishFrame()) return false;
       continue;
     }
@@ -170,8 +185,17 @@ bool Conn::beginFrame() {
     closeAfterReply_ = true;
     return true;
   }
+  // before authenticating, a connection may only authenticate: anything else (PING too, which would keep an
+  // idle anonymous socket alive, and STATS, which would tell it the node's capacity) is answered and the
+  // connection closed, its body never read
+  if (!authed_ && h_.op != wire::kOpen && h_.op != wire::kAttach && h_.op != wire::kAuth) {
+    c_.authRequired++;
+    replyError(wire::kAuthRequired, "authenticate first (OPEN, ATTACH or AUTH with a token)");
+    closeAfterReply_ = true;
+    return true;
+  }
   if (h_.bodyBytes > wire::bodyMaxFor(h_.op)) {
-    replyError(h_.op >= wire::kOpen && h_.op <= wire::kStats ? wire::kTooLarge : wire::kUnknownOp,
+    replyError(h_.op >= wire::kOpen && h_.op <= wire::kAuth ? wire::kTooLarge : wire::kUnknownOp,
                "declared body too large for this op");
     c_.closedBadFrames++;
     closeAfterReply_ = true;
@@ -203,8 +227,13 @@ bool Conn::finishFrame() {
     case wire::kOpen: return doOpen(false);
     case wire::kAttach: return doOpen(true);
     case wire::kRead: doRead(); break;
+    case wire::kAuth: doAuth(); break;
     case wire::kWrite:
-      if (pendingStatus_ == wire::kOk) reply(wire::kOk, 0, nullptr, 0);
+      if (pendingStatus_ == wire::kOk) {
+        // the token has now written data: its regions keep the long orphan time-to-live
+        if (!sinkRegion_->written.load(std::memory_order_relaxed)) sinkRegion_->written.store(true, std::memory_order_relaxed);
+        reply(wire::kOk, 0, nullptr, 0);
+      }
       else replyError(pendingStatus_, pendingStatus_ == wire::kNoAccess ? "region not opened on this connection"
                                                                        : "write outside the region or unaligned");
       break;
@@ -238,7 +267,17 @@ bool Conn::doOpen(bool attach) {
   }
   std::string token(reinterpret_cast<const char*>(b + fixed), tokenLen);
   RegionPtr r;
-  uint8_t st = attach ? store_.attach(h_.regionId, token, r) : store_.create(sizeBytes, token, r);
+  // OPEN: an accepted token authenticates the connection before anything is reserved; ATTACH: only the
+  // region's owner token does (an unknown id and a wrong token look the same)
+  uint8_t st = attach ? store_.attach(h_.regionId, token, r) : uint8_t(store_.tokenAllowed(token) ? wire::kOk : wire::kTokenRejected);
+  if (st == wire::kOk) {
+    authenticate();
+    if (!authed_) {
+      replyError(wire::kLimit, "too many authenticated connections on this memory node");
+      return true;
+    }
+    if (!attach) st = store_.create(sizeBytes, token, r);
+  }
   if (st == wire::kTokenRejected && ++authFailures_ >= limits::kAuthFailuresMax) closeAfterReply_ = true;
   if (st != wire::kOk) {
     replyError(st, st == wire::kCapacity ? "memory node capacity exceeded"
@@ -254,6 +293,20 @@ bool Conn::doOpen(bool attach) {
   }
   reply(wire::kOk, r->id, nullptr, 0);
   return true;
+}
+
+void Conn::doAuth() {
+  const uint8_t* b = small_.data();
+  size_t n = small_.size();
+  if (n < 2 || n != 2u + wire::get16(b)) return replyError(wire::kBadRequest, "auth body must be u16 tokenLen, token");
+  std::string token(reinterpret_cast<const char*>(b + 2), n - 2);
+  if (!store_.tokenAllowed(token)) {
+    if (++authFailures_ >= limits::kAuthFailuresMax) closeAfterReply_ = true;
+    return replyError(wire::kTokenRejected, "token rejected");
+  }
+  authenticate();
+  if (!authed_) return replyError(wire::kLimit, "too many authenticated connections on this memory node");
+  reply(wire::kOk, 0, nullptr, 0);
 }
 
 void Conn::doRead() {

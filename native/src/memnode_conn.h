@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "memnode_admission.h"
 #include "memnode_store.h"
 #include "wire.h"
 
@@ -15,12 +16,16 @@ namespace spirit::memnode {
 
 struct ServerCounters {
   std::atomic<uint64_t> requests{0}, bytesRead{0}, bytesWritten{0}, errors{0}, closedBadFrames{0};
+  // connections refused on accept (pool or address full), unauthenticated ones closed for a newer one,
+  // closed at the authentication deadline, and closed for a request before authenticating
+  std::atomic<uint64_t> refusedConnections{0}, evictedUnauth{0}, authTimeouts{0}, authRequired{0};
   std::atomic<int> connections{0};
 };
 
 class Conn {
  public:
-  Conn(int fd, Store& store, ServerCounters& counters);
+  // `fd` already holds a slot of the unauthenticated pool of `admission`.
+  Conn(int fd, Store& store, ServerCounters& counters, Admission& admission, uint64_t nowMs);
   ~Conn();
   Conn(const Conn&) = delete;
   Conn& operator=(const Conn&) = delete;
@@ -34,6 +39,8 @@ class Conn {
   bool readPaused() const { return out_.size() - outHead_ > limits::kOutbufBytesMax; }
   int fd() const { return fd_; }
   uint64_t lastActiveMs() const { return lastActiveMs_; }
+  bool authenticated() const { return authed_; }
+  uint64_t acceptedMs() const { return acceptedMs_; }
   uint32_t epollMask = 0;  // interest registered with epoll (owned by the server thread)
 
  private:
@@ -41,6 +48,8 @@ class Conn {
   bool beginFrame();                 // header complete: validate, choose where the body goes
   bool finishFrame();                // body complete: execute
   bool doOpen(bool attach);
+  void doAuth();
+  void authenticate();               // moves the connection to the authenticated pool (or closes it)
   void doRead();
   void doClose();
   void doStats();
@@ -52,6 +61,9 @@ class Conn {
   int fd_;
   Store& store_;
   ServerCounters& c_;
+  Admission& adm_;
+  bool authed_ = false;
+  uint64_t acceptedMs_ = 0;
   std::vector<uint8_t> in_;          // raw input not yet consumed: [inHead_, in_.size())
   size_t inHead_ = 0;
   std::vector<uint8_t> out_;         // queued reply bytes: [outHead_, out_.size())

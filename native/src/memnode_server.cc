@@ -1,6 +1,8 @@
 #include "memnode_server.h"
 
+#include <arpa/inet.h>
 #include <cerrno>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -15,7 +17,20 @@ namespace spirit::memnode {
 
 namespace {
 constexpr int kEventsPerWait = 64;
-constexpr int kHousekeepingMs = 1000;  // idle-connection and orphan checks run this often
+// idle-connection, authentication-deadline and orphan checks run this often (so a deadline is kept to
+// within a quarter of a second)
+constexpr int kHousekeepingMs = 250;
+
+// The peer's address without its port: the unit of the per-address limit.
+std::string peerAddress(const sockaddr_storage& sa) {
+  char buf[INET6_ADDRSTRLEN] = "?";
+  if (sa.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(sa).sin_addr, buf, sizeof buf);
+  } else if (sa.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(sa).sin6_addr, buf, sizeof buf);
+  }
+  return buf;
+}
 }  // namespace
 
 Server::~Server() { stop(); }
@@ -24,7 +39,13 @@ bool Server::start(const ServerConfig& cfg, std::string& err) {
   cfg_ = cfg;
   if (cfg_.threads < 1) cfg_.threads = 1;
   if (cfg_.threads > limits::kServerThreadsMax) cfg_.threads = limits::kServerThreadsMax;
-  store_ = std::make_unique<Store>(cfg_.capacityBytes, cfg_.allowedTokens);
+  if (cfg_.allowedTokens.empty() && !cfg_.anyToken) {
+    err = "no tokens: give the tokens that may use this memory node (or allow any token explicitly)";
+    return false;
+  }
+  store_ = std::make_unique<Store>(cfg_.capacityBytes, cfg_.allowedTokens, cfg_.anyToken);
+  admission_ = std::make_unique<Admission>(AdmissionLimits{limits::kConnectionsMax, limits::kUnauthConnectionsMax,
+                                                           limits::kUnauthPerAddressMax});
   listenFd_ = net::listenTcp(cfg_.host, cfg_.port, port_, err);
   if (listenFd_ < 0) return false;
   stopFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -51,9 +72,13 @@ void Server::stop() {
 
 ServerStats Server::stats() {
   StoreStats s = store_ ? store_->stats() : StoreStats{0, 0, 0};
+  int authed = admission_ ? admission_->authenticated() : 0;
+  int unauthed = admission_ ? admission_->unauthenticated() : 0;
   return {s.capacityBytes, s.reservedBytes, s.regions, uint64_t(counters_.connections.load()),
           counters_.requests.load(), counters_.bytesRead.load(), counters_.bytesWritten.load(),
-          counters_.errors.load(), counters_.closedBadFrames.load()};
+          counters_.errors.load(), counters_.closedBadFrames.load(), uint64_t(authed), uint64_t(unauthed),
+          counters_.refusedConnections.load(), counters_.evictedUnauth.load(), counters_.authTimeouts.load(),
+          counters_.authRequired.load()};
 }
 
 // Epoll interest follows the connection: stop reading while its replies back up, ask for writability
@@ -88,14 +113,21 @@ void Server::run(int index) {
       int fd = events[i].data.fd;
       if (fd == stopFd_) continue;
       if (fd == listenFd_) {
-        int cfd = accept4(listenFd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        sockaddr_storage sa{};
+        socklen_t saLen = sizeof sa;
+        int cfd = accept4(listenFd_, reinterpret_cast<sockaddr*>(&sa), &saLen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0) continue;
-        if (counters_.connections.load() >= limits::kConnectionsMax) {
+        std::string peer = peerAddress(sa);
+        bool evicted = false;
+        Admit a = admission_->admitUnauth(cfd, peer, nowMs, evicted);
+        if (evicted) counters_.evictedUnauth++;
+        if (a != Admit::kOk) {
+          counters_.refusedConnections++;
           close(cfd);
           continue;
         }
         net::setNoDelay(cfd);
-        auto c = std::make_unique<Conn>(cfd, *store_, counters_);
+        auto c = std::make_unique<Conn>(cfd, *store_, counters_, *admission_, nowMs);
         epoll_event cev{};
         cev.events = EPOLLIN | EPOLLRDHUP;
         cev.data.fd = cfd;
@@ -121,14 +153,17 @@ void Server::run(int index) {
     if (nowMs >= nextHousekeepMs) {
       nextHousekeepMs = nowMs + kHousekeepingMs;
       for (auto it = conns.begin(); it != conns.end();) {
-        if (nowMs - it->second->lastActiveMs() > cfg_.idleMs) {
+        Conn& c = *it->second;
+        bool late = !c.authenticated() && nowMs - c.acceptedMs() >= cfg_.authDeadlineMs;
+        if (late) counters_.authTimeouts++;
+        if (late || nowMs - c.lastActiveMs() > cfg_.idleMs) {
           epoll_ctl(ep, EPOLL_CTL_DEL, it->first, nullptr);
           it = conns.erase(it);
         } else {
           ++it;
         }
       }
-      if (index == 0) store_->reapOrphans(nowMs, cfg_.orphanTtlMs);
+      if (index == 0) store_->reapOrphans(nowMs, cfg_.orphanTtlMs, cfg_.unusedOrphanTtlMs);
     }
   }
   conns.clear();

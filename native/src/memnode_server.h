@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "memnode_admission.h"
 #include "memnode_conn.h"
 #include "memnode_store.h"
 
@@ -19,14 +20,18 @@ struct ServerConfig {
   uint16_t port = 0;
   uint64_t capacityBytes = 0;
   int threads = 2;
-  std::vector<std::string> allowedTokens;  // empty: any well-formed token may create regions
+  std::vector<std::string> allowedTokens;  // who may use this node
+  bool anyToken = false;                   // with no allowed tokens: any well-formed token (explicitly insecure)
   uint64_t orphanTtlMs = limits::kOrphanTtlMsDefault;
+  uint64_t unusedOrphanTtlMs = limits::kUnusedOrphanTtlMsDefault;
   uint64_t idleMs = limits::kConnIdleMsDefault;
+  uint64_t authDeadlineMs = limits::kAuthDeadlineMsDefault;
 };
 
 struct ServerStats {
   uint64_t capacityBytes, reservedBytes, regions, connections, requests, bytesRead, bytesWritten, errors,
-      closedBadFrames;
+      closedBadFrames, authenticatedConnections, unauthenticatedConnections, refusedConnections, evictedUnauth,
+      authTimeouts, authRequired;
 };
 
 class Server {
@@ -42,6 +47,7 @@ class Server {
   void run(int index);
   ServerConfig cfg_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<Admission> admission_;
   ServerCounters counters_;
   int listenFd_ = -1;
   int stopFd_ = -1;

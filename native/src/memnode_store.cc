@@ -1,6 +1,7 @@
 #include "memnode_store.h"
 
 #include <sys/mman.h>
+#include <unordered_set>
 #include <sys/random.h>
 
 #include "clock.h"
@@ -19,12 +20,12 @@ bool tokensEqual(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
-Store::Store(uint64_t capacityBytes, std::vector<std::string> allowedTokens)
-    : capacityBytes_(capacityBytes), allowed_(std::move(allowedTokens)) {}
+Store::Store(uint64_t capacityBytes, std::vector<std::string> allowedTokens, bool anyToken)
+    : capacityBytes_(capacityBytes), allowed_(std::move(allowedTokens)), anyToken_(anyToken) {}
 
 bool Store::tokenAllowed(const std::string& token) const {
   if (token.size() < limits::kTokenBytesMin || token.size() > limits::kTokenBytesMax) return false;
-  if (allowed_.empty()) return true;
+  if (allowed_.empty()) return anyToken_;
   bool ok = false;
   for (const auto& t : allowed_) ok |= tokensEqual(t, token);
   return ok;
@@ -83,13 +84,19 @@ void Store::remove(uint64_t id) {
   regions_.erase(it);
 }
 
-size_t Store::reapOrphans(uint64_t nowMs, uint64_t ttlMs) {
+size_t Store::reapOrphans(uint64_t nowMs, uint64_t ttlMs, uint64_t unusedTtlMs) {
   std::lock_guard<std::mutex> g(mu_);
+  std::unordered_set<std::string> writers;  // tokens that wrote to any region they hold
+  for (auto& [id, r] : regions_) {
+    (void)id;
+    if (r->written.load(std::memory_order_relaxed)) writers.insert(r->token);
+  }
   size_t n = 0;
   for (auto it = regions_.begin(); it != regions_.end();) {
     StoredRegion& r = *it->second;
     uint64_t idle = r.idleSinceMs.load();
-    if (r.attached.load() == 0 && idle != 0 && nowMs - idle >= ttlMs) {
+    uint64_t ttl = writers.count(r.token) ? ttlMs : unusedTtlMs;
+    if (r.attached.load() == 0 && idle != 0 && nowMs - idle >= ttl) {
       reservedBytes_ -= r.sizeBytes;
       it = regions_.erase(it);
       n++;

@@ -39,6 +39,9 @@ class MemNodeWrap : public Napi::ObjectWrap<MemNodeWrap> {
     cfg.threads = int(numberOpt(o, "threads", 2));
     cfg.orphanTtlMs = uint64_t(numberOpt(o, "orphanTtlMs", double(limits::kOrphanTtlMsDefault)));
     cfg.idleMs = uint64_t(numberOpt(o, "idleMs", double(limits::kConnIdleMsDefault)));
+    cfg.unusedOrphanTtlMs = uint64_t(numberOpt(o, "unusedOrphanTtlMs", double(limits::kUnusedOrphanTtlMsDefault)));
+    cfg.authDeadlineMs = uint64_t(numberOpt(o, "authDeadlineMs", double(limits::kAuthDeadlineMsDefault)));
+    cfg.anyToken = o.Has("insecure") && o.Get("insecure").ToBoolean().Value();
     if (o.Has("tokens") && o.Get("tokens").IsArray()) {
       Napi::Array a = o.Get("tokens").As<Napi::Array>();
       for (uint32_t i = 0; i < a.Length() && i < 4096; i++) cfg.allowedTokens.push_back(a.Get(i).ToString().Utf8Value());
@@ -86,6 +89,12 @@ class MemNodeWrap : public Napi::ObjectWrap<MemNodeWrap> {
     o.Set("bytesWritten", double(s.bytesWritten));
     o.Set("errors", double(s.errors));
     o.Set("closedBadFrames", double(s.closedBadFrames));
+    o.Set("authenticatedConnections", double(s.authenticatedConnections));
+    o.Set("unauthenticatedConnections", double(s.unauthenticatedConnections));
+    o.Set("refusedConnections", double(s.refusedConnections));
+    o.Set("evictedUnauth", double(s.evictedUnauth));
+    o.Set("authTimeouts", double(s.authTimeouts));
+    o.Set("authRequired", double(s.authRequired));
     return o;
   }
 

@@ -27,6 +27,7 @@ enum Op : uint8_t {
   kClose = 5,   // regionId
   kPing = 6,    //                                                  -> value = 0
   kStats = 7,   // -> body: u64 capacityBytes, reservedBytes, regions, connections
+  kAuth = 8,    // body: u16 tokenLen, token (authenticates the connection without a region)
 };
 
 enum Status : uint8_t {
@@ -41,6 +42,7 @@ enum Status : uint8_t {
   kLimit = 8,          // too many regions on this connection or this node
   kBadVersion = 9,
   kInternal = 10,      // the server could not allocate memory for the region
+  kAuthRequired = 11,  // the connection has not authenticated (OPEN, ATTACH or AUTH); it is then closed
 };
 
 inline const char* statusName(uint8_t s) {
@@ -56,6 +58,7 @@ inline const char* statusName(uint8_t s) {
     case kLimit: return "limit";
     case kBadVersion: return "bad_version";
     case kInternal: return "internal";
+    case kAuthRequired: return "auth_required";
   }
   return "unknown_status";
 }
@@ -65,7 +68,8 @@ inline const char* statusName(uint8_t s) {
 inline uint32_t bodyMaxFor(uint8_t op) {
   switch (op) {
     case kOpen: return 8 + 2 + limits::kTokenBytesMax;
-    case kAttach: return 2 + limits::kTokenBytesMax;
+    case kAttach:
+    case kAuth: return 2 + limits::kTokenBytesMax;
     case kRead: return 4;
     case kWrite: return limits::kIoBytesMax;
     default: return 0;

@@ -19,7 +19,7 @@ const RECONNECT_MAX_MS = 5000;
 const MAX_EVENT_BYTES = 8 * 1024 * 1024;
 
 export interface HttpClientOptions {
-  /** bearer token for POST /v1/telemetry when the service has one */
+  /** bearer token for POST /v1/telemetry and GET /v1/events when the service has one */
   token?: string;
   /** give up a telemetry POST or an allocation re-read that has no answer after this long (default: none) */
   requestTimeoutMs?: number;
@@ -101,7 +101,7 @@ export function httpNodeClient(serviceUrl: string, opts: HttpClientOptions = {})
       await reread();
       const timer = setInterval(() => void reread(), pollMs);
       timer.unref();
-      const streaming = followEvents(`${base}/v1/events?node=${encodeURIComponent(node)}`, abort.signal, (doc) => gate.offer(doc));
+      const streaming = followEvents(`${base}/v1/events?node=${encodeURIComponent(node)}`, auth, abort.signal, (doc) => gate.offer(doc));
       return async () => {
         clearInterval(timer);
         abort.abort();
@@ -112,11 +112,11 @@ export function httpNodeClient(serviceUrl: string, opts: HttpClientOptions = {})
 }
 
 /** Reads the event stream until aborted, reconnecting with bounded back-off. */
-async function followEvents(url: string, signal: AbortSignal, onDoc: (doc: AllocationDoc) => void): Promise<void> {
+async function followEvents(url: string, auth: Record<string, string>, signal: AbortSignal, onDoc: (doc: AllocationDoc) => void): Promise<void> {
   let backoffMs = RECONNECT_MIN_MS;
   while (!signal.aborted) {
     try {
-      const res = await fetch(url, { signal, headers: { accept: 'text/event-stream' } });
+      const res = await fetch(url, { signal, headers: { accept: 'text/event-stream', ...auth } });
       if (!res.ok || !res.body) throw new Error(`GET events: ${res.status}`);
       backoffMs = RECONNECT_MIN_MS;
       const parser = new SseParser((event, data) => {

@@ -204,10 +204,12 @@ export class MemoryBus implements Bus {
   async removeReplica(replica: string): Promise<void> { this.replicas.delete(replica); }
 
   async ping(): Promise<boolean> { return !this.closed; }
+  unavailable(): string | null { return this.closed ? 'the bus is closed' : null; }
+  async whenReady(): Promise<void> {}
   /** The store lives as long as the process, so it cannot lose data behind the service's back. */
   async registryVersion(): Promise<string> { return String(this.version); }
-  async isIntact(): Promise<boolean> { return true; }
-  async markIntact(): Promise<void> {}
+  async dataMarker(): Promise<string | null> { return 'memory'; }
+  async markIntact(): Promise<string> { return 'memory'; }
   async close(): Promise<void> {
     this.closed = true;
     this.listeners.clear();

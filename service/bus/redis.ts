@@ -10,6 +10,7 @@
 // primary killed right after does not take them with it; announcements use sharded pub/sub (SPUBLISH), which
 // stays on the node's shard instead of being broadcast to every node of the cluster.
 import type { ChainableCommander, Cluster } from 'ioredis';
+import { randomBytes } from 'node:crypto';
 import { assert } from '../errors.ts';
 import type { MrcModel } from '../scenario/types.ts';
 import { channels, keys, nodeKeys, TELEMETRY_GROUP } from './keys.ts';
@@ -54,11 +55,7 @@ export class RedisBus implements Bus {
 
   /** Connects (and fails with a clear message when Redis cannot be reached in time). */
   static async connect(url: string, opts: RedisBusOptions = {}): Promise<RedisBus> {
-    const target = parseRedisUrl(url);
-    const onError = opts.onError ?? (() => {});
-    const make = (): RedisClient => listen(makeClient(target), onError);
-    const cmd = defineScripts(make());
-    const reader = make();
+    const { target, cmd, reader, onError } = RedisBus.clients(url, opts);
     const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     try {
       await withTimeout(Promise.all([cmd.connect(), reader.connect()]), timeoutMs, `no connection within ${timeoutMs} ms`);
@@ -68,6 +65,35 @@ export class RedisBus implements Bus {
       throw new Error(`cannot reach Redis at ${url}: ${(err as Error).message}`, { cause: err });
     }
     return new RedisBus(url, target, cmd, reader, onError);
+  }
+
+  /**
+   * The bus at once, connecting in the background: the clients retry with their back-off (50 ms doubling to
+   * 2 s) until Redis is up, and `unavailable()` says so meanwhile. Only a malformed URL throws.
+   */
+  static open(url: string, opts: RedisBusOptions = {}): RedisBus {
+    const { target, cmd, reader, onError } = RedisBus.clients(url, opts);
+    // a first attempt that fails rejects, and the client goes on retrying (ioredis' retry strategies)
+    for (const c of [cmd, reader]) c.connect().catch(() => {});
+    return new RedisBus(url, target, cmd, reader, onError);
+  }
+
+  /** Resolves once both connections are ready (at once if they are); rejects when the bus is closed first. */
+  async whenReady(): Promise<void> {
+    const ready = (c: RedisClient): Promise<void> => c.status === 'ready' ? Promise.resolve() : new Promise((resolve, reject) => {
+      const onReady = (): void => { c.off('end', onEnd); resolve(); };
+      const onEnd = (): void => { c.off('ready', onReady); reject(new Error(`the connection to Redis at ${this.url} was closed`)); };
+      c.once('ready', onReady);
+      c.once('end', onEnd);
+    });
+    await Promise.all([ready(this.cmd), ready(this.reader)]);
+  }
+
+  private static clients(url: string, opts: RedisBusOptions): { target: RedisTarget; cmd: RedisClient & ScriptCommands; reader: RedisClient; onError: (err: Error) => void } {
+    const target = parseRedisUrl(url);
+    const onError = opts.onError ?? (() => {});
+    const make = (): RedisClient => listen(makeClient(target), onError);
+    return { target, cmd: defineScripts(make()), reader: make(), onError };
   }
 
   // registry ------------------------------------------------------------------------------------------------
@@ -260,8 +286,18 @@ export class RedisBus implements Bus {
     }
   }
 
-  async isIntact(): Promise<boolean> { return (await this.cmd.exists(keys.marker())) === 1; }
-  async markIntact(): Promise<void> { await this.cmd.set(keys.marker(), String(Date.now()), 'NX'); }
+  unavailable(): string | null {
+    return this.cmd.status === 'ready' ? null : `Redis at ${this.url} is not connected (${this.cmd.status})`;
+  }
+
+  dataMarker(): Promise<string | null> { return this.cmd.get(keys.marker()); }
+
+  async markIntact(): Promise<string> {
+    await this.cmd.set(keys.marker(), `${Date.now()}-${randomBytes(6).toString('hex')}`, 'NX');
+    const m = await this.cmd.get(keys.marker());
+    if (m === null) throw new Error('the data marker vanished right after it was set (Redis lost its data again)');
+    return m;
+  }
 
   async close(): Promise<void> {
     await this.subscriber?.close();

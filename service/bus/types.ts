@@ -157,8 +157,15 @@ export interface Bus {
 
   // health --------------------------------------------------------------------------------------------------
   ping(): Promise<boolean>;
-  /** False when the store lost its data since `markIntact` (a Redis restarted without persistence). */
-  isIntact(): Promise<boolean>;
-  markIntact(): Promise<void>;
+  /** Why the bus cannot take requests right now (Redis not connected), or null: checked without a round
+   *  trip, so callers can refuse at once instead of waiting for commands to time out. */
+  unavailable(): string | null;
+  /** Resolves once the bus can take requests (a Redis bus opened in the background: once connected). */
+  whenReady(): Promise<void>;
+  /** The data marker in force: null when the store lost its data (a Redis restarted without persistence);
+   *  a different value than before when it lost it and someone wrote the marker again since. */
+  dataMarker(): Promise<string | null>;
+  /** Sets a new marker unless one is in force; returns the one in force. */
+  markIntact(): Promise<string>;
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@
 // exports `register(program)`; commands import their implementation lazily so start-up stays fast.
 // Exit codes: 0 success, 2 bad input (InputError), 1 anything else.
 import { Command, CommanderError } from 'commander';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.ts';
@@ -12,8 +12,10 @@ export const EXIT_FAILURE = 1;
 export const EXIT_BAD_INPUT = 2;
 
 export async function buildProgram(): Promise<Command> {
+  const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8')) as { version: string };
   const program = new Command('spirit')
     .description('Fair allocation of cache and bandwidth for remote-memory applications (Spirit, SOSP 2025)')
+    .version(pkg.version, '-V, --version', 'the version of spirit-ts')
     .showHelpAfterError()
     .exitOverride();
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'commands');

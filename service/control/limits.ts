@@ -65,3 +65,5 @@ export const HISTORY_MAX_BUNDLES = 250_000;
 /** Telemetry windows kept per app between two rounds, one per bundle the records say was in force (a record
  *  measured under an older bundle can arrive after a change): more than a few means records years late. */
 export const MAX_MEASURED_WINDOWS_PER_APP = 4;
+/** Acknowledged registry writes remembered until a registry listing holds them (one lease tick, normally). */
+export const MAX_PENDING_WRITES = 10_000;

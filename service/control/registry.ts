@@ -6,6 +6,7 @@ import { InputError, NotFoundError } from '../errors.ts';
 import { validateScenario } from '../scenario/validate.ts';
 import type { Capacity, Limits, Model } from '../scenario/types.ts';
 import { checkBusId } from '../bus/keys.ts';
+import { checkAppRanges, checkCapacityRanges } from './ranges.ts';
 import { MAX_APPS_PER_NODE, MAX_APPS_TOTAL, MAX_NODES } from '../bus/limits.ts';
 import type { AllocationBundle, AllocationDoc, AppRecord, Bus, NodeRecord, NodeState } from '../bus/types.ts';
 
@@ -25,6 +26,7 @@ export interface AppView extends AppRecord {
 
 export async function putNode(bus: Bus, id: string, input: NodeInput): Promise<{ node: NodeRecord; created: boolean }> {
   checkBusId(id, 'id');
+  checkCapacityRanges(input.capacity);
   const prev = await bus.getNode(id);
   if (!prev && (await bus.listNodes()).length >= MAX_NODES) throw new InputError('id', `the registry already holds ${MAX_NODES} nodes (the limit)`);
   if (prev) checkMinima(await bus.listApps(id), input.capacity, null);
@@ -47,6 +49,7 @@ export async function deleteNode(bus: Bus, id: string): Promise<void> {
 export async function putApp(bus: Bus, id: string, input: AppInput): Promise<{ app: AppRecord; created: boolean; warnings: string[] }> {
   checkBusId(id, 'id');
   checkBusId(input.node, 'node');
+  checkAppRanges(input);
   const node = await bus.getNode(input.node);
   if (!node) throw new NotFoundError('node', input.node);
   const [prev, others] = await Promise.all([bus.getApp(id), bus.listApps(input.node)]);

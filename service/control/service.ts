@@ -16,12 +16,13 @@ import { LeaseKeeper } from './leases.ts';
 import {
   DEFAULT_EXPLORE_SHARE, DEFAULT_HYSTERESIS_SHARE, DEFAULT_INTERVAL_MS, DEFAULT_LEASE_TTL_MS, DEFAULT_SILENT_AFTER_ROUNDS, DEFAULT_TRUST_REGION_SHARE,
   FIRST_ROUNDS_PER_LEASE_TICK, INGEST_BATCH, INGEST_IDLE_MAX_MS, INGEST_IDLE_MIN_MS, INGEST_PARALLEL_NODES, INGEST_PARALLEL_NODES_DURING_ROUNDS,
-  LAST_HEARD_WRITE_MS, LEASE_TICK_MAX_MS, LEASE_TICKS_PER_TTL, MAX_ERROR_TEXT, MAX_INTERVAL_MS, MIN_INTERVAL_MS, RECLAIM_IDLE_MS,
+  LAST_HEARD_WRITE_MS, LEASE_TICK_MAX_MS, LEASE_TICKS_PER_TTL, MAX_ERROR_TEXT, MAX_INTERVAL_MS, MAX_PENDING_WRITES, MIN_INTERVAL_MS, RECLAIM_IDLE_MS,
   REGISTRY_REREAD_MS, ROUNDS_PARALLEL,
 } from './limits.ts';
 import { MeasuredWindows } from './measured.ts';
 import { Metrics } from './metrics.ts';
 import { diffRegistry, type RegistryReading } from './registry-events.ts';
+import * as registry from './registry.ts';
 import { runRound, type RoundDeps, type RoundResult } from './round.ts';
 import { secFromMs } from '../units.ts';
 
@@ -69,8 +70,14 @@ export class SpiritService {
   readonly leaseTtlMs: number;
   private readonly roundDeps: RoundDeps;
   private readonly reclaimIdleMs: number;
-  /** the registry as last read whole from a store that had not lost its data (re-seeding source) */
+  /** the registry as last read whole from a store that had not lost its data, with every write this
+   *  replica acknowledged since on top (the re-seeding source) */
   private snapshot: { nodes: NodeRecord[]; apps: AppRecord[] } = { nodes: [], apps: [] };
+  /** registry writes this replica acknowledged, numbered, until a listing started after them holds them */
+  private writes: { seq: number; apply: (s: Snapshot) => void }[] = [];
+  private writeSeq = 0;
+  /** the store's data marker as of the last lease tick (a new one means the store was wiped and re-seeded) */
+  private marker: string | null = null;
   private appsByNode = new Map<string, Set<string>>();
   private running = false;
   private timers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -186,6 +193,42 @@ export class SpiritService {
     loop(ms);
   }
 
+  // registry writes --------------------------------------------------------------------------------------------
+  // The HTTP routes write through these, so a write is in the re-seeding snapshot before it is acknowledged:
+  // a Redis killed and restarted empty right after a 201 gets it back at the next lease tick.
+
+  async putNode(id: string, input: registry.NodeInput): Promise<{ node: NodeRecord; created: boolean }> {
+    const r = await registry.putNode(this.bus, id, input);
+    this.noteWrite((s) => { s.nodes = [...s.nodes.filter((n) => n.id !== id), r.node]; });
+    return r;
+  }
+
+  async deleteNode(id: string): Promise<void> {
+    await registry.deleteNode(this.bus, id);
+    this.noteWrite((s) => { s.nodes = s.nodes.filter((n) => n.id !== id); });
+  }
+
+  async putApp(id: string, input: registry.AppInput): Promise<{ app: AppRecord; created: boolean; warnings: string[] }> {
+    const r = await registry.putApp(this.bus, id, input);
+    this.noteWrite((s) => { s.apps = [...s.apps.filter((a) => a.id !== id), r.app]; });
+    return r;
+  }
+
+  async deleteApp(id: string): Promise<void> {
+    await registry.deleteApp(this.bus, id);
+    this.noteWrite((s) => { s.apps = s.apps.filter((a) => a.id !== id); });
+  }
+
+  private noteWrite(apply: (s: Snapshot) => void): void {
+    const next = { nodes: this.snapshot.nodes, apps: this.snapshot.apps };
+    apply(next);
+    this.setSnapshot(next.nodes, next.apps);
+    this.writes.push({ seq: ++this.writeSeq, apply });
+    // bounded: a listing normally takes them every lease tick; if ticks keep failing, the oldest are
+    // folded into the snapshot already and only the order of replays is lost
+    if (this.writes.length > MAX_PENDING_WRITES) this.writes.splice(0, this.writes.length - MAX_PENDING_WRITES);
+  }
+
   /** Registry read, data-loss check and re-seed, heartbeat and leases. */
   async leaseTick(): Promise<void> {
     if (this.busy.lease) return;
@@ -193,25 +236,33 @@ export class SpiritService {
     try {
       // few round trips one after the other: on a busy replica each waits behind rounds and ingest, and a tick
       // that takes longer than a lease's time-to-live loses the leases
-      const [intact, version] = await Promise.all([this.bus.isIntact(), this.bus.registryVersion()]);
-      if (!intact) {
+      const [found, version] = await Promise.all([this.bus.dataMarker(), this.bus.registryVersion()]);
+      let marker = found;
+      // missing: the store lost its data; changed: it lost it and another replica re-seeded it since (with
+      // what it knew, which may lack writes acknowledged here). The marker is claimed first and taken as
+      // ours only once the re-seed went through: a store lost again midway has no marker, and a re-seed
+      // that failed midway leaves a marker that is not ours, so either way the next tick re-seeds again.
+      if (marker === null || (this.marker !== null && marker !== this.marker)) {
+        marker = await this.bus.markIntact();
         await this.reseed();
-        await this.bus.markIntact();
         this.registry = { version: null, readMs: 0 };
       }
+      this.marker = marker;
       // the whole registry is read only when it changed (or now and then, in case): reading every node and app
       // each second is what kept a replica's lease tick from scaling with the nodes of the cluster
-      let { nodes, apps } = this.snapshot;
       if (version !== this.registry.version || Date.now() - this.registry.readMs >= REGISTRY_REREAD_MS) {
         const reading = ++this.registryReads;
-        [nodes, apps] = await Promise.all([this.bus.listNodes(), this.bus.listApps()]);
-        // only a listing bracketed by two intact checks may replace the snapshot (else it may be a wiped store)
-        if (await this.bus.isIntact()) {
-          this.setSnapshot(nodes, apps);
-          this.observeRegistry(reading, { nodes, apps });
+        const listedAfter = this.writeSeq;
+        const [listedNodes, listedApps] = await Promise.all([this.bus.listNodes(), this.bus.listApps()]);
+        // only a listing bracketed by two checks of the same marker may replace the snapshot (else it may be
+        // of a wiped store); writes acknowledged while it was read are laid on top
+        if ((await this.bus.dataMarker()) === marker) {
+          this.takeListing(listedNodes, listedApps, listedAfter);
+          this.observeRegistry(reading, { nodes: listedNodes, apps: listedApps });
           this.registry = { version, readMs: Date.now() };
         }
       }
+      const { nodes, apps } = this.snapshot;
       await this.leases.tick(nodes.map((n) => n.id));
       const keep = new Set(apps.map((a) => a.id));
       this.estimators.prune(keep);
@@ -279,6 +330,13 @@ export class SpiritService {
     }
   }
 
+  private takeListing(nodes: NodeRecord[], apps: AppRecord[], listedAfter: number): void {
+    this.writes = this.writes.filter((w) => w.seq > listedAfter);
+    const s: Snapshot = { nodes, apps };
+    for (const w of this.writes) w.apply(s);
+    this.setSnapshot(s.nodes, s.apps);
+  }
+
   private setSnapshot(nodes: NodeRecord[], apps: AppRecord[]): void {
     this.snapshot = { nodes, apps };
     const by = new Map<string, Set<string>>();
@@ -290,16 +348,24 @@ export class SpiritService {
     this.appsByNode = by;
   }
 
-  /** The store lost its data (Redis restarted without persistence): write back what this replica knew. */
+  /**
+   * The store lost its data (Redis restarted without persistence): write back what this replica knew and the
+   * store lacks. Only what is missing: anything in the store was written after the loss, so it is newer.
+   */
   private async reseed(): Promise<void> {
     const { nodes, apps } = this.snapshot;
     if (nodes.length === 0 && apps.length === 0) return;
-    this.log.warn({ nodes: nodes.length, apps: apps.length }, 'the bus lost its data: re-seeding the registry and allocations');
+    const [haveNodes, haveApps] = await Promise.all([this.bus.listNodes(), this.bus.listApps()]);
+    const hasNode = new Set(haveNodes.map((n) => n.id));
+    const hasApp = new Set(haveApps.map((a) => a.id));
+    const missingNodes = nodes.filter((n) => !hasNode.has(n.id));
+    const missingApps = apps.filter((a) => !hasApp.has(a.id));
+    this.log.warn({ nodes: missingNodes.length, apps: missingApps.length }, 'the bus lost its data: re-seeding the registry and allocations');
     for (const n of nodes) {
-      await this.bus.putNode(n);
+      if (!hasNode.has(n.id)) await this.bus.putNode(n);
       await this.bus.ensureTelemetryGroup(n.id);
     }
-    for (const a of apps) await this.bus.putApp(a);
+    for (const a of missingApps) await this.bus.putApp(a);
     for (const doc of this.events.latest.values()) await this.bus.publishAllocation(doc, null);
   }
 
@@ -382,6 +448,8 @@ export class SpiritService {
     }
   }
 }
+
+type Snapshot = { nodes: NodeRecord[]; apps: AppRecord[] };
 
 function checkRange(name: string, v: number, lo: number, hi: number): number {
   if (!(Number.isFinite(v) && v >= lo && v <= hi)) throw new InputError(name, `must be a number from ${lo} to ${hi}, got ${v}`);

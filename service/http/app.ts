@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { bearerAuth } from './auth.ts';
 import type { HttpDeps } from './deps.ts';
-import { onError } from './errors.ts';
+import { errorResponse, onError, UnavailableError } from './errors.ts';
 import { MAX_REGISTRY_BODY_BYTES, MAX_SOLVE_BODY_BYTES, MAX_TELEMETRY_BODY_BYTES } from './limits.ts';
 import { buildOpenApi } from './openapi.ts';
 import type { RouteDoc } from './route-doc.ts';
@@ -42,7 +42,8 @@ function limitFor(path: string): number {
 export function createHttpApp(d: HttpDeps, opts: { sseHeartbeatMs?: number } = {}): Hono {
   const app = new Hono();
   const { metrics, log } = d.service;
-  app.onError(onError(log, (kind) => metrics.errors.inc({ kind })));
+  const bus = d.service.bus;
+  app.onError(onError(log, (kind) => metrics.errors.inc({ kind }), () => bus.unavailable()));
   app.notFound((c) => c.json({ code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` }, 404));
   // Bodies with a Content-Length are checked against the limit before they are read (validate.ts bodyText),
   // which keeps @hono/node-server's fast body path; only chunked bodies (no length) are counted while they
@@ -51,19 +52,27 @@ export function createHttpApp(d: HttpDeps, opts: { sseHeartbeatMs?: number } = {
     maxSize,
     onError: (c) => c.json({ code: 'too_large', message: `request body is over the limit of ${maxSize} bytes` }, 413),
   })]));
-  // one layer for both (each async layer costs a promise and a microtask hop on every request)
+  // one layer for all three (each async layer costs a promise and a microtask hop on every request); routes
+  // that need the bus refuse at once while it is down (503, Retry-After) instead of waiting for their
+  // commands to time out, while POST /v1/solve, which needs no bus, keeps working
   app.use('*', async function countAndLimit(c, next) {
     const m = c.req.method;
-    const lengthKnown = m === 'GET' || m === 'HEAD' || c.req.header('content-length') !== undefined;
+    const path = c.req.path;
+    const down = path.startsWith('/v1/') && path !== '/v1/solve' ? bus.unavailable() : null;
+    // POST /v1/solve counts (and scans) its body itself while it streams in (routes/solve.ts)
+    const lengthKnown = m === 'GET' || m === 'HEAD' || c.req.header('content-length') !== undefined || path === '/v1/solve';
     // the limiter answers 413 itself with a response it returns (not set on c): pass it on. (next() resolves
     // to the context, not a response, so its value is not taken.)
     let res: Response | void = undefined;
-    if (lengthKnown) await next();
+    if (down !== null) {
+      const { status, body, retryAfterS } = errorResponse(new UnavailableError(`${down}; retry later`));
+      res = c.json(body, status, { 'Retry-After': String(retryAfterS) });
+    } else if (lengthKnown) await next();
     else res = await limiters.get(limitFor(c.req.path))!(c, next);
     metrics.countHttp(m, (res ?? c.res).status);
     return res;
   });
-  if (d.token) app.use('*', bearerAuth({ token: d.token })); // no token: no layer at all, every route open
+  if (d.token) app.use('*', bearerAuth({ token: d.token, openEvents: d.openEvents })); // no token: no layer at all, every route open
   registerDashboard(app);
   registerHealth(app, d, openApiDocument);
   registerSolve(app, d);

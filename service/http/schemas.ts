@@ -5,6 +5,7 @@ import { BUS_ID_PATTERN, MAX_BUS_ID_LENGTH } from '../bus/limits.ts';
 import { telemetryRecordSchema } from '../bus/telemetry-schema.ts';
 import { bundleSchema, capacitySchema, limitsSchema, modelSchema } from '../scenario/schema.ts';
 import { POLICIES } from '../scenario/types.ts';
+import { REGISTRY_RANGES } from '../limits.ts';
 import { MAX_TELEMETRY_BATCH } from './limits.ts';
 
 export const busId = z.string().min(1).max(MAX_BUS_ID_LENGTH)
@@ -16,7 +17,8 @@ export const nodeBody = z.strictObject({ capacity: capacitySchema }).meta({ id: 
 
 export const appBody = z.strictObject({
   node: busId.describe('the node the app runs on (registered with PUT /v1/nodes/{id})'),
-  weight: z.number().gt(0).optional().describe('share of the node the app is entitled to, relative to the others (default 1)'),
+  weight: z.number().min(REGISTRY_RANGES.weight.min).max(REGISTRY_RANGES.weight.max).optional()
+    .describe('share of the node the app is entitled to, relative to the others (default 1; 0.001 to 1000)'),
   limits: limitsSchema.optional(),
   model: modelSchema.optional().describe('a declared performance model, used until the estimator has enough telemetry'),
   partitionable: z.boolean().optional().describe('false when the data plane cannot split the app\'s pages by hash (kernel-swap apps under cgroups); default true'),

@@ -51,13 +51,14 @@ export interface RunningSystem {
 export async function startSystem(o: SystemOptions): Promise<RunningSystem> {
   const serve = await startServeWithFallback(o);
   const url = serve.server.url;
+  // one random token, shared in this process by the memory node (the only one it accepts) and the daemon
+  const token = randomBytes(16).toString('hex');
   let memnode: MemNode;
   try {
-    memnode = startMemNode({ host: '127.0.0.1', port: 0, capacityBytes: bytesFromMiB(START_MEMNODE_MB) });
+    memnode = startMemNode({ host: '127.0.0.1', port: 0, capacityBytes: bytesFromMiB(START_MEMNODE_MB), tokens: [token] });
   } catch (err) {
     return noNode(url, serve.stop, `the native data plane did not load (${(err as Error).message}); run npm install to build it`);
   }
-  const token = randomBytes(16).toString('hex');
   const controlDir = defaultControlDirPath();
   const why = await (o.probe ?? userfaultfdProblem)(memnode.address, token, controlDir);
   if (why) {

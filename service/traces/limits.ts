@@ -8,5 +8,8 @@ export const MAX_GENERATOR_PAGES = 1 << 26;
 export const MAX_TRACE_PARTS = 64;
 /** Bytes read from a trace file per chunk: 1 MiB = 131072 accesses, bounded memory whatever the file size. */
 export const READ_CHUNK_BYTES = 1 << 20;
+/** Bytes looked at to tell a text trace from a binary one: a binary trace of realistic page numbers has a
+ *  zero byte in nearly every record, so the first 4 KiB always tell them apart. */
+export const FORMAT_SNIFF_BYTES = 4096;
 /** Longest accepted line of a text trace (a u64 has at most 20 digits; allow spaces and CR). */
 export const MAX_TEXT_LINE_CHARS = 64;

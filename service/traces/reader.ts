@@ -4,7 +4,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { InputError, assert } from '../errors.ts';
-import { MAX_TEXT_LINE_CHARS, READ_CHUNK_BYTES } from './limits.ts';
+import { FORMAT_SNIFF_BYTES, MAX_TEXT_LINE_CHARS, READ_CHUNK_BYTES } from './limits.ts';
 
 const TWO32 = 4294967296;
 const U64_MAX = 0xffffffffffffffffn;
@@ -28,6 +28,37 @@ function openTrace(file: string): { fd: number; size: number } {
     throw new InputError(file, 'is not a regular file');
   }
   return { fd, size: st.size };
+}
+
+export type TraceFormat = 'text' | 'binary';
+
+/**
+ * Which format a trace file is in, from its first bytes: text when they are all decimal digits and blanks
+ * (spaces, tabs, line ends) with at least one digit; binary otherwise. A binary record holds a zero byte
+ * unless its page number exceeds 2^56, so binary traces never pass for text in practice; the other way
+ * round, a text trace whose size happened to be a multiple of 8 used to be read as binary.
+ */
+export function detectTraceFormat(file: string): TraceFormat {
+  const { fd, size } = openTrace(file);
+  try {
+    const n = Math.min(size, FORMAT_SNIFF_BYTES);
+    const buf = Buffer.alloc(n);
+    let got = 0;
+    while (got < n) {
+      const r = readSync(fd, buf, got, n - got, got);
+      if (r === 0) break;
+      got += r;
+    }
+    let digits = 0;
+    for (let i = 0; i < got; i++) {
+      const b = buf[i];
+      if (b >= 0x30 && b <= 0x39) digits++;
+      else if (b !== 0x0a && b !== 0x0d && b !== 0x20 && b !== 0x09) return 'binary';
+    }
+    return digits > 0 ? 'text' : 'binary';
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

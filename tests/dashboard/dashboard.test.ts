@@ -17,7 +17,7 @@ import { standIn, type StandIn } from './stand-in.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const OUT = join(ROOT, 'out');
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const TOKEN = 'dashboard-test-token';
 /** Waits on a machine busy with other suites and other builds (load averages of 20-40 were seen on 2 cores):
  *  correctness is tested here, never speed. */
@@ -52,7 +52,9 @@ async function open(width: number, path = '/'): Promise<{ page: Page; problems: 
   });
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
   page.on('request', (r) => { if (!r.url().startsWith(origin + '/') && !r.url().startsWith('data:')) problems.push(`another origin: ${r.url()}`); });
-  await page.goto(origin + path, { timeout: PAGE_TIMEOUT_MS });
+  // the service has a token, so its event stream needs it: the dashboard takes it from its address (?token=)
+  const [route, hash] = path.split('#');
+  await page.goto(`${origin}${route}?token=${TOKEN}${hash !== undefined ? `#${hash}` : ''}`, { timeout: PAGE_TIMEOUT_MS });
   return { page, problems };
 }
 

@@ -47,6 +47,40 @@ describe('container deployment', () => {
     }
   });
 
+  it('compose.yaml: each role has its own health check, starts after what it needs is healthy, and restarts', () => {
+    const compose = read('compose.yaml');
+    // the services block, split by service (two-space indented names)
+    const body = compose.slice(compose.indexOf('services:'), compose.indexOf('\nvolumes:'));
+    const services = new Map([...body.matchAll(/^ {2}([a-z]+):\n((?: {4}.*\n|\s*\n)*)/gm)].map((m) => [m[1], m[2]]));
+    expect([...services.keys()].sort()).toEqual(['memnode', 'node', 'redis', 'spirit']);
+    const tests = new Map<string, string>();
+    for (const [name, block] of services) {
+      expect(block, name).toMatch(/^ {4}restart: (unless-stopped|always|on-failure)/m);
+      const t = /^ {4}healthcheck:\n(?: {6}#.*\n)* {6}test: (\[.*\])$/m.exec(block);
+      expect(t, `${name} has its own healthcheck test`).not.toBeNull();
+      tests.set(name, t![1]);
+    }
+    // no two roles share a check (the image's HTTP check fitted only the service)
+    expect(new Set(tests.values()).size).toBe(4);
+    expect(tests.get('spirit')).toMatch(/\/readyz/);
+    expect(tests.get('memnode')).toMatch(/7070/);
+    expect(tests.get('redis')).toMatch(/redis-cli/);
+    const needs = (name: string): Record<string, string> =>
+      Object.fromEntries([...services.get(name)!.matchAll(/^ {6}([a-z]+):\n {8}condition: (\w+)/gm)].map((m) => [m[1], m[2]]));
+    expect(needs('spirit')).toEqual({ redis: 'service_healthy' });
+    expect(needs('node')).toEqual({ spirit: 'service_healthy', memnode: 'service_healthy' });
+    // the memory node refuses to start without a token: compose passes one, and the daemon the same one
+    expect(services.get('memnode')).toMatch(/SPIRIT_MEMNODE_TOKENS: \$\{SPIRIT_MEMNODE_TOKEN:\?/);
+    expect(services.get('node')).toMatch(/SPIRIT_MEMNODE_TOKEN: \$\{SPIRIT_MEMNODE_TOKEN:\?/);
+    // each check's node -e program at least parses
+    for (const [name, t] of tests) {
+      const argv = JSON.parse(t) as string[];
+      if (argv[1] !== 'node') continue;
+      expect(argv[2], name).toBe('-e');
+      expect(() => new Function(argv[3]), name).not.toThrow();  // syntax only: nothing runs
+    }
+  });
+
   it('every package the runtime code imports is a production dependency', () => {
     const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
     const deps = new Set(Object.keys(pkg.dependencies));

@@ -45,9 +45,29 @@ describe('spirit mrc', () => {
     expect(s.sampleRate).toBeCloseTo(0.1, 5);
   });
 
+  it('detects a text trace (even one whose size is a multiple of 8) and says which format it read', () => {
+    // 8 lines of '1234567\n': 64 bytes, which a size check alone took for 8 binary records
+    const eight = join(dir, 'eight.txt');
+    writeFileSync(eight, '1234567\n'.repeat(8));
+    const r = spirit('mrc', eight, '--points', '4');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).accesses).toBe(8);
+    expect(r.stderr).toMatch(/reading .*eight\.txt as text .*detected/);
+    const t = spirit('mrc', txt, '--points', '20', '--max-mb', '10');
+    expect(JSON.parse(t.stdout)).toEqual(JSON.parse(spirit('mrc', bin, '--points', '20', '--max-mb', '10').stdout));
+    const b = spirit('mrc', bin, '--points', '4');
+    expect(b.stderr).toMatch(/as binary .*detected/);
+    const forced = spirit('mrc', eight, '--binary', '--points', '4');
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toMatch(/as binary .*\(--binary\)/);
+    expect(JSON.parse(forced.stdout).accesses).toBe(8);
+  });
+
   const bad: [string, string[], RegExp][] = [
+    ['both --text and --binary', ['trace.bin', '--text', '--binary'], /--text: and --binary both given/],
     ['a truncated binary trace', ['trunc.bin'], /trunc\.bin: truncated mid-record: 805 bytes .* byte offset 800/],
     ['a bad text line', ['bad.txt', '--text'], /bad\.txt: line 2: '12a' is not a page number/],
+    ['a bad text line, detected as text', ['bad2.txt'], /bad2\.txt: line 2: '12 3' has more than one number/],
     ['a missing file', ['missing.bin'], /missing\.bin: cannot open the trace/],
     ['--sample-rate 0', ['trace.bin', '--sample-rate', '0'], /--sample-rate: must be >= /],
     ['--sample-rate NaN', ['trace.bin', '--sample-rate', 'NaN'], /--sample-rate: 'NaN' is not a non-negative number/],
@@ -57,6 +77,7 @@ describe('spirit mrc', () => {
   ];
   writeFileSync(join(dir, 'trunc.bin'), Buffer.alloc(805));
   writeFileSync(join(dir, 'bad.txt'), '1\n12a\n');
+  writeFileSync(join(dir, 'bad2.txt'), '1\n12 3\n');
   for (const [what, args, message] of bad) {
     it(`exits 2 for ${what}`, () => {
       const [file, ...rest] = args;

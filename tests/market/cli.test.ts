@@ -25,8 +25,17 @@ describe('spirit solve (CLI)', () => {
     expect(doc.policy).toBe('spirit');
     expect(doc.elapsedMs).toBeGreaterThan(0);
     expect(doc.allocations.map((a: { id: string }) => a.id)).toEqual(['stream-0', 'stream-1', 'stream-2', 'kvs-3', 'dlrm-4', 'social-5']);
+    // the shipped example's curves are clean: no warning on any solve
+    expect(r.stderr).not.toMatch(/warning/);
     // measured-noise smoothing is reported on stderr, not mixed into stdout
-    expect(r.stderr).toMatch(/warning: examples\/paper-mix.json: app 'social-5'/);
+    const noisy = JSON.parse(readFileSync(join(ROOT, 'examples', 'paper-mix.json'), 'utf8')) as { apps: { id: string; model: { mrc: number[][] } }[] };
+    noisy.apps[5].model.mrc[3][1] = noisy.apps[5].model.mrc[2][1] + 0.04;
+    const file = join(mkdtempSync(join(tmpdir(), 'spirit-noisy-')), 'noisy.json');
+    writeFileSync(file, JSON.stringify(noisy));
+    const n = run('solve', file);
+    expect(n.status, n.stderr).toBe(0);
+    expect(n.stderr).toMatch(/warning: .*noisy\.json: app 'social-5'.*smoothed/);
+    expect(JSON.parse(n.stdout).warnings[0]).toMatch(/social-5/);
   });
 
   it('runs every policy named in the contract', () => {

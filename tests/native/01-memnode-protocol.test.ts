@@ -3,7 +3,7 @@
 // checked, capacity is a limit, and hostile byte streams leave it serving everyone else.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attachBody, encodeRequest, Op, openBody, readBody, WireClient } from '../../native/lib/wire.ts';
+import { attachBody, authBody, encodeRequest, Op, openBody, readBody, WireClient } from '../../native/lib/wire.ts';
 import { MiB, type MemNodeProc, PAGE, rng, startMemNodeProc, tempDir, writeTokensFile } from './helpers.ts';
 
 const TOKEN_A = 'token-of-client-a';
@@ -62,7 +62,8 @@ describe('memnode protocol', () => {
     const b = await WireClient.connect(node.address);
     const id = await openRegion(a, 1 * MiB, TOKEN_A);
     await a.call({ op: Op.write, regionId: id, offsetBytes: 0, body: pattern(9, PAGE) });
-    // b knows the id but never attached: no access, and no data in the reply
+    // b (authenticated with its own token) knows the id but never attached: no access, and no data in the reply
+    expect((await b.call({ op: Op.auth, body: authBody(TOKEN_B) })).statusName).toBe('ok');
     const stolen = await b.call({ op: Op.read, regionId: id, offsetBytes: 0, body: readBody(PAGE) });
     expect(stolen.statusName).toBe('no_access');
     expect(stolen.body.equals(pattern(9, PAGE))).toBe(false);
@@ -130,6 +131,7 @@ describe('memnode protocol', () => {
 
   it('refuses regions beyond its capacity with an error, not an OOM', async () => {
     const c = await WireClient.connect(node.address);
+    expect((await c.call({ op: Op.auth, body: authBody(TOKEN_A) })).statusName).toBe('ok');
     const stats0 = (await c.call({ op: Op.stats })).body;
     const capacity = Number(stats0.readBigUInt64LE(0));
     const reserved = Number(stats0.readBigUInt64LE(8));

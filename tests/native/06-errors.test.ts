@@ -118,6 +118,7 @@ describe('errors and failures', () => {
     expect(s.state).toBe('failed');
     expect(s.failReason).toBe('unreachable');
     expect(() => region.setLimits({ cacheBytes: 2 * MiB })).toThrow(FarMemoryError);
+    expect(() => region.drainSamples()).toThrow(FarMemoryError);  // as docs/dataplane.md says
     await expect(region.flush()).rejects.toThrow(FarMemoryError);
     await region.close();
   });

@@ -142,7 +142,7 @@ describe('cgroup enforcer on a cgroupfs-like directory', () => {
     }
   });
 
-  it('rejects bad configuration with clear errors', () => {
+  it('rejects bad configuration with clear errors', async () => {
     const { dir: empty, cleanup } = tempDir('spirit-cg-empty-');
     cleanups.push(cleanup);
     expect(() => detectCgroupVersion(empty)).toThrow(/neither a cgroup v2 hierarchy.*nor a v1 memory hierarchy/);
@@ -155,7 +155,7 @@ describe('cgroup enforcer on a cgroupfs-like directory', () => {
     if (readFileSync('/proc/swaps', 'utf8').trim().split('\n').length <= 1)
       expect(() => e.setBandwidthMbps(100)).toThrow(/no swap device/);
     expect(() => e.setBandwidthMbps(-1)).toThrow(InputError);
-    expect(e.setCacheBytes(1)).rejects.toThrow(InputError);
+    await expect(e.setCacheBytes(1)).rejects.toThrow(InputError);
   });
 });
 

@@ -4,11 +4,11 @@
 // asserted here).
 import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { Op, WireClient } from '../../native/lib/wire.ts';
+import { authBody, Op, WireClient } from '../../native/lib/wire.ts';
 import { ROOT, SPIRIT, startMemNodeProc } from './helpers.ts';
 
 function spirit(args: string[], timeoutMs = 30_000): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [SPIRIT, ...args], { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs });
+  const r = spawnSync(process.execPath, [SPIRIT, ...args], { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, SPIRIT_MEMNODE_TOKENS: '' } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -17,6 +17,7 @@ describe('spirit memnode', () => {
     const node = await startMemNodeProc(['--capacity-mb', '16', '--threads', '1']);
     expect(node.stderr()).toMatch(/memnode: listening on 127\.0\.0\.1:\d+ \(capacity 16 MiB, 1 threads/);
     const c = await WireClient.connect(node.address);
+    expect((await c.call({ op: Op.auth, body: authBody('cli-test-token') })).statusName).toBe('ok');
     expect((await c.call({ op: Op.ping })).statusName).toBe('ok');
     const stats = (await c.call({ op: Op.stats })).body;
     expect(Number(stats.readBigUInt64LE(0))).toBe(16 * 1024 * 1024);
@@ -35,6 +36,8 @@ describe('spirit memnode', () => {
       [['--threads', '99'], /--threads: must be between 1 and 16/],
       [['--tokens-file', '/nonexistent/tokens'], /--tokens-file: cannot read/],
       [['--host', ' '], /--host: must not be empty/],
+      [[], /--tokens-file: no tokens: give --tokens-file F .* or --insecure/],
+      [['--unused-orphan-ttl-s', '0'], /--unused-orphan-ttl-s: must be between 1/],
     ];
     for (const [args, message] of cases) {
       const r = spirit(['memnode', ...args]);
@@ -47,7 +50,7 @@ describe('spirit memnode', () => {
   it('reports a port already in use as a failure, not a hang', async () => {
     const node = await startMemNodeProc(['--capacity-mb', '16']);
     try {
-      const r = spirit(['memnode', '--port', String(node.port), '--capacity-mb', '16']);
+      const r = spirit(['memnode', '--port', String(node.port), '--capacity-mb', '16', '--insecure']);
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/bind\/listen on 127\.0\.0\.1:\d+: Address already in use/);
     } finally {

@@ -21,10 +21,15 @@ export interface MemNodeProc {
 
 const START_TIMEOUT_MS = 20_000;
 
-/** Starts `spirit memnode --port 0` and resolves with the address it logged. */
+/**
+ * Starts `spirit memnode --port 0` and resolves with the address it logged. Without `--tokens-file` in
+ * `args` (or SPIRIT_MEMNODE_TOKENS in `env`) it runs with `--insecure`: these tests use many tokens of their
+ * own, and the secure default is tested on its own (10-admission).
+ */
 export function startMemNodeProc(args: string[] = [], env: NodeJS.ProcessEnv = {}, opts: { detached?: boolean } = {}): Promise<MemNodeProc> {
-  const proc = spawn(process.execPath, [SPIRIT, 'memnode', '--port', '0', ...args], {
-    env: { ...process.env, ...env },
+  const tokensGiven = args.includes('--tokens-file') || Boolean(env.SPIRIT_MEMNODE_TOKENS);
+  const proc = spawn(process.execPath, [SPIRIT, 'memnode', '--port', '0', ...(tokensGiven ? [] : ['--insecure']), ...args], {
+    env: { ...process.env, SPIRIT_MEMNODE_TOKENS: '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: opts.detached ?? false,
   });

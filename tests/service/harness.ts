@@ -167,3 +167,19 @@ export class FakeDaemon {
     return out;
   }
 }
+
+/**
+ * The most a timer of this process set every `everyMs` fired late, until stop(). On a busy machine every
+ * process's timers are late by about as much, so a test bounding how long something took in another
+ * replica's own time (lease ticks) adds this: the bound then holds on a starved machine too.
+ */
+export function timerLateness(everyMs: number): { stop(): number } {
+  let last = performance.now();
+  let worst = 0;
+  const t = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last - everyMs);
+    last = now;
+  }, everyMs);
+  return { stop: () => { clearInterval(t); return worst; } };
+}

@@ -174,6 +174,31 @@ describe('registry', () => {
     expect(noJson.status).toBe(400);
   });
 
+  it('refuses numbers beyond what the market handles (weights, capacities, model times) with 400 naming them', async () => {
+    const cap = { cacheMB: 1000, bandwidthMbps: 1000 };
+    expect((await put('/v1/nodes/rng', { capacity: cap })).status).toBe(201);
+    const cases: [string, unknown, RegExp][] = [
+      ['/v1/apps/rng.a', { node: 'rng', weight: 1e20 }, /^weight: /],
+      ['/v1/apps/rng.a', { node: 'rng', weight: 1e-9 }, /^weight: /],
+      ['/v1/nodes/rng2', { capacity: { cacheMB: 1e300, bandwidthMbps: 10 } }, /^capacity\.cacheMB: must be between 0 and 1000000000/],
+      ['/v1/nodes/rng2', { capacity: { cacheMB: 10, bandwidthMbps: 1e12 } }, /^capacity\.bandwidthMbps: /],
+      ['/v1/apps/rng.b', { node: 'rng', model: { type: 'mrc', mrc: [[0, 1], [500, 0.1]], pageBytes: 4096, localNs: 1e15, remoteNs: 1000 } }, /^model\.localNs: /],
+      ['/v1/apps/rng.b', { node: 'rng', model: { type: 'mrc', mrc: [[0, 1], [500, 0.1]], pageBytes: 1, localNs: 100, remoteNs: 1000 } }, /^model\.pageBytes: /],
+    ];
+    for (const [path, body, message] of cases) {
+      const res = await put(path, body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(((await res.json()) as { message: string }).message).toMatch(message);
+    }
+    // the ends of the ranges are accepted, and the node gets its allocation
+    expect((await put('/v1/apps/rng.hi', { node: 'rng', weight: 1000 })).status).toBe(201);
+    expect((await put('/v1/apps/rng.lo', { node: 'rng', weight: 0.001 })).status).toBe(201);
+    await waitFor('an allocation of rng with both apps', async () => {
+      const res = await app.request('/v1/nodes/rng/allocation');
+      return res.status === 200 && ((await res.json()) as { bundles: unknown[] }).bundles.length === 2;
+    });
+  });
+
   it('a body over the limit is a 413', async () => {
     const big = JSON.stringify({ node: 'h2', pad: 'x'.repeat(MAX_REGISTRY_BODY_BYTES) });
     const res = await app.request('/v1/apps/h2.big', { method: 'PUT', body: big, headers: json(null).headers });
@@ -308,7 +333,7 @@ describe('health, metrics, OpenAPI, dashboard', () => {
     const res = await app.request('/');
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
     expect(await res.text()).toContain('src="assets/dashboard.js"');
-    expect(await (await app.request('/assets/dashboard.js')).text()).toContain("new EventSource('v1/events')");
+    expect(await (await app.request('/assets/dashboard.js')).text()).toContain("new EventSource('v1/events'");
   });
 });
 
@@ -321,7 +346,7 @@ describe('GET /v1/events', () => {
     const server = await listen(app, 0, '127.0.0.1');
     const ac = new AbortController();
     try {
-      const res = await fetch(`${server.url}/v1/events?node=e1`, { signal: ac.signal });
+      const res = await fetch(`${server.url}/v1/events?node=e1`, { signal: ac.signal, headers: { authorization: `Bearer ${TOKEN}` } });
       expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
       const reader = res.body!.getReader();
       const events: { event: string; data: { epoch?: number; node?: string } }[] = [];

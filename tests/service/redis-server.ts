@@ -28,6 +28,26 @@ async function canConnect(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * The pid of the redis-server answering on `port` (INFO server), or null. Suites run in parallel, and a port
+ * freed by a killed server can be taken by another suite's server before this one restarts on it: answering
+ * is not enough, it must be our process.
+ */
+async function serverPid(port: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let text = '';
+    const t = setTimeout(() => { s.destroy(); resolve(null); }, 2000);
+    s.once('connect', () => s.write('INFO server\r\n'));
+    s.on('data', (d: Buffer) => {
+      text += d.toString();
+      const m = /process_id:(\d+)/.exec(text);
+      if (m) { clearTimeout(t); s.destroy(); resolve(Number(m[1])); }
+    });
+    s.once('error', () => { clearTimeout(t); resolve(null); });
+  });
+}
+
 export interface RedisProcess {
   port: number;
   url: string;
@@ -39,7 +59,8 @@ export interface RedisProcess {
   stop(): Promise<void>;
 }
 
-export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<RedisProcess> {
+/** `port`: this port (a test waiting for Redis to come up there); default: a free one. */
+export async function startRedis(opts: { appendonly?: boolean; port?: number } = {}): Promise<RedisProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'spirit-redis-'));
   let port = 0;
   let child: ChildProcess | null = null;
@@ -53,19 +74,26 @@ export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<R
     const deadline = Date.now() + START_DEADLINE_MS;
     while (Date.now() < deadline) {
       if (exited) throw new Error(`redis-server exited at start (port ${port})`);
-      if (await canConnect(port)) return;
+      if (await canConnect(port)) {
+        const pid = await serverPid(port);
+        if (pid === c.pid) return;
+        if (pid !== null) {
+          c.kill('SIGKILL');
+          throw new Error(`port ${port} is held by another redis-server (pid ${pid}), not ours (pid ${c.pid})`);
+        }
+      }
       await new Promise((r) => setTimeout(r, 25));
     }
     c.kill('SIGKILL');
     throw new Error(`redis-server did not accept connections on port ${port} within ${START_DEADLINE_MS} ms`);
   };
   for (let attempt = 0; ; attempt++) {
-    port = await freePort();
+    port = opts.port ?? await freePort();
     try {
       await launch();
       break;
     } catch (err) {
-      if (attempt >= 4) throw err; // the port was taken between probing and binding: try another
+      if (attempt >= 4 || opts.port !== undefined) throw err; // the port was taken between probing and binding: try another
     }
   }
   const kill = async (): Promise<void> => {

@@ -10,7 +10,7 @@ import type { AllocationBundle, AllocationDoc } from '../../service/bus/types.ts
 import { NodeDaemon } from '../../service/node/daemon.ts';
 import { busLink } from '../../service/node/link.ts';
 import { parseWorkloadSpec } from '../../service/node/workload-spec.ts';
-import { startMemnode, tempDir, waitFor, type Proc } from './procs.ts';
+import { MEMNODE_TOKEN, startMemnode, tempDir, waitFor, type Proc } from './procs.ts';
 
 const NODE = 'split-node';
 const MiB = 1048576;
@@ -26,7 +26,7 @@ beforeAll(async () => {
   daemon = new NodeDaemon({
     node: NODE, capacity: { cacheMB: 16, bandwidthMbps: 1000 },
     workloads: [parseWorkloadSpec('stream:id=scan,size-mb=8', 0, NODE), parseWorkloadSpec('kv:id=kv,size-mb=8,partitionable=0', 1, NODE)],
-    memnodes: [memnode.address], memnodeToken: 'daemon-split-token', controlDir: ctl.dir, intervalMs: 200,
+    memnodes: [memnode.address], memnodeToken: MEMNODE_TOKEN, controlDir: ctl.dir, intervalMs: 200,
     link: busLink(bus, 'memory', false), log: pino({ level: 'info' }, { write: (line: string) => { logs.push(JSON.parse(line) as Record<string, unknown>); } }),
   });
   await daemon.start();

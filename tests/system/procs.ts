@@ -23,9 +23,18 @@ export interface Proc {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Environment without settings that would change what a spawned command does. */
+/** The token the system tests' memory node accepts and their daemons bind regions to. */
+export const MEMNODE_TOKEN = 'system-tests-memnode-token';
+
+/**
+ * Environment without settings that would change what a spawned command does, except the memory-node
+ * token: the memory node accepts it (SPIRIT_MEMNODE_TOKENS) and daemons use it (SPIRIT_MEMNODE_TOKEN).
+ */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, REDIS_URL: '', SPIRIT_TOKEN: '', PORT: '', SPIRIT_SERVICE: '', SPIRIT_MEMNODE_TOKEN: '', ...extra };
+  const env = {
+    ...process.env, REDIS_URL: '', SPIRIT_TOKEN: '', PORT: '', SPIRIT_SERVICE: '', SPIRIT_MEMNODE_TOKEN: MEMNODE_TOKEN,
+    SPIRIT_MEMNODE_TOKENS: MEMNODE_TOKEN, ...extra,
+  };
   return env;
 }
 

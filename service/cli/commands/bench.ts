@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { InputError } from '../../errors.ts';
 import { printJson } from '../output.ts';
 
-const BENCHES = ['solver', 'mrc', 'farmem', 'service', 'node', 'cluster'] as const;
+const BENCHES = ['solver', 'mrc', 'farmem', 'service', 'node', 'cluster', 'chaos'] as const;
 
 export interface BenchModule {
   run(opts: { quick: boolean }): Promise<Record<string, unknown>>;

@@ -7,6 +7,7 @@ import { log, printJson } from '../output.ts';
 
 interface MrcFlags {
   text?: boolean;
+  binary?: boolean;
   sampleRate?: string;
   maxMb?: string;
   points?: string;
@@ -35,8 +36,9 @@ export function register(program: Command): void {
   program
     .command('mrc')
     .description('miss-ratio curve of a page-access trace under LRU (exact at --sample-rate 1)')
-    .argument('<trace>', 'trace file: little-endian u64 page numbers, one per access (--text: one decimal per line)')
-    .option('--text', 'the trace is text: one decimal page number per line')
+    .argument('<trace>', 'trace file: little-endian u64 page numbers, one per access, or text: one decimal per line (detected)')
+    .option('--text', 'the trace is text: one decimal page number per line (default: detected from the first 4 KiB)')
+    .option('--binary', 'the trace is binary: little-endian u64 page numbers (default: detected)')
     .option('--sample-rate <R>', 'spatial (SHARDS) sampling rate in (0, 1]; 1 = exact', '1')
     .option('--max-mb <M>', 'largest cache size of the curve, MiB (default: where the curve becomes flat)')
     .option('--points <N>', 'number of curve points, 2..4096', '100')
@@ -51,7 +53,8 @@ export function register(program: Command): void {
         pageBytes: num('--page-bytes', flags.pageBytes),
       };
       const { mrcOfChunks, resolveMrcOptions } = await import('../../estimator/mrc.ts');
-      const { readTraceChunks } = await import('../../traces/reader.ts');
+      const { detectTraceFormat, readTraceChunks } = await import('../../traces/reader.ts');
+      if (flags.text && flags.binary) throw new InputError('--text', 'and --binary both given; a trace is one or the other');
       try {
         resolveMrcOptions(opts); // flag errors before reading a possibly huge file
       } catch (err) {
@@ -59,7 +62,11 @@ export function register(program: Command): void {
       }
       let result;
       try {
-        result = mrcOfChunks(readTraceChunks(trace, { text: Boolean(flags.text) }), opts);
+        const given = flags.text ? 'text' : flags.binary ? 'binary' : null;
+        const format = given ?? detectTraceFormat(trace);
+        log(`spirit mrc: reading ${trace} as ${format === 'text' ? 'text (one decimal page number per line)' : 'binary (little-endian u64 page numbers)'}` +
+          (given ? ` (--${given})` : `, detected from its first bytes (--${format === 'text' ? 'binary' : 'text'} to read it otherwise)`));
+        result = mrcOfChunks(readTraceChunks(trace, { text: format === 'text' }), opts);
       } catch (err) {
         if (err instanceof InputError && err.where === 'pages') throw new InputError(trace, err.problem);
         throw relabel(err);

@@ -190,7 +190,10 @@ function onRegistry(ev) {
 
 function follow() {
   state.es?.close();
-  const es = new EventSource('v1/events');
+  // with an API token (and events not left open), open the dashboard as /?token=... : EventSource cannot send
+  // headers, so the token goes in the stream's query (the route takes it there, and only there)
+  const token = new URLSearchParams(location.search).get('token');
+  const es = new EventSource('v1/events' + (token ? '?token=' + encodeURIComponent(token) : ''));
   state.es = es;
   const heard = () => { state.lastHeardMs = Date.now(); };
   es.addEventListener('hello', (e) => {

@@ -2,28 +2,60 @@
 // whichever replica computed it, and of every registration, update and deletion of a node or an app. A new
 // client first gets each node's current allocation. A client that falls more than MAX_SSE_QUEUE events behind
 // is disconnected (it can reconnect: the state is re-sent). When idle, a `ping` event every heartbeat lets a
-// client tell a quiet stream from a dead one.
-import type { Hono } from 'hono';
+// client tell a quiet stream from a dead one. Streams are slots (event-clients.ts): clients without the API
+// token get a bounded share, per source address too.
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import { NotFoundError } from '../../errors.ts';
 import type { AllocationDoc } from '../../bus/types.ts';
 import type { RegistryEvent } from '../../control/registry-events.ts';
+import { tokenCheck } from '../auth.ts';
 import type { HttpDeps } from '../deps.ts';
-import { UnavailableError } from '../errors.ts';
-import { MAX_SSE_CLIENTS, MAX_SSE_QUEUE, SSE_HEARTBEAT_MS } from '../limits.ts';
+import { TooManyError, UnavailableError } from '../errors.ts';
+import { EventClients } from '../event-clients.ts';
+import { MAX_SSE_QUEUE, SSE_HEARTBEAT_MS } from '../limits.ts';
 import type { RouteDoc } from '../route-doc.ts';
-import { errorSchema, nodeFilterQuery } from '../schemas.ts';
+import { busId, errorSchema } from '../schemas.ts';
 import { check, queryOf } from '../validate.ts';
 import { z } from 'zod';
 
 type Item = { allocation: AllocationDoc } | { registry: RegistryEvent };
 
-export function registerEvents(app: Hono, d: HttpDeps, opts: { heartbeatMs?: number } = {}): void {
+const eventsQuery = z.strictObject({
+  node: busId.optional().describe('only this node (404 when it is not registered)'),
+  token: z.string().optional().describe('the API token, for clients that cannot send headers (a browser\'s EventSource)'),
+});
+
+/** The client's address, the unit of the per-client limit ('unknown' outside a Node server, in tests). */
+function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function registerEvents(app: Hono, d: HttpDeps, opts: { heartbeatMs?: number; clients?: EventClients } = {}): void {
   const { events, bus } = d.service;
   const heartbeatMs = opts.heartbeatMs ?? SSE_HEARTBEAT_MS;
+  const clients = opts.clients ?? new EventClients();
+  const withToken = tokenCheck(d.token);
   app.get('/v1/events', async (c) => {
-    const q = check(nodeFilterQuery, queryOf(c), 'query');
-    if (events.listenerCount >= MAX_SSE_CLIENTS) throw new UnavailableError(`${MAX_SSE_CLIENTS} event clients are connected (the limit); retry later`);
-    const wanted = (node: string): boolean => q.node === undefined || node === q.node;
+    const q = check(eventsQuery, queryOf(c), 'query');
+    if (q.node !== undefined && !(await bus.getNode(q.node))) throw new NotFoundError('node', q.node);
+    const slot = clients.admit(clientAddress(c), withToken(c) === 'ok');
+    if ('status' in slot) throw slot.status === 429 ? new TooManyError(slot.message) : new UnavailableError(slot.message);
+    try {
+      return await streamEvents(c, q.node, slot.release);
+    } catch (err) {
+      slot.release();
+      throw err;
+    }
+  });
+
+  async function streamEvents(c: Context, node: string | undefined, release: () => void): Promise<Response> {
+    const wanted = (n: string): boolean => node === undefined || n === node;
     const queue: Item[] = [];
     let wake: (() => void) | null = null;
     let overflow = false;
@@ -38,7 +70,7 @@ export function registerEvents(app: Hono, d: HttpDeps, opts: { heartbeatMs?: num
     // the current state first (announcements arriving meanwhile are queued, and later epochs win)
     const initial: AllocationDoc[] = [];
     try {
-      for (const n of q.node !== undefined ? [q.node] : (await bus.listNodes()).map((x) => x.id)) {
+      for (const n of node !== undefined ? [node] : (await bus.listNodes()).map((x) => x.id)) {
         const doc = events.latest.get(n) ?? (await bus.getAllocation(n));
         if (doc) initial.push(doc);
       }
@@ -47,6 +79,7 @@ export function registerEvents(app: Hono, d: HttpDeps, opts: { heartbeatMs?: num
       throw err;
     }
     return streamSSE(c, async (stream) => {
+      stream.onAbort(release);
       const sent = new Map<string, number>();
       const send = async (item: Item): Promise<void> => {
         if ('registry' in item) {
@@ -65,7 +98,7 @@ export function registerEvents(app: Hono, d: HttpDeps, opts: { heartbeatMs?: num
       try {
         await stream.writeSSE({
           event: 'hello',
-          data: JSON.stringify({ replica: d.service.replica, node: q.node ?? null, intervalMs: d.service.intervalMs, heartbeatMs, timeMs: Date.now() }),
+          data: JSON.stringify({ replica: d.service.replica, node: node ?? null, intervalMs: d.service.intervalMs, heartbeatMs, timeMs: Date.now() }),
         });
         for (const doc of initial) await send({ allocation: doc });
         while (!stream.aborted && !overflow) {
@@ -82,9 +115,10 @@ export function registerEvents(app: Hono, d: HttpDeps, opts: { heartbeatMs?: num
         }
       } finally {
         unlisten();
+        release();
       }
     });
-  });
+  }
 }
 
 export const eventsDocs: RouteDoc[] = [{
@@ -93,10 +127,14 @@ export const eventsDocs: RouteDoc[] = [{
     'id: `<node>:<epoch>`), each node\'s current allocation first; `registry` when a node or an app is registered, updated or deleted ' +
     '(data: `{kind: "node"|"app", change: "registered"|"updated"|"deleted", id, node, record?}`; an app\'s record comes without its ' +
     'declared model, with `declaredModel: true|false`); `ping` (data: `{timeMs}`) after `heartbeatMs` (15 s) without another event.',
-  query: nodeFilterQuery,
+  query: eventsQuery,
+  auth: true,
   responses: {
     200: { description: 'an event stream', contentType: 'text/event-stream', schema: z.string().describe(`event: allocation\ndata: ${'{Allocation}'}`) },
     400: { description: 'bad query', schema: errorSchema },
-    503: { description: 'too many event clients', schema: errorSchema },
+    401: { description: 'a token is configured (and events are not left open) and the request has no or a wrong one', schema: errorSchema },
+    404: { description: 'the node is not registered', schema: errorSchema },
+    429: { description: 'this client (address) has too many streams open without the API token; Retry-After says when to retry', schema: errorSchema },
+    503: { description: 'too many event clients; Retry-After says when to retry', schema: errorSchema },
   },
 }];

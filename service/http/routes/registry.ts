@@ -20,12 +20,12 @@ export function registerRegistry(app: Hono, d: HttpDeps): void {
   app.put('/v1/nodes/:id', async (c) => {
     const nid = id(c.req.param('id'));
     const body = await jsonBody(c, nodeBody, MAX_REGISTRY_BODY_BYTES);
-    const { node, created } = await reg.putNode(bus, nid, body);
+    const { node, created } = await d.service.putNode(nid, body);
     await d.service.syncRegistry(); // registry event to this replica's event clients now (others: next lease tick)
     return c.json(node, created ? 201 : 200);
   });
   app.delete('/v1/nodes/:id', async (c) => {
-    await reg.deleteNode(bus, id(c.req.param('id')));
+    await d.service.deleteNode(id(c.req.param('id')));
     await d.service.syncRegistry();
     return c.body(null, 204);
   });
@@ -39,12 +39,12 @@ export function registerRegistry(app: Hono, d: HttpDeps): void {
   app.put('/v1/apps/:id', async (c) => {
     const aid = id(c.req.param('id'));
     const body = await jsonBody(c, appBody, MAX_REGISTRY_BODY_BYTES);
-    const { app: rec, created, warnings } = await reg.putApp(bus, aid, body);
+    const { app: rec, created, warnings } = await d.service.putApp(aid, body);
     await d.service.syncRegistry();
     return c.json({ ...rec, ...(warnings.length ? { warnings } : {}) }, created ? 201 : 200);
   });
   app.delete('/v1/apps/:id', async (c) => {
-    await reg.deleteApp(bus, id(c.req.param('id')));
+    await d.service.deleteApp(id(c.req.param('id')));
     await d.service.syncRegistry();
     return c.body(null, 204);
   });
