@@ -120,7 +120,8 @@ describe('convexified market: the exact equilibrium', () => {
       wasm.load(p);
       const eq = wasm.equilibrium();
       const full = wasm.certificate(eq.x, eq.y);
-      expect(eq.certificate.maxEnvy, `seed ${SEED + 30_000 + k}`).toBe(full.maxEnvy);
+      // the same up to rounding (1e-12: an envy of one ulp the full scan meets in a skipped row is noise, 2e-11 was a bug)
+      expect(Math.abs(eq.certificate.maxEnvy - full.maxEnvy), `seed ${SEED + 30_000 + k}`).toBeLessThanOrEqual(1e-12 * (1 + full.maxEnvy));
     }
   }, 300_000);
 

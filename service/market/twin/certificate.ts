@@ -43,7 +43,8 @@ export function certifyPriced(m: Market, x: Float64Array, y: Float64Array, p: nu
   const bound = new Float64Array(m.n);
   for (let i = 0; i < m.n; i++) {
     const affordable = costPerWeight * P.weights[i] <= budgets[i] * (1 + AFFORD_ROUNDING);
-    bound[i] = !affordable ? Infinity : f[i] * (1 + gap) < m.satF[i] ? gap : m.topF[i] / f[i] - 1;
+    const satiated = f[i] * (1 + gap) >= m.satF[i] * (1 - SATIATED_ROUNDING);
+    bound[i] = !affordable ? Infinity : satiated ? m.topF[i] / f[i] - 1 : gap;
   }
   let maxEnvy = 0;
   let envier = -1;
@@ -64,5 +65,7 @@ export function certifyPriced(m: Market, x: Float64Array, y: Float64Array, p: nu
   return { f, refF: m.refF.slice(), maxEnvy, envier, envied };
 }
 
+/** Twin of assembly/market/certificate.ts SATIATED_ROUNDING: within it of satiation, bounded as satiated. */
+const SATIATED_ROUNDING = 1e-9;
 /** Relative rounding under which a bundle still counts as affordable. */
 const AFFORD_ROUNDING = 1e-12;
