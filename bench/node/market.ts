@@ -125,7 +125,8 @@ async function runPolicy(mode: MarketMode, plan: MarketPlan, memnode: string, to
       d !== null && d.bundles.length === 2 && (policy === 'static' || d.bundles.every((b) => b.source === 'estimated'));
     // (static pins every app at its equal share whatever its model, so it is in force from the first round)
     while (!ready(doc)) {
-      if (Date.now() - t0 > ESTIMATE_TIMEOUT_MS) throw new Error(`bench node market: no ${mode} allocation of both apps within ${ESTIMATE_TIMEOUT_MS} ms`);
+      if (Date.now() - t0 > ESTIMATE_TIMEOUT_MS) throw new Error(`bench node market: no ${mode} allocation of both apps within ${ESTIMATE_TIMEOUT_MS} ms (last: ${
+        doc === null ? 'none' : doc.bundles.map((b) => `${b.app} ${b.source}`).join(', ')})`);
       await sleep(ROUND_MS);
       doc = await allocation(serve.url);
     }

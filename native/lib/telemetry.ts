@@ -70,5 +70,7 @@ export function telemetryFromWindow(w: WindowInput): TelemetryRecord {
     pageTrafficBytesPerSec: traffic / sec,
     residentBytes: w.after.residentBytes,
     ...(w.sampledPages ? { sampledPages: w.sampledPages, sampleRate: w.after.sampleRate } : {}),
+    // the split in force (a window across a change of split makes no record: service/node/window.ts)
+    ...(w.after.split.length > 1 ? { partitions: w.after.split.map((p) => ({ accessShare: p.accessShare, cacheMB: mibFromBytes(p.cacheBytes) })) } : {}),
   };
 }

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { InputError } from '../errors.ts';
 import { formatPath } from '../scenario/path.ts';
-import type { TelemetryRecord } from '../telemetry/record.ts';
+import { MAX_RECORD_PARTITIONS, RECORD_SHARE_SUM_TOLERANCE, type TelemetryRecord } from '../telemetry/record.ts';
 import { MAX_MISS_STALL_NS, MIN_MISS_STALL_NS } from '../estimator/limits.ts';
 import { BUS_ID_PATTERN, MAX_BUS_ID_LENGTH, MAX_TELEMETRY_RECORD_BYTES } from './limits.ts';
 
@@ -33,6 +33,10 @@ export const telemetryRecordSchema = z.strictObject({
   accessesSampled: nonNeg.optional(),
   missStallNs: z.number().min(MIN_MISS_STALL_NS).max(MAX_MISS_STALL_NS).optional(),
   missTokenWaitNs: z.number().min(0).max(MAX_MISS_STALL_NS).optional(),
+  partitions: z.array(z.strictObject({ accessShare: z.number().min(0).max(1), cacheMB: nonNeg }))
+    .min(1).max(MAX_RECORD_PARTITIONS)
+    .refine((ps) => Math.abs(ps.reduce((s, p) => s + p.accessShare, 0) - 1) <= RECORD_SHARE_SUM_TOLERANCE, 'the partitions\' accessShare must sum to 1')
+    .optional(),
 });
 
 /** Validates an already parsed record; throws InputError listing every bad field. */
@@ -79,7 +83,21 @@ export function isValidTelemetryRecord(v: unknown): boolean {
   if (r.accessesSampled !== undefined && !inRange(r.accessesSampled, 0, Infinity)) return false;
   if (r.missStallNs !== undefined && !inRange(r.missStallNs, MIN_MISS_STALL_NS, MAX_MISS_STALL_NS)) return false;
   if (r.missTokenWaitNs !== undefined && !inRange(r.missTokenWaitNs, 0, MAX_MISS_STALL_NS)) return false;
+  if (r.partitions !== undefined && !validPartitions(r.partitions)) return false;
   return true;
+}
+
+function validPartitions(ps: unknown): boolean {
+  if (!Array.isArray(ps) || ps.length < 1 || ps.length > MAX_RECORD_PARTITIONS) return false;
+  let sum = 0;
+  for (const p of ps) {
+    if (p === null || typeof p !== 'object' || Array.isArray(p)) return false;
+    const q = p as Record<string, unknown>;
+    for (const k in q) if (k !== 'accessShare' && k !== 'cacheMB') return false;
+    if (!inRange(q.accessShare, 0, 1) || !inRange(q.cacheMB, 0, Infinity)) return false;
+    sum += q.accessShare as number;
+  }
+  return Math.abs(sum - 1) <= RECORD_SHARE_SUM_TOLERANCE;
 }
 
 /** Parses and validates one record's JSON text as it came off a stream. */

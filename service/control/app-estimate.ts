@@ -4,8 +4,8 @@
 // when it is split), the estimator's confidence and its factors, weight, limits and the current bundle.
 import { NotFoundError } from '../errors.ts';
 import type { Model } from '../scenario/types.ts';
-import { lowerConvexHull, partitionedMissRatio } from '../estimator/hull.ts';
-import { missRatioAt } from '../estimator/model.ts';
+import { lowerConvexHull } from '../estimator/hull.ts';
+import { missRatioAt, splitMissRatio } from '../estimator/model.ts';
 import type { AllocationBundle, AppRecord, Bus } from '../bus/types.ts';
 import type { Estimators } from './estimators.ts';
 
@@ -48,7 +48,7 @@ export async function appEstimate(bus: Bus, estimators: Estimators, id: string):
   const curve = model?.type === 'mrc' ? model.mrc.map(([c, m]) => [c, m] as [number, number]) : null;
   const holds = curve && allocation ? {
     cacheMB: allocation.cacheMB,
-    missRatio: allocation.partitions?.length ? partitionedMissRatio(curve, allocation.partitions) : missRatioAt(curve, allocation.cacheMB),
+    missRatio: allocation.partitions?.length ? splitMissRatio(curve, allocation.partitions) : missRatioAt(curve, allocation.cacheMB),
     partitioned: Boolean(allocation.partitions?.length),
   } : null;
   return {

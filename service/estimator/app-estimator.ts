@@ -10,7 +10,7 @@
 // quality), with quality also bounded by the measured out-of-sample error (the last epoch predicted by the model
 // fitted before it). enoughData has hysteresis: entered at minConfidence, kept down to stayFraction of it.
 import { InputError } from '../errors.ts';
-import type { TelemetryRecord } from '../telemetry/record.ts';
+import { MAX_RECORD_PARTITIONS, RECORD_SHARE_SUM_TOLERANCE, type TelemetryRecord } from '../telemetry/record.ts';
 import { DEFAULT_FIT_HALF_LIFE_MS, QUALITY_REF, fitModel, type FitOptions, type FitResult, type FitSample } from './fit.ts';
 import {
   MAX_APP_SAMPLES, MAX_EPOCH_PAGES, MAX_MISS_STALL_NS, MAX_MODEL_POINTS, MAX_RECORD_PAGES, MIN_MISS_STALL_NS, MIN_SAMPLE_RATE,
@@ -145,6 +145,7 @@ export class AppEstimator {
         missRatio: r.missRatio, pageTrafficBytesPerSec: r.pageTrafficBytesPerSec,
         ...(r.missStallNs !== undefined ? { missStallNs: r.missStallNs } : {}),
         ...(r.missTokenWaitNs !== undefined ? { missTokenWaitNs: r.missTokenWaitNs } : {}),
+        ...(r.partitions && r.partitions.length > 1 ? { partitions: r.partitions.map((p) => ({ accessShare: p.accessShare, cacheMB: p.cacheMB })) } : {}),
       },
     });
     if (this.held.length > this.opts.maxSamples) this.held.splice(0, this.held.length - this.opts.maxSamples);
@@ -168,6 +169,7 @@ export class AppEstimator {
     if (r.accessesSampled !== undefined) checkNumber('record.accessesSampled', r.accessesSampled, { min: 0 });
     if (r.missStallNs !== undefined) checkNumber('record.missStallNs', r.missStallNs, { min: MIN_MISS_STALL_NS, max: MAX_MISS_STALL_NS });
     if (r.missTokenWaitNs !== undefined) checkNumber('record.missTokenWaitNs', r.missTokenWaitNs, { min: 0, max: MAX_MISS_STALL_NS });
+    if (r.partitions !== undefined) checkRecordPartitions(r.partitions);
     if (r.sampledPages !== undefined) {
       if (!Array.isArray(r.sampledPages)) throw new InputError('record.sampledPages', `must be an array of page numbers, got ${describe(r.sampledPages)}`);
       if (r.sampledPages.length > MAX_RECORD_PAGES) throw new InputError('record.sampledPages', `has ${r.sampledPages.length} pages; at most ${MAX_RECORD_PAGES} per record`);
@@ -233,7 +235,7 @@ export class AppEstimator {
     if (!model) return null;
     const errs = this.held
       .filter((h) => h.epoch === epoch && h.sample.throughputOpsPerSec > 0)
-      .map((h) => Math.abs(Math.log(h.sample.throughputOpsPerSec / throughputOf(model, h.sample.cacheMB, h.sample.bandwidthMbps))))
+      .map((h) => Math.abs(Math.log(h.sample.throughputOpsPerSec / throughputOf(model, h.sample.cacheMB, h.sample.bandwidthMbps, h.sample.partitions))))
       .sort((a, b) => a - b);
     if (errs.length === 0) return null;
     const mid = errs.length >> 1;
@@ -327,4 +329,20 @@ export class AppEstimator {
     this.builder?.dispose();
     this.builder = null;
   }
+}
+
+/** A record's split (TelemetryRecord.partitions): 1..2 partitions, shares in [0, 1] summing to 1, sizes >= 0. */
+function checkRecordPartitions(ps: unknown): void {
+  if (!Array.isArray(ps) || ps.length < 1 || ps.length > MAX_RECORD_PARTITIONS) {
+    throw new InputError('record.partitions', `must be an array of 1 to ${MAX_RECORD_PARTITIONS} partitions, got ${describe(ps)}`);
+  }
+  let sum = 0;
+  ps.forEach((p: unknown, k) => {
+    if (p === null || typeof p !== 'object') throw new InputError(`record.partitions[${k}]`, `must be { accessShare, cacheMB }, got ${describe(p)}`);
+    const q = p as { accessShare: unknown; cacheMB: unknown };
+    checkNumber(`record.partitions[${k}].accessShare`, q.accessShare, { min: 0, max: 1 });
+    checkNumber(`record.partitions[${k}].cacheMB`, q.cacheMB, { min: 0 });
+    sum += q.accessShare as number;
+  });
+  if (Math.abs(sum - 1) > RECORD_SHARE_SUM_TOLERANCE) throw new InputError('record.partitions', `accessShare must sum to 1, got ${sum}`);
 }

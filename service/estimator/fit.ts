@@ -6,7 +6,7 @@ import { InputError, assert } from '../errors.ts';
 import { NS_PER_S, PAGE_BYTES_DEFAULT, bytesPerSecFromMbps } from '../units.ts';
 import { fitKernelTs, type FitColumns, type FitKernelResult, type FitPrior } from './fit-twin.ts';
 import { MAX_FIT_SAMPLES, MAX_MISS_STALL_NS, MAX_MODEL_POINTS, MIN_MISS_STALL_NS } from './limits.ts';
-import { missRatioAt, throughputAtMiss, type MrcModel } from './model.ts';
+import { missRatioAt, splitMissRatio, throughputAtMiss, type MrcModel } from './model.ts';
 import { checkRegion, defaultRegion, predictionSigmaOver, type FitRegion, witnessesOf } from './region.ts';
 import { checkMrc, checkNumber, describe, optNumber } from './validate.ts';
 import { newEstimatorInstance, ptr, type EstimatorExports } from './wasm.ts';
@@ -23,6 +23,8 @@ export interface FitSample {
   missStallNs?: number;
   /** measured wait for bandwidth tokens per miss, ns (TelemetryRecord.missTokenWaitNs): with the stall, tells localNs */
   missTokenWaitNs?: number;
+  /** the hash split in force (TelemetryRecord.partitions): the curve is read through it */
+  partitions?: readonly { accessShare: number; cacheMB: number }[];
   /** extra weight, default 1 */
   weight?: number;
 }
@@ -149,7 +151,7 @@ function columnsOf(samples: FitSample[], halfLifeMs: number, curve: [number, num
   };
   const newestMs = samples[n - 1].timeMs;
   samples.forEach((s, i) => {
-    cols.m[i] = curve ? missRatioAt(curve, s.cacheMB) : s.missRatio;
+    cols.m[i] = curve ? (s.partitions && s.partitions.length > 1 ? splitMissRatio(curve, s.partitions) : missRatioAt(curve, s.cacheMB)) : s.missRatio;
     cols.bw[i] = bytesPerSecFromMbps(s.bandwidthMbps);
     cols.x[i] = s.throughputOpsPerSec;
     cols.tr[i] = s.pageTrafficBytesPerSec;

@@ -1,9 +1,7 @@
-// The lower convex hull of a miss-ratio curve, and the miss ratio an app sees through hash partitions. An app
-// whose pages are split by hash into partitions (Talus) behaves, in partition k holding a share s_k of its
-// pages and c_k of cache, like the whole app with c_k / s_k of cache: its miss ratio is sum s_k m(c_k / s_k),
-// which for the right split of two partitions lies on the lower convex hull of m. The dashboard draws both.
+// The lower convex hull of a miss-ratio curve: what an app split by hash into two partitions of the right
+// sizes (Talus) misses at each cache size (the split's miss ratio is model.ts splitMissRatio). The dashboard
+// draws both the curve and its hull.
 import { assert } from '../errors.ts';
-import { missRatioAt } from './model.ts';
 
 type Pt = readonly [number, number];
 
@@ -22,11 +20,4 @@ export function lowerConvexHull(curve: readonly Pt[]): [number, number][] {
 /** > 0 when o -> a -> b turns left (counter-clockwise). */
 function cross(o: Pt, a: Pt, b: Pt): number {
   return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
-}
-
-/** The miss ratio of an app split into partitions (shares of its pages and their caches) on curve m. */
-export function partitionedMissRatio(curve: readonly Pt[], partitions: readonly { accessShare: number; cacheMB: number }[]): number {
-  let m = 0;
-  for (const p of partitions) if (p.accessShare > 0) m += p.accessShare * missRatioAt(curve, p.cacheMB / p.accessShare);
-  return m;
 }

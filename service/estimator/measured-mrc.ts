@@ -8,7 +8,8 @@ import type { FitSample } from './fit.ts';
 const SAME_CACHE_MB = 1e-6;
 
 export function measuredMrc(samples: readonly FitSample[], weights: readonly number[]): [number, number][] | null {
-  const order = samples.map((_, i) => i).filter((i) => weights[i] > 0).sort((a, b) => samples[a].cacheMB - samples[b].cacheMB);
+  // a split period's miss ratio is the split's, not the curve's at its cache size (it lies on or under the curve)
+  const order = samples.map((_, i) => i).filter((i) => weights[i] > 0 && !(samples[i].partitions && samples[i].partitions!.length > 1)).sort((a, b) => samples[a].cacheMB - samples[b].cacheMB);
   const groups: { c: number; m: number; w: number }[] = [];
   for (const i of order) {
     const s = samples[i];

@@ -38,8 +38,9 @@ export function throughputAtMiss(model: Omit<MrcModel, 'mrc' | 'type'>, missRati
 }
 
 /** Throughput (accesses/s) of the model at a bundle. */
-export function throughputOf(model: MrcModel, cacheMB: number, bandwidthMbps: number): number {
-  return throughputAtMiss(model, missRatioAt(model.mrc, cacheMB), bandwidthMbps);
+export function throughputOf(model: MrcModel, cacheMB: number, bandwidthMbps: number, partitions?: readonly { accessShare: number; cacheMB: number }[]): number {
+  const m = partitions && partitions.length > 1 ? splitMissRatio(model.mrc, partitions) : missRatioAt(model.mrc, cacheMB);
+  return throughputAtMiss(model, m, bandwidthMbps);
 }
 
 /**

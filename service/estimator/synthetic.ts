@@ -64,6 +64,7 @@ export function syntheticTelemetry(model: MrcModel, allocations: Allocation[], o
       residentBytes: bytesFromMiB(a.cacheMB),
       ...(stallNs !== null ? { missStallNs: stallNs } : {}),
       ...(waitNs !== null ? { missTokenWaitNs: waitNs } : {}),
+      ...(a.partitions && a.partitions.length > 1 ? { partitions: a.partitions.map((p) => ({ accessShare: p.accessShare, cacheMB: p.cacheMB })) } : {}),
     };
   });
 }

@@ -53,4 +53,21 @@ export interface TelemetryRecord {
    * Accepted range: 0 .. MAX_MISS_STALL_NS (1 s).
    */
   missTokenWaitNs?: number;
+  /**
+   * optional: the hash split of the app's cache in force over the whole period (two partitions; absent when
+   * unsplit): partition k saw `accessShare` of the pages and held `cacheMB`. The period's miss ratio is then
+   * the split's (sum of r_k m(c_k / r_k) on the app's curve), not the curve's at `cacheMB`: the estimator
+   * evaluates its model the same way, and keeps such a record out of the measured curve.
+   */
+  partitions?: RecordPartition[];
 }
+
+export interface RecordPartition {
+  accessShare: number;
+  cacheMB: number;
+}
+
+/** Most partitions a record may state (the data plane splits in two). */
+export const MAX_RECORD_PARTITIONS = 2;
+/** How far a record's partition shares may sum from 1 (they are rounded by whoever wrote them). */
+export const RECORD_SHARE_SUM_TOLERANCE = 1e-6;

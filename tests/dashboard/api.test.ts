@@ -10,8 +10,7 @@ import type { AllocationDoc } from '../../service/bus/types.ts';
 import { HISTORY_ROUNDS } from '../../service/control/limits.ts';
 import type { RegistryEvent } from '../../service/control/registry-events.ts';
 import type { SpiritService } from '../../service/control/service.ts';
-import { partitionedMissRatio } from '../../service/estimator/hull.ts';
-import { missRatioAt } from '../../service/estimator/model.ts';
+import { missRatioAt, splitMissRatio } from '../../service/estimator/model.ts';
 import { createHttpApp } from '../../service/http/app.ts';
 import { listen, type RunningServer } from '../../service/http/server.ts';
 import type { MrcModel, Partition } from '../../service/scenario/types.ts';
@@ -137,7 +136,7 @@ describe('GET /v1/apps/{id}/estimate', () => {
     // holds the hull's miss ratio through its partitions, else the curve's
     const parts = e.allocation!.partitions;
     expect(e.holds!.partitioned).toBe(Boolean(parts?.length));
-    expect(e.holds!.missRatio).toBeCloseTo(parts?.length ? partitionedMissRatio(e.curve, parts) : missRatioAt(e.curve, e.allocation!.cacheMB), 12);
+    expect(e.holds!.missRatio).toBeCloseTo(parts?.length ? splitMissRatio(e.curve, parts) : missRatioAt(e.curve, e.allocation!.cacheMB), 12);
   });
 
   it('a declared model before any telemetry; 404 for an unknown app, 400 for a bad id', async () => {

@@ -4,8 +4,7 @@
 // miss). A bundle split into partitions is measured as the data plane would run it: each partition like the
 // whole app with its cache over its share of the pages. The service, its estimators, market and HTTP API are the real ones.
 import type { MrcModel } from '../../service/scenario/types.ts';
-import { partitionedMissRatio } from '../../service/estimator/hull.ts';
-import { missRatioAt, throughputAtMiss } from '../../service/estimator/model.ts';
+import { missRatioAt, splitMissRatio, throughputAtMiss } from '../../service/estimator/model.ts';
 
 export interface StandInApp { id: string; model: MrcModel }
 
@@ -35,7 +34,7 @@ export function standIn(url: string, token: string, node: string, apps: () => St
     t = Math.max(t + periodMs, Date.now());
     const records = list.map(({ id, model }) => {
       const b: Omit<Bundle, 'app'> = bundles.get(id) ?? { cacheMB: view.capacity.cacheMB / list.length, bandwidthMbps: view.capacity.bandwidthMbps / list.length };
-      const miss = b.partitions?.length ? partitionedMissRatio(model.mrc, b.partitions) : missRatioAt(model.mrc, b.cacheMB);
+      const miss = b.partitions?.length ? splitMissRatio(model.mrc, b.partitions) : missRatioAt(model.mrc, b.cacheMB);
       const ops = throughputAtMiss(model, miss, b.bandwidthMbps) * noise();
       const perMissNs = miss > 0 ? (1e9 / ops - model.localNs) / miss : 0;
       return {

@@ -8,8 +8,8 @@ import { History } from '../../service/control/history.ts';
 import { HISTORY_ROUNDS, MAX_MEASURED_WINDOWS_PER_APP } from '../../service/control/limits.ts';
 import { MeasuredWindows } from '../../service/control/measured.ts';
 import { diffRegistry } from '../../service/control/registry-events.ts';
-import { lowerConvexHull, partitionedMissRatio } from '../../service/estimator/hull.ts';
-import { missRatioAt } from '../../service/estimator/model.ts';
+import { lowerConvexHull } from '../../service/estimator/hull.ts';
+import { missRatioAt, splitMissRatio } from '../../service/estimator/model.ts';
 import type { TelemetryRecord } from '../../service/telemetry/record.ts';
 
 function doc(epoch: number, bundles: [string, number, number][], extra: Partial<AllocationDoc> & { held?: boolean; step?: boolean } = {}): AllocationDoc {
@@ -153,9 +153,9 @@ describe('lower convex hull and partitions', () => {
     // 105 MB on the hull segment from (0, 1) to (210, 0.05): a share s = 0.5 of the pages holds 105 MB (as if
     // the whole app had 210 MB), the other half holds nothing
     const parts = [{ accessShare: 0.5, cacheMB: 105 }, { accessShare: 0.5, cacheMB: 0 }];
-    expect(partitionedMissRatio(cliff, parts)).toBeCloseTo(missRatioAt(lowerConvexHull(cliff), 105), 12);
-    expect(partitionedMissRatio(cliff, parts)).toBeLessThan(missRatioAt(cliff, 105));
-    expect(partitionedMissRatio(cliff, [{ accessShare: 1, cacheMB: 105 }])).toBe(missRatioAt(cliff, 105));
+    expect(splitMissRatio(cliff, parts)).toBeCloseTo(missRatioAt(lowerConvexHull(cliff), 105), 12);
+    expect(splitMissRatio(cliff, parts)).toBeLessThan(missRatioAt(cliff, 105));
+    expect(splitMissRatio(cliff, [{ accessShare: 1, cacheMB: 105 }])).toBe(missRatioAt(cliff, 105));
   });
 });
 

@@ -101,6 +101,38 @@ describe('AppEstimator data sufficiency and curve sources', () => {
     expect(c.enoughData).toBe(true);
   });
 
+  it('reads its model through the split a record states (record.partitions): split periods predicted right, kept out of the measured curve', () => {
+    // a scan with a cliff at 1000 MiB, split at the hull point halfway: the period misses 0.5, the curve at 500 MiB 1
+    const model: MrcModel = { ...SCAN_MODEL, mrc: [[0, 1], [999, 1], [1000, 0.001], [4096, 0.001]] };
+    const half = [{ accessShare: 0.5, cacheMB: 0 }, { accessShare: 0.5, cacheMB: 500 }];
+    const allocations = Array.from({ length: 20 }, (_, i) => (i % 2 ? { cacheMB: 500, bandwidthMbps: 4000, partitions: half } : { cacheMB: 300 + 40 * i, bandwidthMbps: 4000 }));
+    const recs = syntheticTelemetry(model, allocations, { seed: 5, app: 'a' });
+    expect(recs[1].partitions).toEqual(half);
+    expect(recs[1].missRatio).toBeGreaterThan(0.4);
+    expect(recs[1].missRatio).toBeLessThan(0.6);
+    const est = new AppEstimator('a');
+    recs.forEach((r) => est.ingest({ ...r, mrc: model.mrc }));
+    est.endEpoch();
+    recs.forEach((r, i) => est.ingest({ ...r, timeMs: r.timeMs + 100_000 + i, mrc: model.mrc }));
+    est.endEpoch();
+    // read at 500 MiB unsplit, the split periods would be off by a factor ~2 (ln 2 = 0.69)
+    expect(est.current().lastEpochError!).toBeLessThan(0.15);
+    // without the daemon's curve, the measured curve is taken from the unsplit periods only: still 1 below the cliff
+    const measured = new AppEstimator('b');
+    recs.forEach((r) => measured.ingest({ ...r, app: 'b' }));
+    measured.endEpoch();
+    expect(measured.current().mrcSource).toBe('measured');
+    expect(missRatioAt(measured.current().model!.mrc, 500)).toBeGreaterThan(0.9);
+    // a bad split is refused, naming the field, and leaves the estimator as it was
+    const samples = measured.current().samples;
+    const bad = { ...recs[0], app: 'b', timeMs: recs[19].timeMs + 1 };
+    expect(() => measured.ingest({ ...bad, partitions: [{ accessShare: 0.5, cacheMB: 1 }, { accessShare: 0.6, cacheMB: 1 }] })).toThrow(/record\.partitions: accessShare must sum to 1/);
+    expect(() => measured.ingest({ ...bad, partitions: [{ accessShare: 1, cacheMB: Number.NaN }] })).toThrow(/record\.partitions\[0\]\.cacheMB/);
+    expect(() => measured.ingest({ ...bad, partitions: [] })).toThrow(/record\.partitions/);
+    measured.endEpoch();
+    expect(measured.current().samples).toBe(samples);
+  });
+
   it('builds the curve from sampled pages a daemon sends (record.sampledPages at record.sampleRate)', () => {
     const est = new AppEstimator('a');
     const model: MrcModel = { ...KV_MODEL, mrc: [[0, 1], [300, 1], [400, 0.01], [4096, 0.01]] };

@@ -91,6 +91,9 @@ describe('telemetry record validation', () => {
   const good = { app: 'a', node: 'n', timeMs: 1, cacheMB: 1, bandwidthMbps: 1, throughputOpsPerSec: 1, missRatio: 0.5, pageTrafficBytesPerSec: 1, residentBytes: 1 };
   it('accepts a good record and names every bad field of a bad one', () => {
     expect(parseTelemetryRecord(JSON.stringify(good))).toEqual(good);
+    expect(() => parseTelemetryRecord(JSON.stringify({ ...good, partitions: [{ accessShare: 0.5, cacheMB: 1 }, { accessShare: 0.4, cacheMB: 1 }] })))
+      .toThrow(/record\.partitions: the partitions' accessShare must sum to 1/);
+    expect(() => parseTelemetryRecord(JSON.stringify({ ...good, partitions: [{ accessShare: 1, cacheMB: -1 }] }))).toThrow(/record\.partitions\[0\]\.cacheMB/);
     try {
       parseTelemetryRecord(JSON.stringify({ ...good, missRatio: 2, cacheMB: -1, extra: true, sampleRate: 0 }));
       expect.unreachable();
@@ -140,10 +143,21 @@ describe('the fast telemetry check', () => {
   const anyValue = fc.oneof(fc.double(), fc.integer({ min: -5, max: 5 }), fc.constantFrom(0, -0, 1, 0.5, 1.5, -1, 1e9, 1e10, 10, NaN, Infinity, -Infinity, Number.MAX_SAFE_INTEGER + 2),
     fc.string({ maxLength: 4 }), fc.constantFrom('n1', 'a b', '{x}', '', 'x'.repeat(129), null, true, undefined), fc.constant([]), fc.constant({}));
   const fields = [...Object.keys(telemetryRecordSchema.shape), 'extra'];
+  // a record's split: valid ones (shares summing to 1), and broken ones (shares off, extra keys, bad numbers)
+  const share = fc.double({ min: 0, max: 1, noNaN: true });
+  const partition = fc.oneof(
+    fc.record({ accessShare: share, cacheMB: fc.double({ min: 0, max: 1e6, noNaN: true }) }),
+    fc.record({ accessShare: anyValue, cacheMB: anyValue }),
+    fc.record({ accessShare: share, cacheMB: fc.double({ min: 0, max: 10 }), extra: anyValue }),
+    anyValue);
+  const partitions = fc.oneof(
+    share.map((r) => [{ accessShare: r, cacheMB: 3 }, { accessShare: 1 - r, cacheMB: 5 }]),
+    fc.constant([{ accessShare: 1, cacheMB: 3 }]),
+    fc.array(partition, { maxLength: 3 }));
   const mrcPoint = fc.oneof(fc.tuple(fc.double({ min: 0, max: 1e6 }), fc.double({ min: 0, max: 1 })), fc.array(anyValue, { maxLength: 3 }), anyValue);
   const record = fc.record({
     base: fc.constant(good),
-    set: fc.array(fc.tuple(fc.constantFrom(...fields), fc.oneof(anyValue, fc.array(mrcPoint, { maxLength: 4 }), fc.array(fc.oneof(fc.nat(), anyValue), { maxLength: 4 }))), { maxLength: 3 }),
+    set: fc.array(fc.tuple(fc.constantFrom(...fields), fc.oneof(anyValue, fc.array(mrcPoint, { maxLength: 4 }), fc.array(fc.oneof(fc.nat(), anyValue), { maxLength: 4 }), partitions)), { maxLength: 3 }),
     drop: fc.array(fc.constantFrom(...fields), { maxLength: 2 }),
   }).map(({ base, set, drop }) => {
     const r: Record<string, unknown> = { ...base };
@@ -157,7 +171,8 @@ describe('the fast telemetry check', () => {
       expect(isValidTelemetryRecord(r)).toBe(telemetryRecordSchema.safeParse(r).success);
     }), { numRuns: 3000 });
     // a full valid record, with every optional field
-    const full = { ...good, mrc: [[0, 1], [10, 0.2]], sampledPages: [1, 2, 3], sampleRate: 0.01, accessesSampled: 100, missStallNs: 5000, missTokenWaitNs: 0 };
+    const full = { ...good, mrc: [[0, 1], [10, 0.2]], sampledPages: [1, 2, 3], sampleRate: 0.01, accessesSampled: 100, missStallNs: 5000, missTokenWaitNs: 0,
+      partitions: [{ accessShare: 0.25, cacheMB: 2 }, { accessShare: 0.75, cacheMB: 8 }] };
     expect(isValidTelemetryRecord(full)).toBe(true);
     expect(telemetryRecordSchema.safeParse(full).success).toBe(true);
   });

@@ -121,7 +121,7 @@ describe('live estimation on a simulated node (apps start with no model)', () =>
       const sim = await run(name, { seed: 1 });
       for (const r of sim.rounds) {
         r.doc.bundles.forEach((b, i) => {
-          if (b.source === 'equal-share') expect(r.truePerf[i], `${name}: ${b.app} in round ${r.doc.epoch}`).toBeGreaterThanOrEqual(0.6);
+          if (b.source === 'equal-share') expect(r.truePerfVsUnsplit[i], `${name}: ${b.app} in round ${r.doc.epoch}`).toBeGreaterThanOrEqual(0.6);
         });
       }
       await sim.stop();

@@ -28,8 +28,10 @@ export interface SimOptions {
 
 export interface SimRound {
   doc: AllocationDoc;
-  /** normalized performance of each app under its TRUE model (throughput / throughput at its equal share) */
+  /** each app's throughput under its TRUE model over its fair share (the hull at its equal share; see truth()) */
   truePerf: number[];
+  /** the same over its unsplit equal share (static's) */
+  truePerfVsUnsplit: number[];
   trueGeoMean: number;
 }
 
@@ -97,17 +99,29 @@ export class SimNode {
     return line ? Number(line.split(' ').pop()) : 0;
   }
 
-  /** Normalized performance of a published allocation under the true models (the market's own evaluator). */
-  truth(doc: Pick<AllocationDoc, 'bundles'>): { truePerf: number[]; trueGeoMean: number } {
-    const p = buildProblem(this.scenario);
+  /**
+   * Normalized performance of a published allocation under the true models (the market's own evaluator), each
+   * bundle as the data plane realizes it: a split bundle follows the curve's hull, an unsplit one the curve as it
+   * is. truePerf is over the fair share (the hull's value at the equal share, what a convexified market
+   * promises); truePerfVsUnsplit over the unsplit equal share (what static gives).
+   */
+  truth(doc: Pick<AllocationDoc, 'bundles'>): { truePerf: number[]; truePerfVsUnsplit: number[]; trueGeoMean: number } {
     const e = this.service.engine;
-    e.load(p);
     const cap = this.scenario.capacity;
-    const truePerf = this.scenario.apps.map((a, i) => {
-      const b = doc.bundles.find((x) => x.app === this.id(a.id) || x.app === a.id)!;
-      return e.perf(i, b.cacheMB / cap.cacheMB, b.bandwidthMbps / cap.bandwidthMbps) / e.refPerf(i);
-    });
-    return { truePerf, trueGeoMean: Math.exp(truePerf.reduce((s, v) => s + Math.log(v), 0) / truePerf.length) };
+    const bundles = this.scenario.apps.map((a) => doc.bundles.find((x) => x.app === this.id(a.id) || x.app === a.id)!);
+    const evaluate = (convexify: boolean): { perf: number[]; ref: number[] } => {
+      e.load(buildProblem(this.scenario, { convexify }));
+      return {
+        perf: bundles.map((b, i) => e.perf(i, b.cacheMB / cap.cacheMB, b.bandwidthMbps / cap.bandwidthMbps)),
+        ref: bundles.map((_, i) => e.refPerf(i)),
+      };
+    };
+    const hull = evaluate(true);
+    const raw = evaluate(false);
+    const realized = bundles.map((b, i) => ((b.partitions?.length ?? 0) > 1 ? hull.perf[i] : raw.perf[i]));
+    const truePerf = realized.map((v, i) => v / hull.ref[i]);
+    const truePerfVsUnsplit = realized.map((v, i) => v / raw.ref[i]);
+    return { truePerf, truePerfVsUnsplit, trueGeoMean: Math.exp(truePerf.reduce((s, v) => s + Math.log(v), 0) / truePerf.length) };
   }
 
   /** The first round from which every app was estimated (and stayed so), or -1. */
