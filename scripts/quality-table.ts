@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createEngine } from '../service/market/engines.ts';
 import { comparePolicies } from '../service/market/compare.ts';
+import { gainOverUnsplitStatic } from '../service/market/gain.ts';
+import { solveScenario } from '../service/market/solve.ts';
+import { IDEAL_MAX_APPS } from '../service/market/twin/ideal.ts';
 import { validateScenario } from '../service/scenario/validate.ts';
 import { POLICIES } from '../service/scenario/types.ts';
 
@@ -28,6 +31,34 @@ export async function qualityTable(): Promise<string> {
       if (!cert.cleared) marks.push('idle');
       const v = (cert.geoMeanPerf ?? 0).toFixed(2);
       return p === 'spirit' ? `**${v}**` : marks.length ? `${v} (${marks.join(', ')})` : v;
+    });
+    rows.push(`| ${f.replace('.json', '')} | ${s.apps.length} | ${cells.join(' | ')} |`);
+  }
+  return rows.join('\n');
+}
+
+/**
+ * The two modes on one scale: each result's gain over static unsplit (service/market/gain.ts), for static with
+ * page splits (each app its equal share on its hull: the data plane's gain alone), spirit on the curves as given
+ * (--no-convexify), spirit convexified (the default), and ideal in both modes where it runs.
+ */
+export async function gainTable(): Promise<string> {
+  const dir = join(import.meta.dirname, '..', 'examples');
+  const engine = await createEngine('wasm');
+  const cols: { head: string; policy: 'static' | 'spirit' | 'ideal'; convexify: boolean }[] = [
+    { head: 'static, split', policy: 'static', convexify: true },
+    { head: 'spirit unsplit', policy: 'spirit', convexify: false },
+    { head: 'spirit convexified', policy: 'spirit', convexify: true },
+    { head: 'ideal unsplit', policy: 'ideal', convexify: false },
+    { head: 'ideal convexified', policy: 'ideal', convexify: true },
+  ];
+  const rows = [`| example | apps | ${cols.map((c) => c.head).join(' | ')} |`, `|---|---|${cols.map(() => '---').join('|')}|`];
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
+    const s = validateScenario(JSON.parse(readFileSync(join(dir, f), 'utf8'))).scenario;
+    const cells = cols.map((c) => {
+      if (c.policy === 'ideal' && s.apps.length > IDEAL_MAX_APPS) return 'n/a';
+      const g = gainOverUnsplitStatic(engine, s, solveScenario(engine, s, { policy: c.policy, convexify: c.convexify })).toFixed(2);
+      return c.policy === 'spirit' && c.convexify ? `**${g}**` : g;
     });
     rows.push(`| ${f.replace('.json', '')} | ${s.apps.length} | ${cells.join(' | ')} |`);
   }

@@ -2,14 +2,15 @@
 // between `<!-- BEGIN generated: NAME -->` and `<!-- END generated: NAME -->`.
 //   node --import tsx scripts/readme-tables.ts --check   exit 1 naming any section that differs (npm test runs it)
 //   node --import tsx scripts/readme-tables.ts --write   rewrite them
-// Sections: `quality` (scripts/quality-table.ts: every policy on every shipped example; deterministic).
+// Sections: `quality` (scripts/quality-table.ts: every policy on every shipped example; deterministic) and
+// `gain` (both modes against static unsplit).
 // Benchmark tables are measurements of a machine and stay with their runs (`spirit bench ... --json`).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { qualityTable } from './quality-table.ts';
+import { gainTable, qualityTable } from './quality-table.ts';
 
 const README = join(import.meta.dirname, '..', 'README.md');
-const SECTIONS: Record<string, () => Promise<string>> = { quality: qualityTable };
+const SECTIONS: Record<string, () => Promise<string>> = { quality: qualityTable, gain: gainTable };
 
 export function section(text: string, name: string): { start: number; end: number } {
   const begin = `<!-- BEGIN generated: ${name} -->`;

@@ -45,6 +45,7 @@ describe('convexified market: the exact equilibrium', () => {
   it(`holds on 1500 fresh mixes of 2 to 12 apps (seed ${SEED})`, async () => {
     const { wasm } = await engines();
     let exact = 0;
+    let knots = 0;
     for (let k = 0; k < 1500; k++) {
       const s = fresh(k, 2 + (k % 11));
       const r = solveScenario(wasm, s);
@@ -52,22 +53,43 @@ describe('convexified market: the exact equilibrium', () => {
       expect(r.convexified, label).toBe(true);
       expect(checkFeasible(s, r), label).toEqual([]);
       expect(r.certificate.sharingIncentiveViolations, label).toEqual([]);
-      expect(r.certificate.maxEnvy, label).toBeLessThanOrEqual(ENVY_BOUND);
       expect(clearedOrAtMax(s, r), label).toBe(true);
+      checkPartitions(s, r, label);
+      if (r.certificate.method === 'knots') {
+        // 2-3 apps: a fair allocation the knot search found, at least 1% better than the equilibrium (below)
+        knots++;
+        expect(s.apps.length, label).toBeLessThanOrEqual(3);
+        expect(r.certificate.maxEnvy, label).toBeLessThanOrEqual(0.01);
+        expect(r.certificate.equilibrium, label).toBeUndefined();
+        const p = buildProblem(s);
+        wasm.load(p);
+        const eq = wasm.equilibrium();
+        let logEq = 0;
+        let wsum = 0;
+        s.apps.forEach((a, i) => { logEq += (a.weight ?? 1) * Math.log(eq.certificate.f[i] / eq.certificate.refF[i]); wsum += a.weight ?? 1; });
+        const logKnots = s.apps.reduce((t, a, i) => t + (a.weight ?? 1) * Math.log(r.allocations[i].normalizedPerf), 0);
+        expect(Math.exp((logKnots - logEq) / wsum), label).toBeGreaterThanOrEqual(1.01 - 1e-9);
+        continue;
+      }
+      expect(r.certificate.maxEnvy, label).toBeLessThanOrEqual(ENVY_BOUND);
       const eq = r.certificate.equilibrium;
       expect(eq, label).toBeDefined();
       expect(eq!.bestResponseGap, label).toBeLessThanOrEqual(1e-6);
       if (eq!.exact) exact++;
-      checkPartitions(s, r, label);
     }
-    expect(exact).toBe(1500);
+    expect(exact).toBe(1500 - knots);
+    // most mixes keep the equilibrium (the knot search only runs for 2-3 apps, a fifth of them)
+    expect(knots).toBeLessThan(1500 * 0.2);
   }, 600_000);
 
   it(`every bundle is a best response at the certificate's prices, re-derived independently (seed ${SEED})`, async () => {
     const { wasm } = await engines();
+    let checked = 0;
     for (let k = 0; k < 150; k++) {
       const s = fresh(10_000 + k, 2 + (k % 5));
       const r = solveScenario(wasm, s);
+      if (r.certificate.method === 'knots') continue; // not a market outcome: no prices (checked above)
+      checked++;
       const eq = r.certificate.equilibrium!;
       const pc = r.prices!.cache;
       const pb = r.prices!.bandwidth;
@@ -95,6 +117,7 @@ describe('convexified market: the exact equilibrium', () => {
         expect(f(r.allocations[i].cacheMB, r.allocations[i].bandwidthMbps) / fair, label).toBeGreaterThanOrEqual(1 - 1e-9);
       });
     }
+    expect(checked).toBeGreaterThan(100);
   }, 600_000);
 
   it('the TypeScript twin finds the same equilibria as the WASM core', async () => {
@@ -103,7 +126,8 @@ describe('convexified market: the exact equilibrium', () => {
       const s = fresh(20_000 + k, 2 + (k % 30));
       const a = solveScenario(wasm, s);
       const b = solveScenario(ts, s);
-      expect(b.prices!.cache, `seed ${SEED + 20_000 + k}`).toBeCloseTo(a.prices!.cache, 9);
+      expect(b.certificate.method, `seed ${SEED + 20_000 + k}`).toBe(a.certificate.method);
+      if (a.prices) expect(b.prices!.cache, `seed ${SEED + 20_000 + k}`).toBeCloseTo(a.prices.cache, 9);
       a.allocations.forEach((x, i) => {
         expect(b.allocations[i].cacheMB / s.capacity.cacheMB).toBeCloseTo(x.cacheMB / s.capacity.cacheMB, 9);
         expect(b.allocations[i].bandwidthMbps / s.capacity.bandwidthMbps).toBeCloseTo(x.bandwidthMbps / s.capacity.bandwidthMbps, 9);

@@ -5,31 +5,16 @@
 // on the same hulls, and what apps get measured against the unsplit equal share (today's static partitioning)
 // beats the published reference too.
 import { describe, expect, it } from 'vitest';
-import { buildProblem } from '../../service/market/problem.ts';
+import { gainOverUnsplitStatic as gain } from '../../service/market/gain.ts';
 import { solveScenario } from '../../service/market/solve.ts';
 import type { Scenario, SolveResult } from '../../service/scenario/types.ts';
-import { shareOf } from '../../service/units.ts';
 import { engines, exampleNames, loadExample } from './helpers.ts';
 
 const fair = (r: SolveResult): boolean => r.certificate.sharingIncentiveViolations.length === 0 && r.certificate.maxEnvy <= 0.01;
 const gm = (r: SolveResult): number => r.certificate.geoMeanPerf ?? NaN;
 
-/**
- * Geometric mean over apps of the throughput a result gives (on the curve the data plane realizes: the hull
- * when the app is split) over the throughput at its unsplit equal share.
- */
 async function gainOverUnsplitStatic(s: Scenario, r: SolveResult): Promise<number> {
-  const { wasm } = await engines();
-  const raw = buildProblem(s, { convexify: false });
-  wasm.load(raw);
-  const ref = Array.from({ length: raw.n }, (_, i) => wasm.refPerf(i));
-  const planned = buildProblem(s, { convexify: r.convexified ?? false });
-  wasm.load(planned);
-  let log = 0;
-  r.allocations.forEach((a, i) => {
-    log += Math.log(wasm.perf(i, shareOf(a.cacheMB, s.capacity.cacheMB), shareOf(a.bandwidthMbps, s.capacity.bandwidthMbps)) / ref[i]);
-  });
-  return Math.exp(log / raw.n);
+  return gain((await engines()).wasm, s, r);
 }
 
 describe('quality against the baselines and the reference', () => {
