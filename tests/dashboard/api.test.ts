@@ -18,6 +18,7 @@ import { example, makeService, ROOT, waitFor } from '../service/harness.ts';
 import { standIn, type StandIn } from './stand-in.ts';
 
 const TOKEN = 'api-test-token';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
 const bus = new MemoryBus();
 let service: SpiritService;
 let app: Hono;
@@ -152,8 +153,8 @@ describe('GET /v1/apps/{id}/estimate', () => {
 /** Reads server-sent events from a real connection until `until` says so. */
 async function readEvents(url: string, until: (evs: { event: string; data: unknown }[]) => boolean, act?: () => Promise<void>): Promise<{ event: string; data: unknown }[]> {
   const ac = new AbortController();
-  const res = await fetch(url, { signal: ac.signal });
-  expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+  const res = await fetch(url, { signal: ac.signal, headers: AUTH });
+  expect(res.headers.get('content-type'), res.headers.get('content-type')?.includes('json') ? await res.text() : '').toMatch(/text\/event-stream/);
   const reader = res.body!.getReader();
   const dec = new TextDecoder();
   const events: { event: string; data: unknown }[] = [];
@@ -183,8 +184,9 @@ async function readEvents(url: string, until: (evs: { event: string; data: unkno
 describe('registry events on GET /v1/events', () => {
   it('a node and an app registered, then deleted, arrive as they happen; ?node= keeps only that node\'s', async () => {
     const done = (evs: { event: string; data: unknown }[]) => evs.some((e) => e.event === 'registry' && (e.data as RegistryEvent).kind === 'node' && (e.data as RegistryEvent).change === 'deleted');
+    // a stream follows a node that exists (an unknown one is a 404): ev1 is registered first
+    expect((await send('PUT', '/v1/nodes/ev1', { capacity: s.capacity })).status).toBe(201);
     const act = async () => {
-      expect((await send('PUT', '/v1/nodes/ev1', { capacity: s.capacity })).status).toBe(201);
       expect((await send('PUT', '/v1/apps/ev1.a', { node: 'ev1', model: models[1] })).status).toBe(201);
       expect((await send('PUT', '/v1/nodes/ev2', { capacity: s.capacity })).status).toBe(201);
       expect((await send('DELETE', '/v1/apps/ev1.a')).status).toBe(204);
@@ -193,16 +195,18 @@ describe('registry events on GET /v1/events', () => {
     };
     const evs = await readEvents(`${server.url}/v1/events?node=ev1`, done, act);
     const reg = evs.filter((e) => e.event === 'registry').map((e) => e.data as RegistryEvent);
-    expect(reg.map((e) => `${e.kind} ${e.change} ${e.id}`)).toEqual(['node registered ev1', 'app registered ev1.a', 'app deleted ev1.a', 'node deleted ev1']);
-    expect(reg[1].record).toMatchObject({ id: 'ev1.a', node: 'ev1', weight: 1, declaredModel: true });
-    expect(reg[1].record).not.toHaveProperty('model');
+    expect(reg.map((e) => `${e.kind} ${e.change} ${e.id}`)).toEqual(['app registered ev1.a', 'app deleted ev1.a', 'node deleted ev1']);
+    expect(reg[0].record).toMatchObject({ id: 'ev1.a', node: 'ev1', weight: 1, declaredModel: true });
+    expect(reg[0].record).not.toHaveProperty('model');
     const hello = evs[0];
     expect(hello.event).toBe('hello');
     expect(hello.data).toMatchObject({ node: 'ev1', intervalMs: 150, heartbeatMs: 300 });
   });
 
   it('a quiet stream sends ping events with the server time', async () => {
-    const evs = await readEvents(`${server.url}/v1/events?node=nobody-here`, (e) => e.filter((x) => x.event === 'ping').length >= 2);
+    expect((await send('PUT', '/v1/nodes/quiet1', { capacity: s.capacity })).status).toBe(201);
+    const evs = await readEvents(`${server.url}/v1/events?node=quiet1`, (e) => e.filter((x) => x.event === 'ping').length >= 2);
+    expect((await send('DELETE', '/v1/nodes/quiet1')).status).toBe(204);
     const pings = evs.filter((e) => e.event === 'ping').map((e) => e.data as { timeMs: number });
     expect(pings[1].timeMs).toBeGreaterThan(pings[0].timeMs);
   });
