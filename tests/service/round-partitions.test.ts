@@ -10,7 +10,8 @@ import type { SpiritService } from '../../service/control/service.ts';
 import type { MrcModel } from '../../service/scenario/types.ts';
 import { makeService, waitFor } from './harness.ts';
 
-const cap = { cacheMB: 64, bandwidthMbps: 400 };
+// 40 MiB: the scan's loop can never fit whole, so any cache it gets is useful only split
+const cap = { cacheMB: 40, bandwidthMbps: 400 };
 // a scan over 48 MiB: nothing hits until all of it fits (a cliff), and a key-value store's convex curve
 const scan: MrcModel = { type: 'mrc', mrc: [[0, 1], [47.9, 1], [48, 0]], pageBytes: 4096, localNs: 100, remoteNs: 20_000 };
 const kv: MrcModel = { type: 'mrc', mrc: [[0, 1], [4, 0.4], [16, 0.15], [64, 0.05]], pageBytes: 4096, localNs: 100, remoteNs: 20_000 };
