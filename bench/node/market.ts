@@ -71,6 +71,8 @@ export interface MarketFigures {
   /** the last allocation's certificate in each spirit mode: envy, and whether the trust region still held it */
   maxEnvy: { unsplit: number; convexified: number };
   trustRegionHeld: { unsplit: boolean; convexified: boolean };
+  /** how the last allocation was found (certificate.method: equilibrium, market, knots, static) */
+  method: { unsplit: string; convexified: string };
   /** seconds from the daemon's start until both apps were estimated */
   estimatedAfterS: { unsplit: number; convexified: number };
   /** load average at the end of each mode's measurement */
@@ -182,6 +184,7 @@ export async function liveMarket(plan: MarketPlan, memnode: string, token: strin
     targetMet: scanOverUnsplit > 1 && minOf('convexified') >= TARGET_VS_STATIC,
     maxEnvy: { unsplit: round(cert('unsplit').maxEnvy, 4), convexified: round(cert('convexified').maxEnvy, 4) },
     trustRegionHeld: { unsplit: Boolean((cert('unsplit') as { held?: boolean }).held), convexified: Boolean((cert('convexified') as { held?: boolean }).held) },
+    method: { unsplit: String((cert('unsplit') as { method?: string }).method), convexified: String((cert('convexified') as { method?: string }).method) },
     estimatedAfterS: { unsplit: round(runs.unsplit.estimatedAfterS, 1), convexified: round(runs.convexified.estimatedAfterS, 1) },
     loadAvg1m: Object.fromEntries(MARKET_MODES.map((m) => [m, round(runs[m].loadAvg1m)])) as Record<MarketMode, number>,
   };

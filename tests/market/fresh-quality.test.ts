@@ -2,7 +2,9 @@
 // new seed every run), against the project's own exhaustive `--policy ideal` in the same mode. Unsplit (the
 // search on curves as given, 500 mixes): at least 0.95 of ideal's geometric mean on at least 98% of them (where
 // ideal finds a fair allocation), never below the static split. Convexified (the exact equilibrium, or the knot
-// search's fair allocation when 1% better, 300 mixes): the same bar at 97% (measured 99%), never below static.
+// search's fair allocation when 1% better and no app nearer its fair share than 5%, 300 mixes): the same bar on
+// 92% (measured 93.7-96.3%: ideal puts some app exactly on its fair share, which the market avoids), never
+// below static.
 // The shares are printed; README reports them.
 import { describe, expect, it } from 'vitest';
 import { solveScenario } from '../../service/market/solve.ts';
@@ -14,7 +16,7 @@ const SEED = Number(process.env.SPIRIT_TEST_SEED ?? Math.floor(Math.random() * 1
 
 const MODES = [
   { name: 'unsplit', convexify: false, scenarios: 500, share: 0.98 },
-  { name: 'convexified', convexify: true, scenarios: 300, share: 0.97 },
+  { name: 'convexified', convexify: true, scenarios: 300, share: 0.92 },
 ] as const;
 
 describe('quality against ideal on fresh mixes', () => {

@@ -18,6 +18,13 @@ const SI_TOL = 1e-9;
 const CLEAR_TOL = 1e-6;
 /** A fair allocation replaces the exact equilibrium only if its weighted geometric mean is this much higher. */
 const EQUILIBRIUM_KEEP_GAIN = 0.01;
+/**
+ * ... and only if it leaves no app within this share of its fair share that the equilibrium kept above it. The
+ * knot search maximizes welfare subject to the sharing incentive, so some app usually sits exactly on it: on
+ * estimated curves (a few percent off) that app then falls below what static gives it, live. The equilibrium
+ * gives each app its best affordable bundle instead, which is rarely on that edge.
+ */
+const FAIR_SHARE_EDGE = 0.05;
 
 export const spiritPolicy: PolicyFn = (engine, p) => {
   if (p.convex && p.proportional) {
@@ -29,7 +36,9 @@ export const spiritPolicy: PolicyFn = (engine, p) => {
     // The equilibrium is one fair allocation, not the fair allocation of highest welfare: with 2-3 apps the knot
     // search on the hulls finds far better ones on some mixes (limits: 4.96x static against 2.62x). It replaces
     // the equilibrium only when clearly better (EQUILIBRIUM_KEEP_GAIN), so the exact, priced outcome stays the rule.
-    return p.n >= 2 && p.n <= KNOT_SEARCH_MAX_APPS ? betterOf(p, eq, knotCandidate(engine, p), EQUILIBRIUM_KEEP_GAIN) : eq;
+    if (p.n < 2 || p.n > KNOT_SEARCH_MAX_APPS) return eq;
+    const k = knotCandidate(engine, p);
+    return k && clearOfFairShareEdge(eq, k) ? betterOf(p, eq, k, EQUILIBRIUM_KEEP_GAIN) : eq;
   }
   const r = engine.spirit();
   const out: PolicyOutput = {
@@ -58,6 +67,18 @@ function betterOf(p: Problem, market: PolicyOutput, other: PolicyOutput | null, 
   if (!fair(other.certificate) || !equalTreatment(p, other) || (clears(p, market) && !clears(p, other)) || welfareOf(p, other.certificate) <= welfareOf(p, market.certificate) + margin) return market;
   // (no prices: the knot search's allocation is not a market outcome)
   return { ...other, iterations: market.iterations + other.iterations, method: 'knots' };
+}
+
+/** True when no app holds under (1 + FAIR_SHARE_EDGE) of its fair share in `other` unless it already did at the equilibrium. */
+function clearOfFairShareEdge(eq: PolicyOutput, other: PolicyOutput): boolean {
+  const e = eq.certificate;
+  const o = other.certificate;
+  if (!e || !o) return false;
+  for (let i = 0; i < o.f.length; i++) {
+    const floor = Math.min(1 + FAIR_SHARE_EDGE, e.f[i] / e.refF[i]);
+    if (o.f[i] / o.refF[i] < floor * (1 - SI_TOL)) return false;
+  }
+  return true;
 }
 
 /** Nothing left idle: each resource handed out in full, or every app at its maximum of it. */
