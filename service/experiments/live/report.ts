@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { barChart, lineChart } from '../svg.ts';
+import { barChart, lineChart, niceTicks } from '../svg.ts';
 import type { Spread } from './measure.ts';
 import { LIVE_POLICY_DEFS, type LivePolicy } from './policies.ts';
 import type { LiveRun } from './run.ts';
@@ -26,13 +26,15 @@ export function reportFiles(run: LiveRun, sum: LiveSummary): Record<string, stri
   }
   const series = timeSeries(run, apps);
   if (run.mix.name === 'dynamic' || run.runs.length > 0) {
-    files['allocations.svg'] = lineChart(`${run.mix.name}: cache of each app by round (MiB)`, 'cache MiB', series.ts, series.cache, false, 980, 380);
-    files['bandwidth.svg'] = lineChart(`${run.mix.name}: bandwidth of each app by round (Mbps)`, 'Mbps', series.ts, series.bandwidth, false, 980, 380);
+    const marks = eventMarks(run);
+    const ticks = (xs: number[]) => ({ xTicks: niceTicks(xs[0], xs[xs.length - 1]), marks });
+    files['allocations.svg'] = lineChart(`${run.mix.name}: cache of each app by round (MiB; x: seconds)`, 'cache MiB', series.ts, series.cache, false, 980, 380, ticks(series.ts));
+    files['bandwidth.svg'] = lineChart(`${run.mix.name}: bandwidth of each app by round (Mbps; x: seconds)`, 'Mbps', series.ts, series.bandwidth, false, 980, 380, ticks(series.ts));
     if (series.prices.some((p) => p.values.some((v) => Number.isFinite(v) && v > 0))) {
-      files['prices.svg'] = lineChart(`${run.mix.name}: market prices by round (spirit rounds)`, 'price', series.ts, series.prices, false, 980, 380);
+      files['prices.svg'] = lineChart(`${run.mix.name}: market prices by round (spirit rounds; x: seconds)`, 'price', series.ts, series.prices, false, 980, 380, ticks(series.ts));
     }
-    files['throughput-over-time.svg'] = lineChart(`${run.mix.name}: throughput of each app (accesses/s, 2 s means)`, 'accesses/s',
-      series.tput.ts, series.tput.series, false, 980, 380);
+    files['throughput-over-time.svg'] = lineChart(`${run.mix.name}: throughput of each app (accesses/s, 2 s means; x: seconds)`, 'accesses/s',
+      series.tput.ts, series.tput.series, false, 980, 380, ticks(series.tput.ts));
   }
   return files;
 }
@@ -88,6 +90,13 @@ function toolPngs(dir: string, svgs: string[]): { written: string[]; renderer: s
     return { written, renderer: tool };
   }
   return { written: [], renderer: null };
+}
+
+/** Where each measured stretch began (policy, or phase change), seconds since the start. */
+function eventMarks(run: LiveRun): { x: number; label: string }[] {
+  const t = (ms: number): number => Math.round((ms - run.startedMs) / 100) / 10;
+  if (run.dynamic) return run.dynamic.phases.slice(1).map((p) => ({ x: t(p.fromMs), label: `phase ${p.index + 1}` }));
+  return run.runs.map((r) => ({ x: t(r.measuredFromMs), label: r.policy }));
 }
 
 function timeSeries(run: LiveRun, apps: string[]) {
