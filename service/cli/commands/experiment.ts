@@ -64,8 +64,14 @@ async function live(o: Flags, write: (dir: string, files: Record<string, string>
   const { LIVE_POLICIES, parseLivePolicies } = await import('../../experiments/live/policies.ts');
   const mix = o.mix ?? 'paper';
   if (!(MIXES as readonly string[]).includes(mix)) throw new InputError('--mix', `'${mix}' is not a mix; expected one of ${MIXES.join(', ')}`);
-  const fallback = mix === 'dynamic' ? (['static', 'spirit'] as const) : mix === 'many' ? (['static', 'static-split', 'spirit-unsplit', 'spirit'] as const) : LIVE_POLICIES;
-  const policies = parseLivePolicies(o.policies, fallback);
+  const fallback = mix === 'many' ? (['static', 'static-split', 'spirit-unsplit', 'spirit'] as const) : LIVE_POLICIES;
+  let policies = parseLivePolicies(o.policies, fallback);
+  if (mix === 'dynamic') {
+    // one policy through the phase changes (static is not added: nothing is normalized to it)
+    const named = o.policies === undefined ? [] : o.policies.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    if (named.length > 1) throw new InputError('--policies', `the dynamic mix runs one policy through its phase changes; got ${named.length}`);
+    policies = named.length === 1 ? parseLivePolicies(named[0], []).filter((p) => p === named[0]) : ['spirit'];
+  }
   const repeats = positive('--repeats', o.repeats, 20, true);
   const minutes = positive('--minutes', o.minutes, 120, false);
   const { planOf, runLive } = await import('../../experiments/live/run.ts');

@@ -113,7 +113,7 @@ export async function runLive(o: LiveOptions): Promise<LiveRun> {
   progress.replan(plannedS(o));
   const startedMs = Date.now();
   const loadAvgAtStart = loadavg().map((x) => round(x));
-  const first = o.mix === 'dynamic' ? LIVE_POLICY_DEFS[o.policies.find((p) => p !== 'static') ?? 'spirit'] : LIVE_POLICY_DEFS.spirit;
+  const first = o.mix === 'dynamic' ? LIVE_POLICY_DEFS[o.policies[0] ?? 'spirit'] : LIVE_POLICY_DEFS.spirit;
   progress.step(`${o.mix}: starting a memory node, the service and ${mix.workloads.length} workloads`, 20);
   const stack = await startStack({ mix, policy: first.policy, convexify: first.convexify });
   try {
@@ -225,7 +225,7 @@ async function policyRuns(stack: LiveStack, mix: Mix, o: LiveOptions, progress: 
 }
 
 async function dynamicRun(stack: LiveStack, mix: Mix, o: LiveOptions, progress: Progress): Promise<NonNullable<LiveRun['dynamic']>> {
-  const policy = o.policies.find((p) => p !== 'static') ?? 'spirit';
+  const policy = o.policies[0] ?? 'spirit';
   const steps = mix.phases ?? [];
   const label0 = `dynamic under ${policy}`;
   progress.step(`${label0}: settling before the first phase`, o.plan.settleMaxS);
