@@ -4,6 +4,7 @@
 //   node --import tsx scripts/live-readme.ts [DIR]     (DIR: the run's directory, default out/experiments/live/paper)
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { learnedLine } from '../service/experiments/live/report.ts';
 import { section } from './readme-tables.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -11,8 +12,8 @@ const dir = resolve(process.argv[2] ?? join(ROOT, 'out', 'experiments', 'live', 
 const md = readFileSync(join(dir, 'report.md'), 'utf8');
 const res = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as {
   startedMs: number; endedMs: number; plan: { repeats: number; windowS: number; quick: boolean };
-  machine: { cpus: number; loadAvgAtStart: number[]; loadAvgAtEnd: number[] }; learned: { afterS: number; estimated: string[]; notEstimated: string[] };
-};
+  machine: { cpus: number; loadAvgAtStart: number[]; loadAvgAtEnd: number[] }; mix: { workloads: string[] };
+} & Parameters<typeof learnedLine>[0];
 
 /** The lines of `md` from the heading `from` to the next heading. */
 function part(from: string): string {
@@ -36,9 +37,8 @@ for (const f of ['throughput', 'allocations']) {
 const body = [
   `Run of ${new Date(res.startedMs).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${Math.round((res.endedMs - res.startedMs) / 60_000)} min: ` +
     `${res.plan.repeats} repeat(s) of ${res.plan.windowS} s per policy${res.plan.quick ? ' (--quick)' : ''}, ${res.machine.cpus} cores, load average ` +
-    `${res.machine.loadAvgAtStart[0]} at start and ${res.machine.loadAvgAtEnd[0]} at end; the estimator learned ${res.learned.estimated.length} of ` +
-    `${res.learned.estimated.length + res.learned.notEstimated.length} apps in ${res.learned.afterS} s` +
-    (res.learned.notEstimated.length ? ` (not learned: ${res.learned.notEstimated.join(', ')})` : '') + '. Median (min..max) over repeats.',
+    `${res.machine.loadAvgAtStart[0]} at start and ${res.machine.loadAvgAtEnd[0]} at end (load average of each window in the table). No model was given: ` +
+    learnedLine(res, res.mix.workloads.map((w) => /id=([^,]+)/.exec(w)![1])) + ' Median (min..max) over repeats.',
   '',
   part('## Throughput over static, per app'),
   '',

@@ -137,8 +137,7 @@ function markdown(run: LiveRun, sum: LiveSummary, apps: string[]): string {
     `(1/5/15 min); ${Math.round((run.endedMs - run.startedMs) / 1000)} s in all${run.plan.quick ? '; --quick' : ''}.`, '');
   L.push(`Node: ${run.mix.capacity.cacheMB} MiB of cache, ${run.mix.capacity.bandwidthMbps} Mbps; ${run.mix.what}:`, '');
   for (const w of run.mix.workloads) L.push(`- \`${w}\``);
-  L.push('', `Every app started with no model: the estimator learned ${run.learned.estimated.length}/${apps.length} from telemetry in ${run.learned.afterS} s` +
-    (run.learned.notEstimated.length ? ` (not learned, so held at equal share under every policy: ${run.learned.notEstimated.join(', ')})` : '') + '.');
+  L.push('', `Every app started with no model: ${learnedLine(run, apps)}`);
   L.push(`Data errors: ${run.dataErrors}; workload restarts: ${run.workloadRestarts}.`, '');
   if (run.runs.length > 0) policyTables(run, sum, apps, L);
   if (run.dynamic) dynamicTables(run, apps, L);
@@ -148,6 +147,17 @@ function markdown(run: LiveRun, sum: LiveSummary, apps: string[]): string {
     L.push('');
   }
   return L.join('\n') + '\n';
+}
+
+/** How the apps' models were learned, and where their models came from in the measured rounds. */
+export function learnedLine(run: Pick<LiveRun, 'learned' | 'runs'>, apps: string[]): string {
+  const inForce = new Map<string, Set<string>>();
+  for (const r of run.runs) for (const [a, s] of Object.entries(r.lastDoc.sources)) inForce.set(s, (inForce.get(s) ?? new Set()).add(a));
+  const sources = [...inForce.entries()].map(([s, as]) => `${s} for ${as.size === apps.length ? 'every app' : [...as].join(', ')}`).join('; ');
+  return `the estimator fitted ${run.learned.estimated.length}/${apps.length} from telemetry in ${run.learned.afterS} s` +
+    (run.learned.notEstimated.length ? ` (not yet: ${run.learned.notEstimated.join(', ')})` : '') +
+    (sources ? `; models in the last round of the measured windows: ${sources} (estimated: the current fit; persisted: the last confident fit, ` +
+      'used while the current one lacks data; equal-share: no model, held at its equal share)' : '') + '.';
 }
 
 function policyTables(run: LiveRun, sum: LiveSummary, apps: string[], L: string[]): void {

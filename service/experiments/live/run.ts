@@ -75,6 +75,7 @@ export interface LiveRun {
   machine: { cpus: number; loadAvgAtStart: number[]; loadAvgAtEnd: number[] };
   startedMs: number;
   endedMs: number;
+  /** apps with a model fitted from telemetry (estimated or persisted) when the policies began, and how long it took */
   learned: { afterS: number; estimated: string[]; notEstimated: string[] };
   runs: PolicyRun[];
   dynamic?: { policy: LivePolicy; phases: DynamicPhase[] };
@@ -144,7 +145,11 @@ export async function runLive(o: LiveOptions): Promise<LiveRun> {
   }
 }
 
-/** Until every app is estimated (its bundle's source) or learnMaxS passed. */
+/** A model fitted from this run's telemetry: the estimator's current one, or the last confident one it
+ *  persisted (used while the current estimate lacks data, e.g. right after the allocation moved). */
+const LEARNED_SOURCES = new Set(['estimated', 'persisted']);
+
+/** Until every app has a model learned from telemetry (its bundle's source) or learnMaxS passed. */
 async function learn(stack: LiveStack, mix: Mix, plan: LivePlan, progress: Progress): Promise<LiveRun['learned']> {
   const t0 = Date.now();
   const label = `${mix.name}: the estimator learns ${mix.workloads.length} apps from telemetry (no model given)`;
@@ -152,9 +157,9 @@ async function learn(stack: LiveStack, mix: Mix, plan: LivePlan, progress: Progr
   let estimated: string[] = [];
   while (Date.now() - t0 < plan.learnMaxS * 1000) {
     const last = stack.docs[stack.docs.length - 1];
-    estimated = last ? last.bundles.filter((b) => b.source === 'estimated').map((b) => b.app) : [];
+    estimated = last ? last.bundles.filter((b) => LEARNED_SOURCES.has(b.source)).map((b) => b.app) : [];
     if (last && estimated.length === stack.apps.length) break;
-    progress.tick(`${label}: ${estimated.length}/${stack.apps.length} estimated`, Math.max(0, plan.learnMaxS / 3 - (Date.now() - t0) / 1000));
+    progress.tick(`${label}: ${estimated.length}/${stack.apps.length} learned`, Math.max(0, plan.learnMaxS / 3 - (Date.now() - t0) / 1000));
     await sleep(POLL_MS);
   }
   progress.done(plan.learnMaxS / 3);
