@@ -163,7 +163,8 @@ export function learnedLine(run: Pick<LiveRun, 'learned' | 'runs'>, apps: string
 function policyTables(run: LiveRun, sum: LiveSummary, apps: string[], L: string[]): void {
   const ps = run.policies.filter((p) => sum.policies[p]) as LivePolicy[];
   L.push(`Each policy measured for ${run.plan.windowS} s after its allocation settled (${run.plan.settleMinS}..${run.plan.settleMaxS} s), ` +
-    `${run.plan.repeats} repeat(s), order rotated between repeats; figures are median (min..max) over repeats; a ratio whose range crosses 1 is *no gain*.`, '');
+    `${run.plan.repeats} repeat(s), order rotated between repeats; figures are median (min..max) over repeats; a ratio whose range crosses 1 is *no gain*` +
+    (run.plan.repeats === 1 ? ' (one repeat: no spread was measured, the marks are those of a single run)' : '') + '.', '');
   L.push('## Throughput over static, per app', '', `| policy | ${apps.join(' | ')} | geo mean | worst | below ${SI_BAR} | envy (fitted) | load 1m |`,
     `|---|${apps.map(() => '---:').join('|')}|---:|---|---|---:|---:|`);
   for (const p of ps) {
