@@ -151,12 +151,20 @@ function markdown(run: LiveRun, sum: LiveSummary, apps: string[]): string {
 
 /** How the apps' models were learned, and where their models came from in the measured rounds. */
 export function learnedLine(run: Pick<LiveRun, 'learned' | 'runs'>, apps: string[]): string {
-  const inForce = new Map<string, Set<string>>();
-  for (const r of run.runs) for (const [a, s] of Object.entries(r.lastDoc.sources)) inForce.set(s, (inForce.get(s) ?? new Set()).add(a));
-  const sources = [...inForce.entries()].map(([s, as]) => `${s} for ${as.size === apps.length ? 'every app' : [...as].join(', ')}`).join('; ');
+  // per source, the apps it served in each measured window's last round (an app's source varies by window)
+  const inForce = new Map<string, Map<string, number>>();
+  for (const r of run.runs) {
+    for (const [a, s] of Object.entries(r.lastDoc.sources)) {
+      const m = inForce.get(s) ?? new Map<string, number>();
+      inForce.set(s, m.set(a, (m.get(a) ?? 0) + 1));
+    }
+  }
+  const windows = run.runs.length;
+  const sources = [...inForce.entries()].map(([s, m]) => `${s} in ${[...m.values()].reduce((x, y) => x + y, 0)} of ${windows * apps.length}` +
+    (m.size < apps.length ? ` (${[...m.keys()].join(', ')})` : '')).join(', ');
   return `the estimator fitted ${run.learned.estimated.length}/${apps.length} from telemetry in ${run.learned.afterS} s` +
     (run.learned.notEstimated.length ? ` (not yet: ${run.learned.notEstimated.join(', ')})` : '') +
-    (sources ? `; models in the last round of the measured windows: ${sources} (estimated: the current fit; persisted: the last confident fit, ` +
+    (sources ? `; the models in force at the end of the measured windows (app x window): ${sources} (estimated: the current fit; persisted: the last confident fit, ` +
       'used while the current one lacks data; equal-share: no model, held at its equal share)' : '') + '.';
 }
 
