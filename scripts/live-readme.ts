@@ -5,6 +5,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { learnedLine } from '../service/experiments/live/report.ts';
+import { chromiumPngs } from './svg-png.ts';
 import { section } from './readme-tables.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -28,12 +29,12 @@ const out = join(ROOT, 'docs', 'live');
 mkdirSync(out, { recursive: true });
 const plots: string[] = [];
 for (const f of ['throughput', 'allocations']) {
-  for (const ext of ['svg', 'png']) {
-    if (!existsSync(join(dir, `${f}.${ext}`))) continue;
-    copyFileSync(join(dir, `${f}.${ext}`), join(out, `paper-${f}.${ext}`));
-    if (ext === 'svg') plots.push(`![${f}](docs/live/paper-${f}.svg)`);
-  }
+  if (!existsSync(join(dir, `${f}.svg`))) continue;
+  copyFileSync(join(dir, `${f}.svg`), join(out, `paper-${f}.svg`));
+  plots.push(`![${f}](docs/live/paper-${f}.svg)`);
 }
+// PNG copies for viewers that do not show SVG (a headless chromium, when installed)
+await chromiumPngs(out, ['paper-throughput.svg', 'paper-allocations.svg'].filter((f) => existsSync(join(out, f)))).catch(() => []);
 const body = [
   `Run of ${new Date(res.startedMs).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${Math.round((res.endedMs - res.startedMs) / 60_000)} min: ` +
     `${res.plan.repeats} repeat(s) of ${res.plan.windowS} s per policy${res.plan.quick ? ' (--quick)' : ''}, ${res.machine.cpus} cores, load average ` +

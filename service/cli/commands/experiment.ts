@@ -87,7 +87,7 @@ async function live(o: Flags, write: (dir: string, files: Record<string, string>
   const summary = summarize(run);
   const dir = resolve(o.out, 'live', mix);
   const files = write(dir, reportFiles(run, summary));
-  const png = await pngs(dir, files.filter((f) => f.endsWith('.svg')).map((f) => f.slice(dir.length + 1)));
+  const png = pngs(dir, files.filter((f) => f.endsWith('.svg')).map((f) => f.slice(dir.length + 1)));
   printJson({
     experiment: 'live', mix, policies, repeats: plan.repeats, windowS: plan.windowS, quick: plan.quick,
     loadAvgAtStart: run.machine.loadAvgAtStart, loadAvgAtEnd: run.machine.loadAvgAtEnd, learned: run.learned,

@@ -1,7 +1,6 @@
 // The report of a live run: a markdown page (report.md), every figure as JSON (results.json) and plots
 // (SVG; PNG too when an SVG renderer, rsvg-convert or ImageMagick's convert, is on PATH).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { barChart, lineChart, niceTicks } from '../svg.ts';
 import type { Spread } from './measure.ts';
@@ -39,43 +38,13 @@ export function reportFiles(run: LiveRun, sum: LiveSummary): Record<string, stri
   return files;
 }
 
-/** Where Debian's chromium lives (the dashboard's browser test uses it too). */
-const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
-
 /**
- * Renders every SVG to PNG beside it: with rsvg-convert or ImageMagick's convert when on PATH, else with a
- * headless chromium through playwright-core when both are installed; returns the files written and the
- * renderer (null: none here, the SVGs are the plots).
+ * Renders every SVG to PNG beside it with rsvg-convert or ImageMagick's convert when one is on PATH; returns
+ * the files written and the renderer (null: none here, the SVGs are the plots). (scripts/svg-png.ts renders
+ * with a headless chromium for the README's copies; the runtime depends on no browser.)
  */
-export async function pngs(dir: string, svgs: string[]): Promise<{ written: string[]; renderer: string | null }> {
-  const viaTool = toolPngs(dir, svgs);
-  if (viaTool.renderer) return viaTool;
-  const exe = CHROMIUM_PATHS.find((p) => existsSync(p));
-  if (!exe) return viaTool;
-  try {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: exe, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-    try {
-      const page = await browser.newPage();
-      const written: string[] = [];
-      for (const f of svgs) {
-        const svg = readFileSync(join(dir, f), 'utf8');
-        const m = /width="(\d+)" height="(\d+)"/.exec(svg);
-        const width = m ? Number(m[1]) : 980;
-        const height = m ? Number(m[2]) : 380;
-        await page.setViewportSize({ width, height });
-        await page.setContent(`<html><body style="margin:0;background:#fff">${svg}</body></html>`);
-        const out = f.replace(/\.svg$/, '.png');
-        await page.screenshot({ path: join(dir, out), clip: { x: 0, y: 0, width, height } });
-        written.push(out);
-      }
-      return { written, renderer: 'chromium' };
-    } finally {
-      await browser.close();
-    }
-  } catch {
-    return viaTool;  // playwright-core not installed (production install) or chromium would not start
-  }
+export function pngs(dir: string, svgs: string[]): { written: string[]; renderer: string | null } {
+  return toolPngs(dir, svgs);
 }
 
 function toolPngs(dir: string, svgs: string[]): { written: string[]; renderer: string | null } {
