@@ -49,15 +49,14 @@ describe('node daemon: windows and phases for experiments', () => {
     expect(() => daemon.setPhase('nobody', { archetype: 'stream', params: { 'write-ratio': 0 } })).toThrow(/no workload 'nobody'/);
     expect(() => daemon.setPhase('shifty', { archetype: 'tape' as never, params: {} })).toThrow(/'tape' is not an archetype/);
     const n = windows.length;
-    const initSkips = daemon.status().windowsSkipped.initializing ?? 0;
     daemon.setPhase('shifty', { archetype: 'stream', params: { 'write-ratio': 0 } });
-    // the region is rewritten with the scan's data (its windows are skipped as initializing), then the scan
-    // runs: a cyclic scan of 4 MiB through a 2 MiB cache misses on nearly every page, where the microservice's
-    // 0.4 MiB hot set fitted
+    // the region is rewritten with the scan's data (the scan checks every page's stamp, which differs from the
+    // microservice's: without the reload every read would count as a data error), then the scan runs: a cyclic
+    // scan of 4 MiB through a 2 MiB cache misses on nearly every page, where the microservice's hot set fitted.
+    // (The reload of 4 MiB may fit between two snapshots, so no window need be skipped for it.)
     await waitFor('windows of the second phase', () => windows.length >= n + 5, 120_000);
     const st = daemon.status();
     expect(st.dataErrors).toBe(0);
-    expect(st.windowsSkipped.initializing ?? 0).toBeGreaterThan(initSkips);
     expect(st.workloads[0].restarts).toBe(0);
     const mean = (ws: typeof windows) => ws.reduce((s, w) => s + w.rec.missRatio, 0) / ws.length;
     expect(mean(windows.slice(-3))).toBeGreaterThan(mean(first) + 0.3);
