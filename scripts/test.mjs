@@ -45,8 +45,9 @@ mkdirSync(reportDir, { recursive: true });
 // Suites whose workloads measure real time (bandwidth over 2 s windows, estimators fitting models from live
 // telemetry) run alone, one file at a time, after the rest: on a 2-core machine the CPU-heavy property and
 // differential suites would otherwise starve them and turn their measurements into noise.
-// The dashboard's browser test (a service, a daemon stand-in and Chromium) runs there too.
-const TIMED = ['tests/native/', 'tests/system/', 'tests/dashboard/dashboard.test.ts'];
+// The dashboard's browser test (a service, a daemon stand-in and Chromium) runs there too, and so does
+// `spirit experiment live --quick` (six workloads whose curves the estimator learns from live telemetry).
+const TIMED = ['tests/native/', 'tests/system/', 'tests/dashboard/dashboard.test.ts', 'tests/experiments/live.test.ts'];
 const phases = extra.length > 0
   ? [{ label: 'tests (vitest)', args: extra }]
   : [

@@ -171,6 +171,21 @@ export class SpiritService {
 
   get isRunning(): boolean { return this.running; }
 
+  /** The policy (and whether partitionable apps are convexified) of every round from the next one on:
+   *  `spirit experiment live` measures each policy in turn on one running node, with the estimates learned
+   *  once. Exploration stays a spirit-only feature (round.ts). */
+  setPolicy(policy: Policy, convexify?: boolean): void {
+    if (!POLICIES.includes(policy)) throw new InputError('policy', `unknown policy '${policy}'; expected one of ${POLICIES.join(', ')}`);
+    const options: RoundDeps['options'] = { ...this.roundDeps.options, policy };
+    if (convexify === undefined) delete options.convexify;
+    else options.convexify = convexify;
+    this.roundDeps.options = options;
+  }
+
+  get policy(): { policy: Policy; convexify: boolean } {
+    return { policy: this.roundDeps.options.policy, convexify: this.roundDeps.options.convexify ?? true };
+  }
+
   private halt(): boolean {
     if (!this.running) return false;
     this.running = false;

@@ -44,8 +44,27 @@ export function barChart(title: string, yLabel: string, categories: string[], se
   return frame(title, yLabel, w, h, body, series);
 }
 
+export interface LineOptions {
+  /** label only these x values (default: every x); time series have too many points for a label each */
+  xTicks?: number[];
+  /** vertical marks with a label (a policy switch, a phase change) */
+  marks?: { x: number; label: string }[];
+}
+
+/** Evenly spaced round ticks over [lo, hi], about `count` of them. */
+export function niceTicks(lo: number, hi: number, count = 10): number[] {
+  const span = hi - lo;
+  if (!(span > 0)) return [lo];
+  const raw = span / count;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((k) => k * p).find((s) => s >= raw) ?? 10 * p;
+  const out: number[] = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi && out.length < 64; t += step) out.push(+t.toPrecision(12));
+  return out;
+}
+
 /** Lines over a shared numeric x axis (log2 scale when logX). */
-export function lineChart(title: string, yLabel: string, xs: number[], series: Series[], logX = false, w = 760, h = 360): string {
+export function lineChart(title: string, yLabel: string, xs: number[], series: Series[], logX = false, w = 760, h = 360, opts: LineOptions = {}): string {
   const left = 60, right = w - 20, top = 30, bottom = h - 60;
   const tx = (v: number): number => (logX ? Math.log2(v) : v);
   const x0 = tx(xs[0]);
@@ -55,7 +74,9 @@ export function lineChart(title: string, yLabel: string, xs: number[], series: S
   const { y, ticks } = yScale(max, top, bottom);
   let body = ticks.map((t) => `<line x1="${left}" x2="${right}" y1="${y(t)}" y2="${y(t)}" stroke="#eee"/>` +
     `<text x="${left - 6}" y="${y(t) + 4}" font-size="10" text-anchor="end">${+t.toPrecision(3)}</text>`).join('');
-  body += xs.map((v) => `<text x="${x(v)}" y="${bottom + 14}" font-size="10" text-anchor="middle">${v}</text>`).join('');
+  body += (opts.xTicks ?? xs).map((v) => `<text x="${x(v)}" y="${bottom + 14}" font-size="10" text-anchor="middle">${v}</text>`).join('');
+  body += (opts.marks ?? []).map((m, k) => `<line x1="${x(m.x).toFixed(1)}" x2="${x(m.x).toFixed(1)}" y1="${top}" y2="${bottom}" stroke="#999" stroke-dasharray="3,3"/>` +
+    `<text x="${(x(m.x) + 3).toFixed(1)}" y="${top + 10 + (k % 3) * 11}" font-size="9" fill="#555">${esc(m.label)}</text>`).join('');
   series.forEach((s, k) => {
     const pts = s.values.map((v, i) => (Number.isFinite(v) ? `${x(xs[i]).toFixed(1)},${y(v).toFixed(1)}` : '')).filter(Boolean).join(' ');
     body += `<polyline fill="none" stroke="${COLORS[k % COLORS.length]}" stroke-width="2" points="${pts}"/>`;

@@ -19,6 +19,8 @@ import { TelemetryQueue } from './telemetry-queue.ts';
 import { SampleCarry } from './sample-carry.ts';
 import { recordOfWindow, type WindowSkip, windowSkip } from './window.ts';
 import { sampleRateFor, type WorkloadSpec } from './workload-spec.ts';
+import type { PhaseChange } from './ipc.ts';
+import { ARCHETYPES } from './workloads/index.ts';
 import type { TelemetryRecord } from '../telemetry/record.ts';
 
 export interface NodeDaemonOptions {
@@ -38,6 +40,8 @@ export interface NodeDaemonOptions {
   log: Logger;
   /** how often the registration is re-checked; default REGISTRATION_CHECK_MS */
   registrationCheckMs?: number;
+  /** every telemetry window as it is recorded, with the window's sampled operation latencies (experiments) */
+  onWindow?: (rec: TelemetryRecord, opLatencyCounts: number[]) => void;
 }
 
 export interface AppWindowSummary {
@@ -153,6 +157,14 @@ export class NodeDaemon {
     await this.o.link.close().catch(() => {});
     this.cleanStale('shut-down');
     this.log.info({ recordsSent: this.sent, recordsDropped: this.queue.dropped + this.queue.length }, 'node daemon stopped');
+  }
+
+  /** A workload's phase change: it reloads its region as `archetype` and runs that pattern from then on. */
+  setPhase(app: string, p: PhaseChange): void {
+    const sup = this.sups.get(app);
+    if (!sup) throw new InputError('app', `no workload '${app}' on node ${this.o.node}`);
+    if (!(ARCHETYPES as readonly string[]).includes(p.archetype)) throw new InputError('archetype', `'${p.archetype}' is not an archetype; expected one of ${ARCHETYPES.join(', ')}`);
+    sup.setPhase(p);
   }
 
   status(): DaemonStatus {
@@ -292,6 +304,7 @@ export class NodeDaemon {
     const rec = this.carry.apply(recordOfWindow(app, this.o.node, prev, snap), snap.generation, accesses);
     this.queue.push(rec);
     this.lastWindow[app] = { ...summarize(rec), ...splitSummary(prev, snap) };
+    this.o.onWindow?.(rec, (snap.opLatencyCounts ?? []).map((c, k) => Math.max(0, c - (prev.opLatencyCounts?.[k] ?? 0))));
   }
 
   private async send(): Promise<void> {

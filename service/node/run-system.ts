@@ -11,6 +11,8 @@ export interface RunSystemOptions {
   intervalMs: number;
   durationS?: number;
   logLevel: string;
+  /** printed after the dashboard's address (the policy tables of `spirit start`) */
+  afterStart?: () => void;
 }
 
 /** Telemetry interval of the demo node: a few records per round. */
@@ -32,6 +34,7 @@ export async function runSystem(o: RunSystemOptions): Promise<void> {
   } else {
     say(`  no node: ${sys.noNode}`);
   }
+  o.afterStart?.();
   say(o.durationS !== undefined ? `Stopping after ${o.durationS} s (Ctrl-C stops sooner).` : 'Ctrl-C stops everything.');
 
   await new Promise<void>((resolve) => {

@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { attachControl, type ControlHandle, type RegionLimits, type RegionPartition, type RegionStats } from '../../native/index.ts';
 import { assert } from '../errors.ts';
 import { Backoff } from './backoff.ts';
-import { type FromWorkload, isFromWorkload, PERMANENT_REASONS, type Phase, type ToWorkload, type WorkloadConfig } from './ipc.ts';
+import { type FromWorkload, isFromWorkload, PERMANENT_REASONS, type Phase, type PhaseChange, type ToWorkload, type WorkloadConfig } from './ipc.ts';
 import {
   RECORD_PAGES_MAX, RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_MIN_MS, RESTART_STABLE_MS, RESTARTS_IN_A_ROW_MAX, SNAPSHOT_TIMEOUT_MS,
   STDERR_TAIL_LINES, WORKLOAD_START_TIMEOUT_MS, WORKLOAD_STOP_TIMEOUT_MS,
@@ -47,6 +47,8 @@ export interface WorkloadSnapshot {
   /** sampled page accesses drained from the ring since the previous snapshot */
   sampledPages: number[];
   samplesLost: number;
+  /** cumulative operation latency histogram of this run (ipc.ts OP_LATENCY_BUCKETS) */
+  opLatencyCounts?: number[];
 }
 
 export type WorkloadEvent =
@@ -90,6 +92,8 @@ export class WorkloadSupervisor {
   private pending = new Map<number, (m: Extract<FromWorkload, { type: 'snap' }> | null) => void>();
   private exited: Promise<void> = Promise.resolve();
   private readonly backoff: Backoff;
+  /** the phase a restart begins in (the last phase change) */
+  private phase: PhaseChange | null = null;
 
   constructor(private readonly base: Omit<WorkloadConfig, 'cacheBytes' | 'bandwidthMbps'>, private limits: RegionLimitsInForce,
     private readonly opts: SupervisorOptions) {
@@ -111,7 +115,7 @@ export class WorkloadSupervisor {
     this.st = 'starting';
     this.lastFatal = null;
     this.stderrTail = [];
-    const cfg: WorkloadConfig = { ...this.base, ...this.limits };
+    const cfg: WorkloadConfig = { ...this.base, ...this.limits, ...(this.phase ?? {}) };
     const child = fork(WORKLOAD_MAIN, [JSON.stringify(cfg)], { execArgv: ['--import', TSX_LOADER], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     this.child = child;
     this.startedAtMs = Date.now();
@@ -225,7 +229,7 @@ export class WorkloadSupervisor {
       const drained = this.control.drainSamples(RECORD_PAGES_MAX);
       return {
         generation: gen, phase: reply.phase, ops: reply.ops, accesses: reply.accesses, errors: reply.errors, atMs: Date.now(), stats,
-        sampledPages: drained.pages, samplesLost: drained.lost,
+        sampledPages: drained.pages, samplesLost: drained.lost, opLatencyCounts: reply.opLatencyCounts ?? [],
       };
     } catch {
       return null;  // the workload died between its answer and the read: its exit is handled separately
@@ -236,6 +240,16 @@ export class WorkloadSupervisor {
   setLimits(limits: RegionLimitsInForce): void {
     this.limits = { ...limits };
     this.control?.setLimits(regionLimits(this.limits));
+  }
+
+  /** Changes the workload's phase now (if running) and for every later (re)start. */
+  setPhase(p: PhaseChange): void {
+    this.phase = { archetype: p.archetype, params: { ...p.params } };
+    try {
+      this.child?.send({ type: 'phase', ...this.phase } satisfies ToWorkload);
+    } catch {
+      // not connected: the next start begins in the new phase
+    }
   }
 
   /** The limits as the region's control block reports them (what the fault thread enforces). */

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { FarMemoryError, type MemNode, openRegion, startMemNode } from '../../native/index.ts';
 import { startServe } from '../http/serve.ts';
+import { MIX_DEFS } from '../experiments/live/mixes.ts';
 import { bytesFromMiB } from '../units.ts';
 import { defaultControlDirPath } from './control-dir.ts';
 import { NodeDaemon } from './daemon.ts';
@@ -28,10 +29,12 @@ export interface SystemOptions {
   probe?: (memnode: string, token: string, controlDir: string) => Promise<string | null>;
 }
 
-/** The demo node: a scan and a key-value store sharing a small cache and link (tens of MiB in all). */
+/** The demo node: the paper's mix of six apps, scaled to a small machine (`spirit experiment live --mix
+ *  paper` measures every policy on the same node): three scans, a key-value store, an embedding table and a
+ *  microservice sharing 32 MiB of cache and 480 Mbps. */
 export const START_NODE = 'local';
-export const START_CAPACITY = { cacheMB: 32, bandwidthMbps: 800 };
-export const START_WORKLOADS = ['stream:id=scan,size-mb=32', 'kv:id=kv-store,size-mb=32'];
+export const START_CAPACITY = MIX_DEFS.paper.capacity;
+export const START_WORKLOADS = MIX_DEFS.paper.workloads;
 /** The probe region: the data plane's smallest region and cache. */
 const PROBE_REGION_MB = 0.25;
 const PROBE_CACHE_MB = 0.0625;

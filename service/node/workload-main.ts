@@ -4,12 +4,15 @@
 // as JSON in argv[2]; never run by hand.
 import { FarMemoryError, type FarRegion, openRegion } from '../../native/index.ts';
 import { InputError } from '../errors.ts';
-import { type FromWorkload, type Phase, type ToWorkload, WORKLOAD_EXIT, type WorkloadConfig } from './ipc.ts';
+import { type FromWorkload, OP_LATENCY_BUCKETS, opLatencyBucket, type Phase, type PhaseChange, type ToWorkload, WORKLOAD_EXIT, type WorkloadConfig } from './ipc.ts';
 import { WORK_CHECK_EVERY, WORK_SLICE_MS } from './limits.ts';
 import { ARCHETYPE_DEFS, newCounters } from './workloads/index.ts';
 
 /** Pages written per init call (checked against the slice clock in between). */
 const INIT_PAGES_PER_CALL = 16;
+/** One batch in this many runs a single operation, timed alone (the operation latency histogram): rare
+ *  enough that the two clock reads cost nothing, often enough for a p99 over a few seconds. */
+const OP_SAMPLE_EVERY = 16;
 
 function send(m: FromWorkload): void {
   if (process.connected) process.send?.(m);
@@ -33,9 +36,11 @@ async function main(): Promise<void> {
   let stopRequested = false;
   let onStop: () => void = () => { stopRequested = true; };
   let onSnap: (seq: number) => void = () => {};
+  let onPhase: (p: PhaseChange) => void = () => {};
   process.on('message', (m: ToWorkload) => {
     if (m?.type === 'snap') onSnap(m.seq);
     else if (m?.type === 'stop') onStop();
+    else if (m?.type === 'phase') onPhase(m);
   });
   process.on('disconnect', () => onStop());  // the daemon is gone
   process.on('SIGTERM', () => onStop());
@@ -67,12 +72,22 @@ async function main(): Promise<void> {
     void stop(WORKLOAD_EXIT.regionFailed);
   });
 
-  const def = ARCHETYPE_DEFS[cfg.archetype];
-  const work = def.create(region.buffer, cfg.params, cfg.seed);
+  let work = ARCHETYPE_DEFS[cfg.archetype].create(region.buffer, cfg.params, cfg.seed);
   const counters = newCounters();
-  const opsPerCall = Math.max(1, Math.round(WORK_CHECK_EVERY / work.accessesPerOp));
+  let opsPerCall = Math.max(1, Math.round(WORK_CHECK_EVERY / work.accessesPerOp));
   let phase: Phase = 'init';
-  onSnap = (seq) => send({ type: 'snap', seq, phase, ops: counters.ops, accesses: counters.accesses, errors: counters.errors, timeMs: Date.now() });
+  const opLatencyCounts: number[] = new Array<number>(OP_LATENCY_BUCKETS).fill(0);
+  let calls = 0;
+  onSnap = (seq) => send({
+    type: 'snap', seq, phase, ops: counters.ops, accesses: counters.accesses, errors: counters.errors, timeMs: Date.now(), opLatencyCounts: [...opLatencyCounts],
+  });
+  // a new phase rewrites the region with the new pattern's data (each archetype stamps its pages its own way)
+  onPhase = (p) => {
+    if (!(p.archetype in ARCHETYPE_DEFS)) return;
+    work = ARCHETYPE_DEFS[p.archetype].create(region.buffer, p.params, cfg.seed);
+    opsPerCall = Math.max(1, Math.round(WORK_CHECK_EVERY / work.accessesPerOp));
+    phase = 'init';
+  };
   send({ type: 'ready', controlPath: region.controlPath, pages: work.pages });
 
   // Work in slices of a few ms, yielding in between so snapshot requests are answered promptly.
@@ -87,7 +102,15 @@ async function main(): Promise<void> {
         }
       }
     } else {
-      while (performance.now() < end) work.run(opsPerCall, counters);
+      while (performance.now() < end) {
+        if (++calls % OP_SAMPLE_EVERY !== 0) {
+          work.run(opsPerCall, counters);
+          continue;
+        }
+        const t0 = performance.now();
+        work.run(1, counters);
+        opLatencyCounts[opLatencyBucket((performance.now() - t0) * 1000)]++;
+      }
     }
     setImmediate(slice);
   };

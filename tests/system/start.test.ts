@@ -1,5 +1,6 @@
-// `npm start` (spirit start): the policy tables first, then the whole system on this machine (memory node,
-// service with dashboard, node daemon with far-memory workloads), stopped after --duration-s or on Ctrl-C,
+// `npm start` (spirit start): the whole system on this machine (memory node, service with dashboard, node
+// daemon with the paper mix's six far-memory workloads), its dashboard's address first and the policy tables
+// after, stopped after --duration-s or on Ctrl-C,
 // leaving no control block behind. Also: --no-system, and the plain message when far memory is unavailable.
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,9 @@ afterAll(async () => {
   for (const d of dirs) d.cleanup();
 });
 
+/** The paper mix `npm start` runs (service/experiments/live/mixes.ts). */
+const PAPER_APPS = ['embed', 'kv', 'micro', 'scan-l', 'scan-m', 'scan-s'];
+
 const dashboardUrl = (out: string): string | null => /dashboard\s+(http:\/\/\S+?)\/?\n/.exec(out)?.[1] ?? null;
 
 describe('spirit start', () => {
@@ -26,30 +30,29 @@ describe('spirit start', () => {
     expect(r.stdout).not.toMatch(/Spirit is running/);
   });
 
-  it('npm start -- --duration-s N: tables, then the system up (dashboard, node, workloads, allocations), then down', async () => {
+  it('npm start -- --duration-s N: the dashboard address first, the system up (node, six workloads, allocations), the tables, then down', async () => {
     const ctl = tempDir('spirit-start-ctl-');
     dirs.push(ctl);
     const p = spirit(['start', '--', '--duration-s', '40', '--port', '0'], { SPIRIT_CONTROL_DIR: ctl.dir }, ['npm']);
     procs.push(p);
     const url = await waitFor('the dashboard URL', () => dashboardUrl(p.stdout()) ?? (p.child.exitCode !== null ? Promise.reject(new Error(p.stdout() + p.stderr())) : null), 90_000);
-    const out = p.stdout();
-    expect(out.indexOf('policy spirit')).toBeGreaterThanOrEqual(0);
-    expect(out.indexOf('policy spirit')).toBeLessThan(out.indexOf('Spirit is running'));  // the tables come first
+    const out = await waitFor('the policy tables', () => (p.stdout().includes('policy spirit') ? p.stdout() : null));
+    expect(out.indexOf('dashboard')).toBeLessThan(out.indexOf('policy spirit'));  // the dashboard's address comes first
     const dash = await fetch(`${url}/`);
     expect(dash.status).toBe(200);
     expect(await dash.text()).toMatch(/<html/i);
     const node = await waitFor('the node registered', async () => {
       const r = await getJson<{ apps: string[] }>(`${url}/v1/nodes/local`);
-      return r.status === 200 && r.body.apps.length === 2 ? r.body : null;
+      return r.status === 200 && r.body.apps.length === PAPER_APPS.length ? r.body : null;
     });
-    expect(node.apps.sort()).toEqual(['kv-store', 'scan']);
-    await waitFor('two far-memory regions', () => controlFiles(ctl.dir).length === 2);
+    expect(node.apps.sort()).toEqual(PAPER_APPS);
+    await waitFor('six far-memory regions', () => controlFiles(ctl.dir).length === PAPER_APPS.length);
     await waitFor('telemetry from the node', async () => (await getJson<{ lastTelemetryMs: number | null }>(`${url}/v1/nodes/local`)).body.lastTelemetryMs);
     const doc = await waitFor('an allocation', async () => {
       const r = await getJson<Allocation>(`${url}/v1/nodes/local/allocation`);
       return r.status === 200 ? r.body : null;
     });
-    expect(doc.bundles.map((b) => b.app).sort()).toEqual(['kv-store', 'scan']);
+    expect(doc.bundles.map((b) => b.app).sort()).toEqual(PAPER_APPS);
     const { code } = await p.exited;
     expect(code, p.stderr()).toBe(0);
     expect(p.stdout()).toMatch(/Stopped\. Node 'local': allocation epoch \d+, \d+ telemetry records sent, 0 workload restarts, 0 data errors\./);
@@ -63,7 +66,7 @@ describe('spirit start', () => {
     const p = spirit(['start', '--port', '0'], { SPIRIT_CONTROL_DIR: ctl.dir });
     procs.push(p);
     await waitFor('the dashboard URL', () => dashboardUrl(p.stdout()), 90_000);
-    await waitFor('two far-memory regions', () => controlFiles(ctl.dir).length === 2);
+    await waitFor('six far-memory regions', () => controlFiles(ctl.dir).length === PAPER_APPS.length);
     p.child.kill('SIGINT');
     expect((await p.exited).code).toBe(0);
     expect(p.stdout()).toMatch(/Stopped\./);

@@ -1,7 +1,7 @@
-// `spirit start` (what `npm start` runs): first every policy on the paper-like six-app mix, as tables; then
-// the whole system on this machine (memory node, service with dashboard, node daemon with a scan and a
-// key-value store on far memory) until Ctrl-C. `--no-system` prints the tables only; `--duration-s N` stops
-// after N seconds.
+// `spirit start` (what `npm start` runs): the whole system on this machine (memory node, service with
+// dashboard, node daemon running the paper's six-app mix live on far memory under spirit, learning each app's
+// curves from telemetry) until Ctrl-C; the dashboard's address first, then every policy on the model of the
+// paper-like mix, as tables. `--no-system` prints the tables only; `--duration-s N` stops after N seconds.
 import type { Command } from 'commander';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,7 @@ function int(flag: string, v: string | undefined, min: number, max: number): num
 export function register(program: Command): void {
   program
     .command('start')
-    .description('show every policy on the paper-like mix, then run the whole system here (memory node, service and dashboard, node daemon with workloads)')
+    .description('run the whole system here (memory node, service and dashboard, node daemon with the paper mix live), then show every policy on the paper-like mix\'s model')
     .option('--no-system', 'print the policy tables only')
     .option('--duration-s <N>', 'stop everything after N seconds (default: run until Ctrl-C)')
     .option('--port <P>', `dashboard and API port (default ${DEFAULT_PORT}, or a free one if that is taken; 0 = a free one)`)
@@ -49,9 +49,12 @@ export function register(program: Command): void {
       const { renderComparison } = await import('../table.ts');
       const { scenario } = readScenarioFile(START_SCENARIO);
       const c = comparePolicies(await createEngine('wasm'), scenario);
-      process.stdout.write(renderComparison(c) + '\n');
-      if (!flags.system) return;
+      const tables = (): void => { process.stdout.write('\nEvery policy on the model of the paper-like mix (examples/paper-mix.json):\n' + renderComparison(c) + '\n'); };
+      if (!flags.system) {
+        tables();
+        return;
+      }
       const { runSystem } = await import('../../node/run-system.ts');
-      await runSystem({ port: port ?? DEFAULT_PORT, portExplicit: port !== undefined, host: flags.host, intervalMs, durationS, logLevel: flags.logLevel });
+      await runSystem({ port: port ?? DEFAULT_PORT, portExplicit: port !== undefined, host: flags.host, intervalMs, durationS, logLevel: flags.logLevel, afterStart: tables });
     });
 }
