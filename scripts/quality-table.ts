@@ -10,16 +10,14 @@ import { gainOverUnsplitStatic } from '../service/market/gain.ts';
 import { solveScenario } from '../service/market/solve.ts';
 import { IDEAL_MAX_APPS } from '../service/market/twin/ideal.ts';
 import { validateScenario } from '../service/scenario/validate.ts';
-import { POLICIES } from '../service/scenario/types.ts';
+import { POLICIES, type Scenario } from '../service/scenario/types.ts';
 
 export async function qualityTable(): Promise<string> {
-  const dir = join(import.meta.dirname, '..', 'examples');
   const engine = await createEngine('wasm');
   const rows: string[] = [];
   rows.push(`| example | apps | ${POLICIES.join(' | ')} |`);
   rows.push(`|---|---|${POLICIES.map(() => '---').join('|')}|`);
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
-    const s = validateScenario(JSON.parse(readFileSync(join(dir, f), 'utf8'))).scenario;
+  for (const [name, s] of shippedExamples()) {
     const c = comparePolicies(engine, s);
     const cells = POLICIES.map((p) => {
       const r = c.results.find((x) => x.policy === p);
@@ -32,9 +30,16 @@ export async function qualityTable(): Promise<string> {
       const v = (cert.geoMeanPerf ?? 0).toFixed(2);
       return p === 'spirit' ? `**${v}**` : marks.length ? `${v} (${marks.join(', ')})` : v;
     });
-    rows.push(`| ${f.replace('.json', '')} | ${s.apps.length} | ${cells.join(' | ')} |`);
+    rows.push(`| ${name} | ${s.apps.length} | ${cells.join(' | ')} |`);
   }
   return rows.join('\n');
+}
+
+/** The shipped examples, validated, by name, in name order. */
+function shippedExamples(): [string, Scenario][] {
+  const dir = join(import.meta.dirname, '..', 'examples');
+  return readdirSync(dir).filter((x) => x.endsWith('.json')).sort()
+    .map((f) => [f.replace('.json', ''), validateScenario(JSON.parse(readFileSync(join(dir, f), 'utf8'))).scenario]);
 }
 
 /**
@@ -43,7 +48,6 @@ export async function qualityTable(): Promise<string> {
  * (--no-convexify), spirit convexified (the default), and ideal in both modes where it runs.
  */
 export async function gainTable(): Promise<string> {
-  const dir = join(import.meta.dirname, '..', 'examples');
   const engine = await createEngine('wasm');
   const cols: { head: string; policy: 'static' | 'spirit' | 'ideal'; convexify: boolean }[] = [
     { head: 'static, split', policy: 'static', convexify: true },
@@ -53,14 +57,13 @@ export async function gainTable(): Promise<string> {
     { head: 'ideal convexified', policy: 'ideal', convexify: true },
   ];
   const rows = [`| example | apps | ${cols.map((c) => c.head).join(' | ')} |`, `|---|---|${cols.map(() => '---').join('|')}|`];
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
-    const s = validateScenario(JSON.parse(readFileSync(join(dir, f), 'utf8'))).scenario;
+  for (const [name, s] of shippedExamples()) {
     const cells = cols.map((c) => {
       if (c.policy === 'ideal' && s.apps.length > IDEAL_MAX_APPS) return 'n/a';
       const g = gainOverUnsplitStatic(engine, s, solveScenario(engine, s, { policy: c.policy, convexify: c.convexify })).toFixed(2);
       return c.policy === 'spirit' && c.convexify ? `**${g}**` : g;
     });
-    rows.push(`| ${f.replace('.json', '')} | ${s.apps.length} | ${cells.join(' | ')} |`);
+    rows.push(`| ${name} | ${s.apps.length} | ${cells.join(' | ')} |`);
   }
   return rows.join('\n');
 }
