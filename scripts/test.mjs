@@ -13,6 +13,13 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 const extra = process.argv.slice(2);
 let passed = 0;
 let failed = 0;
+// names of the failed tests, printed just before the last line so a log's tail says what failed
+const failures = [];
+
+function firstLine(text) {
+  const line = String(text ?? '').split('\n').find((l) => l.trim() !== '') ?? '';
+  return line.length > 300 ? `${line.slice(0, 300)}...` : line;
+}
 
 function step(label, cmd, args) {
   console.error(`\n== ${label}`);
@@ -35,8 +42,8 @@ if (!step('build', process.execPath, [join(root, 'scripts', 'build.mjs')])) {
   process.exit(1);
 }
 if (extra.length === 0) {
-  if (step('typecheck (tsc)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json'])) passed++; else failed++;
-  if (step('lint (eslint)', bin('eslint'), ['--max-warnings', '0', '.'])) passed++; else failed++;
+  if (step('typecheck (tsc)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json'])) passed++; else { failed++; failures.push('typecheck (tsc)'); }
+  if (step('lint (eslint)', bin('eslint'), ['--max-warnings', '0', '.'])) passed++; else { failed++; failures.push('lint (eslint)'); }
 }
 
 const reportDir = join(root, '.tmp');
@@ -66,6 +73,15 @@ phases.forEach((phase, i) => {
     // a suite that fails to load has no tests to count; count it as a failure so it cannot hide
     const broken = (r.testResults ?? []).filter((t) => t.status === 'failed' && (t.assertionResults ?? []).length === 0).length;
     failed += broken;
+    for (const file of r.testResults ?? []) {
+      const rel = String(file.name ?? '').replace(`${root}/`, '');
+      if (file.status === 'failed' && (file.assertionResults ?? []).length === 0) {
+        failures.push(`${rel}: did not load: ${firstLine(file.message)}`);
+      }
+      for (const t of file.assertionResults ?? []) {
+        if (t.status === 'failed') failures.push(`${rel} > ${t.fullName ?? t.title}: ${firstLine((t.failureMessages ?? [])[0])}`);
+      }
+    }
     const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
     if (skipped > 0) {
       console.error(`${skipped} tests skipped or todo: counted as failed (no skipped tests are left behind)`);
@@ -80,5 +96,6 @@ phases.forEach((phase, i) => {
     failed++;
   }
 });
+for (const f of failures) console.error(`FAILED ${f}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
