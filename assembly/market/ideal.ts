@@ -176,6 +176,41 @@ function needBandwidth(k: i32): void {
 }
 const needY = new StaticArray<f64>(4);
 
+/** Bandwidth given above the least that reaches an app's equal-share throughput (relative): rounding. */
+const FAIR_BANDWIDTH_MARGIN: f64 = 1e-9;
+
+/**
+ * With the caches in coord[0..k) (the last app taking the rest), bandwidth for the sharing incentive: each app
+ * the least that reaches its equal-share throughput at its cache (a hair more), then the rest by weight, all of
+ * it to one free app, or none (twin: byFairShare). Nothing if an app is a surface or cannot reach it.
+ */
+function fairBandwidth(k: i32): void {
+  let rx: f64 = 1;
+  for (let i = 0; i < k; i++) rx -= unchecked(coord[i]);
+  let total: f64 = 0;
+  let wsum: f64 = 0;
+  for (let i = 0; i <= k; i++) {
+    const x = i < k ? unchecked(coord[i]) : rx;
+    const off = ldi(MODEL_OFF, i);
+    if (ldf(MD, off) != 0) return;
+    const m = missRatio(off, x);
+    if (1 / (ldf(MD, off + 2) + m * ldf(MD, off + 3)) < ldf(REFF, i)) return;
+    const need = ((ldf(REFF, i) * m) / ldf(MD, off + 4)) * (1 + FAIR_BANDWIDTH_MARGIN);
+    unchecked(needY[i] = need);
+    total += need;
+    wsum += ldf(WEIGHT, i);
+  }
+  if (total > 1) return;
+  for (let i = 0; i < k; i++) unchecked(coord[k + i] = unchecked(needY[i]) + ((1 - total) * ldf(WEIGHT, i)) / wsum);
+  score(k);
+  for (let j = 0; j < k; j++) {
+    for (let i = 0; i < k; i++) unchecked(coord[k + i] = unchecked(needY[i]) + (i == j ? 1 - total : 0));
+    score(k);
+  }
+  for (let i = 0; i < k; i++) unchecked(coord[k + i] = unchecked(needY[i]));
+  score(k);
+}
+
 /** Runs the knot search; the best allocation goes to OUT_X/OUT_Y. Returns 1 if one was found. */
 export function knotSearch(gridSteps: i32, ySteps: i32, envyMax: f64): i32 {
   if (N < 2 || N > IDEAL_MAX_APPS || gridSteps < 1 || ySteps < 1) return 0;
@@ -200,6 +235,7 @@ export function knotSearch(gridSteps: i32, ySteps: i32, envyMax: f64): i32 {
       unchecked(coord[0] = unchecked(kComp[c]) != 0 ? 1 - x : x);
       for (let g = 0; g <= ySteps; g++) { unchecked(coord[1] = <f64>g * hy); score(1); }
       needBandwidth(1);
+      fairBandwidth(1);
     }
   } else {
     for (let c0 = 0; c0 < unchecked(kCount[0]); c0++) {
@@ -215,6 +251,7 @@ export function knotSearch(gridSteps: i32, ySteps: i32, envyMax: f64): i32 {
           for (let g1 = 0; g0 + g1 <= ySteps; g1++) { unchecked(coord[3] = <f64>g1 * hy); score(2); }
         }
         needBandwidth(2);
+        fairBandwidth(2);
       }
     }
   }

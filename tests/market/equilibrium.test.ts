@@ -68,9 +68,10 @@ describe('convexified market: the exact equilibrium', () => {
         let wsum = 0;
         s.apps.forEach((a, i) => { logEq += (a.weight ?? 1) * Math.log(eq.certificate.f[i] / eq.certificate.refF[i]); wsum += a.weight ?? 1; });
         const logKnots = s.apps.reduce((t, a, i) => t + (a.weight ?? 1) * Math.log(r.allocations[i].normalizedPerf), 0);
-        // and it leaves no app on the edge of its fair share that the equilibrium kept clear of it (curves are estimates)
-        r.allocations.forEach((a, i) => expect(a.normalizedPerf, `${label} ${a.id}`).toBeGreaterThanOrEqual(
-          Math.min(1.05, eq.certificate.f[i] / eq.certificate.refF[i]) * (1 - 1e-9)));
+        // and the app it leaves closest to its fair share is no closer than the equilibrium's closest (curves are estimates)
+        const leastEq = Math.min(...s.apps.map((_, i) => eq.certificate.f[i] / eq.certificate.refF[i]));
+        const leastKnots = Math.min(...r.allocations.map((a) => a.normalizedPerf));
+        expect(leastKnots, `${label}: closest to its fair share`).toBeGreaterThanOrEqual(Math.min(1.05, leastEq) * (1 - 1e-9));
         expect(Math.exp((logKnots - logEq) / wsum), label).toBeGreaterThanOrEqual(1.01 - 1e-9);
         continue;
       }

@@ -19,10 +19,11 @@ const CLEAR_TOL = 1e-6;
 /** A fair allocation replaces the exact equilibrium only if its weighted geometric mean is this much higher. */
 const EQUILIBRIUM_KEEP_GAIN = 0.01;
 /**
- * ... and only if it leaves no app within this share of its fair share that the equilibrium kept above it. The
- * knot search maximizes welfare subject to the sharing incentive, so some app usually sits exactly on it: on
- * estimated curves (a few percent off) that app then falls below what static gives it, live. The equilibrium
- * gives each app its best affordable bundle instead, which is rarely on that edge.
+ * ... and only if the app it leaves closest to its fair share is no closer than the equilibrium's closest (both
+ * counted up to this share above it). The knot search maximizes welfare subject to the sharing incentive, so
+ * some app usually sits exactly on it: on estimated curves (a few percent off) that app then falls below what
+ * static gives it, live. The equilibrium gives each app its best affordable bundle instead, which is rarely on
+ * that edge; where it is too, the knot search may move who stands there, not add to how close anyone stands.
  */
 const FAIR_SHARE_EDGE = 0.05;
 
@@ -52,7 +53,53 @@ function knotCandidate(engine: Engine, p: Problem): PolicyOutput | null {
   const [grid, ySteps] = KNOT_GRIDS[p.n];
   const k = engine.knotSearch(grid, ySteps, ENVY_TARGET);
   if (!k.found) return null;
-  return { x: k.x, y: k.y, iterations: k.evaluated, certificate: engine.certificate(k.x, k.y) };
+  const found: PolicyOutput = { x: k.x, y: k.y, iterations: k.evaluated, certificate: engine.certificate(k.x, k.y) };
+  return clears(p, found) ? found : completed(engine, p, found);
+}
+
+/**
+ * A knot search's allocation may leave a resource idle: an app past a cliff on a flat stretch of its curve gains
+ * nothing from more cache, and the other is at its maximum. Idle capacity is waste the market never leaves, so
+ * the rest is handed out, by weight or all to one app (capped at maxima), keeping the first way that stays fair;
+ * more of a resource never lowers an app's own throughput, only envy can rise. Null if no way is fair.
+ */
+function completed(engine: Engine, p: Problem, o: PolicyOutput): PolicyOutput | null {
+  const ways: (number | null)[] = [null, ...Array.from({ length: p.n }, (_, j) => j)];
+  for (const to of ways) {
+    const x = handOut(p, o.x, p.xmax, to);
+    const y = handOut(p, o.y, p.ymax, to);
+    const c = engine.certificate(x, y);
+    const out: PolicyOutput = { x, y, iterations: o.iterations, certificate: c };
+    if (fair(c) && clears(p, out)) return out;
+  }
+  return null;
+}
+
+/** v plus what is left of capacity 1, given by weight (to === null) or first to app `to`, never past max. */
+function handOut(p: Problem, v: Float64Array, max: Float64Array, to: number | null): Float64Array {
+  const out = Float64Array.from(v);
+  let left = 1;
+  for (let i = 0; i < p.n; i++) left -= out[i];
+  if (to !== null && left > 0) {
+    const add = Math.min(left, Math.max(0, max[to] - out[to]));
+    out[to] += add;
+    left -= add;
+  }
+  // by weight among apps under their maximum; one pass per app at most, as each pass fills one app or all
+  for (let round = 0; round < p.n && left > CLEAR_TOL * 1e-3; round++) {
+    let wsum = 0;
+    for (let i = 0; i < p.n; i++) if (out[i] < max[i]) wsum += p.weights[i];
+    if (wsum === 0) break;
+    let given = 0;
+    for (let i = 0; i < p.n; i++) {
+      if (out[i] >= max[i]) continue;
+      const add = Math.min((left * p.weights[i]) / wsum, max[i] - out[i]);
+      out[i] += add;
+      given += add;
+    }
+    left -= given;
+  }
+  return out;
 }
 
 /**
@@ -69,16 +116,19 @@ function betterOf(p: Problem, market: PolicyOutput, other: PolicyOutput | null, 
   return { ...other, iterations: market.iterations + other.iterations, method: 'knots' };
 }
 
-/** True when no app holds under (1 + FAIR_SHARE_EDGE) of its fair share in `other` unless it already did at the equilibrium. */
+/** True when `other`'s app closest to its fair share is at least as far from it as the equilibrium's (see FAIR_SHARE_EDGE). */
 function clearOfFairShareEdge(eq: PolicyOutput, other: PolicyOutput): boolean {
   const e = eq.certificate;
   const o = other.certificate;
   if (!e || !o) return false;
-  for (let i = 0; i < o.f.length; i++) {
-    const floor = Math.min(1 + FAIR_SHARE_EDGE, e.f[i] / e.refF[i]);
-    if (o.f[i] / o.refF[i] < floor * (1 - SI_TOL)) return false;
-  }
-  return true;
+  return leastNormalized(o) >= Math.min(1 + FAIR_SHARE_EDGE, leastNormalized(e)) * (1 - SI_TOL);
+}
+
+/** The least throughput over the fair share's (equal-share) throughput. */
+function leastNormalized(c: CertificateRaw): number {
+  let least = Infinity;
+  for (let i = 0; i < c.f.length; i++) least = Math.min(least, c.f[i] / c.refF[i]);
+  return least;
 }
 
 /** Nothing left idle: each resource handed out in full, or every app at its maximum of it. */

@@ -28,6 +28,8 @@ export function knotSearch(m: Market, gridSteps: number, ySteps: number, envyMax
 }
 
 const KNOT_CANDIDATES = 160;
+/** Bandwidth given above the least that reaches an app's equal-share throughput (relative): rounding. */
+const FAIR_BANDWIDTH_MARGIN = 1e-9;
 const KNOT_VERTICES = 64;
 
 /** Vertices of the lower convex hull of app i's mrc curve (none for a surface), as ideal.ts computes them. */
@@ -155,10 +157,35 @@ function search(m: Market, gridSteps: number, envyMax: number, knotYSteps: numbe
         if (total > 1) return;
         score(xs, xs.map((_, i) => need[i] + ((1 - total) * p.weights[i]) / wsum));
       };
+      // bandwidth for the sharing incentive: each app the least that reaches its equal-share throughput at its
+      // cache (a hair more, for rounding), then the rest by weight, or all of it to one app (twin: fairBandwidth)
+      const byFairShare = (xs: number[]): void => {
+        let rx = 1;
+        for (const x of xs) rx -= x;
+        const need: number[] = [];
+        let total = 0;
+        let wsum = 0;
+        for (let i = 0; i <= k; i++) {
+          const x = i < k ? xs[i] : rx;
+          const off = p.modelOff[i];
+          if (p.models[off] !== KIND_MRC) return;
+          const mr = missRatio(p.models, off, x);
+          if (1 / (p.models[off + 2] + mr * p.models[off + 3]) < m.refF[i]) return;
+          const v = ((m.refF[i] * mr) / p.models[off + 4]) * (1 + FAIR_BANDWIDTH_MARGIN);
+          need.push(v);
+          total += v;
+          wsum += p.weights[i];
+        }
+        if (total > 1) return;
+        score(xs, xs.map((_, i) => need[i] + ((1 - total) * p.weights[i]) / wsum));
+        for (let j = 0; j < k; j++) score(xs, xs.map((_, i) => need[i] + (i === j ? 1 - total : 0)));
+        score(xs, xs.map((_, i) => need[i]));
+      };
       if (k === 1) {
         for (const [v, comp] of cand[0]) {
           for (let g = 0; g <= knotYSteps; g++) score([comp ? 1 - v : v], [g * hy]);
           byNeed([comp ? 1 - v : v]);
+          byFairShare([comp ? 1 - v : v]);
         }
       } else {
         for (const [x0] of cand[0]) {
@@ -169,6 +196,7 @@ function search(m: Market, gridSteps: number, envyMax: number, knotYSteps: numbe
               for (let g1 = 0; g0 + g1 <= knotYSteps; g1++) score([x0, x1], [g0 * hy, g1 * hy]);
             }
             byNeed([x0, x1]);
+            byFairShare([x0, x1]);
           }
         }
       }
