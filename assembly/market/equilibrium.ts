@@ -4,7 +4,7 @@
 // XL, YL, XH, YH (demands), CX, CY (a candidate).
 import { copyF, ldf, ldi, stf, sti } from './mem';
 import {
-  CLASSES, CX, CY, EQ_BUDGET, EQ_JLO, EQ_SC, EQ_SX, EQ_SY, EQ_XLO, EQ_XYMIN, N, OUT_X, OUT_Y, REFF, REFX, REFY, RESX, RESY, SATF, WEIGHT, X, XH, XL, XMAX, XMIN,
+  CLASSES, CX, CY, EQ_BUDGET, EQ_JLO, EQ_SC, EQ_SLO, EQ_SX, EQ_SY, EQ_XLO, EQ_XYMIN, N, OUT_X, OUT_Y, REFF, REFX, REFY, RESX, RESY, SATF, WEIGHT, X, XH, XL, XMAX, XMIN,
   Y, YH, YL, YMAX, YMIN, classMember, classRep, classSize,
 } from './state';
 import { ln } from './ln';
@@ -12,7 +12,8 @@ import { A_LS, A_N, A_P, A_RS, appRec, knotM, knotX, missOf, perfRec } from './a
 import { BR_F, BR_X, BR_Y, lineBest } from './best-response';
 import { certifyPriced } from './certificate';
 import {
-  EQ_BRACKETS, EQ_FREE_PRICE, EQ_LARGE_N, EQ_NEWTON_STEPS, EQ_PRICE_STEPS, EQ_PRICE_TOL, EQ_SCAN_LARGE, EQ_SCAN_SMALL, LEFTOVER_TOL,
+  EQ_BRACKETS, EQ_FREE_PRICE, EQ_JUMP_RATIO, EQ_JUMP_WIDTH, EQ_LARGE_N, EQ_NEWTON_STEPS, EQ_PRICE_STEPS, EQ_PRICE_TOL, EQ_SCAN_LARGE,
+  EQ_SCAN_SMALL, LEFTOVER_TOL,
 } from './limits';
 
 export let EQ_PRICE: f64 = 0.5;
@@ -34,6 +35,9 @@ let D_Z: f64 = 0;
 // scan: p / q and excess demand at each scanned price
 const scanR = new StaticArray<f64>(EQ_SCAN_SMALL + 1);
 const scanZ = new StaticArray<f64>(EQ_SCAN_SMALL + 1);
+// ... and the sums of demands there (refine reads those of its left end)
+const scanSX = new StaticArray<f64>(EQ_SCAN_SMALL + 1);
+const scanSY = new StaticArray<f64>(EQ_SCAN_SMALL + 1);
 // the best equilibrium so far (bundles in OUT_X, OUT_Y)
 let bestWelfare: f64 = -Infinity;
 let bestP: f64 = 0.5;
@@ -60,6 +64,8 @@ export function solveEquilibrium(): void {
     const zk = D_Z;
     const divk = D_DIV;
     unchecked(scanZ[k] = zk);
+    unchecked(scanSX[k] = D_SX);
+    unchecked(scanSY[k] = D_SY);
     let found = false;
     if (brackets < EQ_BRACKETS) {
       if (zk == 0) {
@@ -67,8 +73,10 @@ export function solveEquilibrium(): void {
         found = true;
       } else if (k > 0 && unchecked(scanZ[k - 1]) != 0 && (unchecked(scanZ[k - 1]) > 0) != (zk > 0)) {
         // the previous demand was worked over by a refine just before: evaluated again
-        if (!prevValid) { demandAt(unchecked(scanR[k - 1]), px, py); pdiv = D_DIV; }
-        refine(px, py, unchecked(scanR[k - 1]), unchecked(scanZ[k - 1]), pdiv, cx, cy, rk, zk, divk);
+        let psx = unchecked(scanSX[k - 1]);
+        let psy = unchecked(scanSY[k - 1]);
+        if (!prevValid) { demandAt(unchecked(scanR[k - 1]), px, py); pdiv = D_DIV; psx = D_SX; psy = D_SY; }
+        refine(px, py, unchecked(scanR[k - 1]), unchecked(scanZ[k - 1]), pdiv, psx, psy, cx, cy, rk, zk, divk);
         found = true;
       }
     }
@@ -97,7 +105,7 @@ export function solveEquilibrium(): void {
 }
 
 /** Bisect the bracket [ra, rb] of p / q in log(p / q), then mix the demands at its ends (twin: refine). */
-function refine(ax0: usize, ay0: usize, ra0: f64, za0: f64, diva0: f64, bx0: usize, by0: usize, rb0: f64, zb0: f64, divb0: f64): void {
+function refine(ax0: usize, ay0: usize, ra0: f64, za0: f64, diva0: f64, sxa: f64, sya: f64, bx0: usize, by0: usize, rb0: f64, zb0: f64, divb0: f64): void {
   let ax = ax0; let ay = ay0;
   let bx = bx0; let by = by0;
   let mx = X; let my = Y;
@@ -124,9 +132,56 @@ function refine(ax0: usize, ay0: usize, ra0: f64, za0: f64, diva0: f64, bx0: usi
       rb = cut; zb = D_Z; divb = D_DIV;
     }
   }
-  for (let k = 0; k < EQ_PRICE_STEPS && rb > ra * (1 + EQ_PRICE_TOL); k++) {
+  if (ra == 1 && sxa <= 1 + EXCESS_ROUNDING && sya <= 1 + EXCESS_ROUNDING) {
+    // both left over at p = q: the sign change of excess demand is its switch of resource (twin: refine)
+    mixInto(ax, ay, ra, za, diva, ax, ay, ra, za, diva);
+    return;
+  }
+  let steps = 0;
+  let located = false;
+  while (steps < EQ_PRICE_STEPS && rb > ra * (1 + EQ_PRICE_TOL)) {
+    if (!located && rb <= ra * (1 + EQ_JUMP_WIDTH)) {
+      // (tried once per bracket; twin: refine)
+      located = true;
+      const c = jumpingClass(ax, ay, bx, by);
+      if (c >= 0) {
+        locateJump(classRep(c), ax, ay, ra, bx, by, rb);
+        const lo = JUMP_LO;
+        const hi = JUMP_HI;
+        // the located ends, checked with every app's demand: kept where the sign is as expected
+        demandAt(lo, mx, my);
+        steps += 2;
+        if (D_Z == 0) {
+          ax = mx; ay = my; bx = mx; by = my; ra = lo; rb = lo; za = 0; zb = 0; diva = D_DIV; divb = D_DIV;
+          break;
+        }
+        if ((D_Z > 0) != (za > 0)) {
+          const tx = bx; const ty = by; bx = mx; by = my; mx = tx; my = ty;
+          rb = lo; zb = D_Z; divb = D_DIV;
+          continue;
+        }
+        {
+          const tx = ax; const ty = ay; ax = mx; ay = my; mx = tx; my = ty;
+          ra = lo; za = D_Z; diva = D_DIV;
+        }
+        demandAt(hi, mx, my);
+        if (D_Z == 0) {
+          ax = mx; ay = my; bx = mx; by = my; ra = hi; rb = hi; za = 0; zb = 0; diva = D_DIV; divb = D_DIV;
+          break;
+        }
+        if ((D_Z > 0) == (za > 0)) {
+          const tx = ax; const ty = ay; ax = mx; ay = my; mx = tx; my = ty;
+          ra = hi; za = D_Z; diva = D_DIV;
+        } else {
+          const tx = bx; const ty = by; bx = mx; by = my; mx = tx; my = ty;
+          rb = hi; zb = D_Z; divb = D_DIV;
+        }
+        continue;
+      }
+    }
     const rm = Math.sqrt(ra * rb);
     demandAt(rm, mx, my);
+    steps++;
     if (D_Z == 0) {
       ax = mx; ay = my; bx = mx; by = my; ra = rm; rb = rm; za = 0; zb = 0; diva = D_DIV; divb = D_DIV;
       break;
@@ -140,6 +195,41 @@ function refine(ax0: usize, ay0: usize, ra0: f64, za0: f64, diva0: f64, bx0: usi
     }
   }
   mixInto(ax, ay, ra, za, diva, bx, by, rb, zb, divb);
+}
+
+/** The class whose demand differs between the bracket's ends EQ_JUMP_RATIO times more than any other's, or -1 (twin: jumpingClass). */
+function jumpingClass(ax: usize, ay: usize, bx: usize, by: usize): i32 {
+  let best: i32 = -1;
+  let d1: f64 = 0;
+  let d2: f64 = 0;
+  for (let c = 0; c < CLASSES; c++) {
+    const i = classRep(c);
+    const d = Math.abs(ldf(ax, i) - ldf(bx, i)) + Math.abs(ldf(ay, i) - ldf(by, i));
+    if (d > d1) { d2 = d1; d1 = d; best = c; } else if (d > d2) d2 = d;
+  }
+  return d1 > 0 && d1 > EQ_JUMP_RATIO * d2 ? best : -1;
+}
+
+let JUMP_LO: f64 = 0;
+let JUMP_HI: f64 = 0;
+
+/** Bisects [ra, rb] on app i's demand alone (and the dividend) into JUMP_LO, JUMP_HI (twin: locateJump). */
+function locateJump(i: i32, ax: usize, ay: usize, ra: f64, bx: usize, by: usize, rb: f64): void {
+  let lo = ra;
+  let hi = rb;
+  const axi = ldf(ax, i); const ayi = ldf(ay, i);
+  const bxi = ldf(bx, i); const byi = ldf(by, i);
+  for (let k = 0; k < EQ_PRICE_STEPS && hi > lo * (1 + EQ_PRICE_TOL); k++) {
+    const rm = Math.sqrt(lo * hi);
+    const p = priceP(rm);
+    const q = priceQ(rm);
+    bundleOf(i, p, q, dividendAt(p, q));
+    const da = Math.abs(BR_X - axi) + Math.abs(BR_Y - ayi);
+    const db = Math.abs(BR_X - bxi) + Math.abs(BR_Y - byi);
+    if (da <= db) lo = rm; else hi = rm;
+  }
+  JUMP_LO = lo;
+  JUMP_HI = hi;
 }
 
 /**
@@ -230,6 +320,7 @@ function satiationBounds(): void {
     let j = 0;
     while (j < load<i32>(r, A_N) - 1 && knotX(r, j + 1) <= lo) j++;
     sti(EQ_JLO, i, j);
+    sti(EQ_SLO, i, -1);
     stf(EQ_XYMIN, i, xAtOrBelow(r, (P * ldf(YMIN, i)) / S));
   }
 }
@@ -255,16 +346,33 @@ function satiationAt(i: i32, p: f64, q: f64): void {
   const xmax = ldf(XMAX, i);
   const ymin = ldf(YMIN, i);
   let bestX = ldf(EQ_XLO, i);
+  const last = ldi(EQ_SLO, i);
+  let seg: i32 = -2;
   if (q > 0) {
-    // the first segment from xLo whose slope is at least -p P / (q S), by bisection
+    // the first segment from xLo whose slope is at least -p P / (q S): the last one found if it still is
+    // (bisection brings prices close, so it mostly is), else by bisection (twin: satiationAt)
     const thr = -(p * P) / (q * S);
-    let lo = ldi(EQ_JLO, i);
-    let hi = k - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((knotM(r, mid + 1) - knotM(r, mid)) / (knotX(r, mid + 1) - knotX(r, mid)) >= thr) hi = mid; else lo = mid + 1;
+    const jlo = ldi(EQ_JLO, i);
+    if (last >= jlo && (last == k - 1 || segSlope(r, last) >= thr) && (last == jlo || segSlope(r, last - 1) < thr)) {
+      seg = last;
+    } else {
+      let lo = jlo;
+      let hi = k - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (segSlope(r, mid) >= thr) hi = mid; else lo = mid + 1;
+      }
+      seg = lo;
     }
-    let x = knotX(r, lo);
+  }
+  if (seg == last) {
+    // the same bundle as last time: only its cost moves with prices
+    stf(EQ_SC, i, p * (ldf(EQ_SX, i) - ldf(RESX, i)) + q * (ldf(EQ_SY, i) - ldf(RESY, i)));
+    return;
+  }
+  sti(EQ_SLO, i, seg);
+  if (seg >= 0) {
+    let x = knotX(r, seg);
     if (x > ldf(EQ_XYMIN, i)) x = ldf(EQ_XYMIN, i);
     if (x > bestX) bestX = x < xmax ? x : xmax;
   }
@@ -277,6 +385,11 @@ function satiationAt(i: i32, p: f64, q: f64): void {
   stf(EQ_SX, i, x);
   stf(EQ_SY, i, y);
   stf(EQ_SC, i, p * (x - ldf(RESX, i)) + q * (y - ldf(RESY, i)));
+}
+
+// @ts-ignore: decorator
+@inline function segSlope(r: usize, j: i32): f64 {
+  return (knotM(r, j + 1) - knotM(r, j)) / (knotX(r, j + 1) - knotX(r, j));
 }
 
 // @ts-ignore: decorator

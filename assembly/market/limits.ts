@@ -91,6 +91,10 @@ export const EQ_FREE_PRICE: f64 = 1e-5;
 export const EQ_PRICE_TOL: f64 = 1e-12;
 /** Bisection steps at most (log2 of the initial bracket's log-width, 46, over EQ_PRICE_TOL, plus a margin). */
 export const EQ_PRICE_STEPS: i32 = 64;
+/** Relative width of a bracket of p / q under which a jump of one app's demand is located on that app alone. */
+export const EQ_JUMP_WIDTH: f64 = 1e-2;
+/** ... when its demand differs between the bracket's ends by this many times more than any other app's. */
+export const EQ_JUMP_RATIO: f64 = 64;
 /** Prices scanned for sign changes of excess demand (each one brackets an equilibrium), by problem size. */
 export const EQ_SCAN_SMALL: i32 = 16;
 export const EQ_SCAN_LARGE: i32 = 8;

@@ -76,6 +76,7 @@ export let EQ_SC: usize = 0;
 export let EQ_XLO: usize = 0; // equilibrium: price-independent bounds of the satiation bundle
 export let EQ_XYMIN: usize = 0;
 export let EQ_JLO: usize = 0; // i32: the curve's segment holding EQ_XLO
+export let EQ_SLO: usize = 0; // i32: the segment of the last satiation bundle (-2: bandwidth free; -1: none yet)
 export let BOUND: usize = 0; // certifyPriced: a bound on each row's envy (Infinity: none)
 export let EQ_BUDGET: usize = 0; // equilibrium: each app's budget at the final price
 
@@ -125,7 +126,7 @@ export function prepare(n: i32, modelLen: i32): void {
     POOL = growF(POOL, c * 3 * POOL_SLOTS, n * 3 * POOL_SLOTS);
     FAIRBUF = growF(FAIRBUF, c * 3 * FAIR_CANDIDATES, n * 3 * FAIR_CANDIDATES);
     EQ_SX = growF(EQ_SX, c, n); EQ_SY = growF(EQ_SY, c, n); EQ_SC = growF(EQ_SC, c, n); EQ_BUDGET = growF(EQ_BUDGET, c, n);
-    EQ_XLO = growF(EQ_XLO, c, n); EQ_XYMIN = growF(EQ_XYMIN, c, n); EQ_JLO = growI(EQ_JLO, c, n); BOUND = growF(BOUND, c, n);
+    EQ_XLO = growF(EQ_XLO, c, n); EQ_XYMIN = growF(EQ_XYMIN, c, n); EQ_JLO = growI(EQ_JLO, c, n); EQ_SLO = growI(EQ_SLO, c, n); BOUND = growF(BOUND, c, n);
     capN = n;
   }
   prepareEnvy(n);

@@ -21,7 +21,8 @@ import { MRC_HEADER } from '../encoding.ts';
 import { type Bundle, lineBest } from './best-response.ts';
 import { certifyPriced } from './certificate.ts';
 import {
-  EQ_BRACKETS, EQ_FREE_PRICE, EQ_LARGE_N, EQ_NEWTON_STEPS, EQ_PRICE_STEPS, EQ_PRICE_TOL, EQ_SCAN_LARGE, EQ_SCAN_SMALL, LEFTOVER_TOL,
+  EQ_BRACKETS, EQ_FREE_PRICE, EQ_JUMP_RATIO, EQ_JUMP_WIDTH, EQ_LARGE_N, EQ_NEWTON_STEPS, EQ_PRICE_STEPS, EQ_PRICE_TOL, EQ_SCAN_LARGE,
+  EQ_SCAN_SMALL, LEFTOVER_TOL,
 } from './limits.ts';
 import { ln } from './ln.ts';
 import type { Market } from './market.ts';
@@ -76,7 +77,7 @@ export function solveEquilibrium(m: Market): EquilibriumRaw {
       } else if (k > 0 && zs[k - 1] !== 0 && (zs[k - 1] > 0) !== (zs[k] > 0)) {
         // the previous demand was worked over by a refine just before: evaluated again
         if (!prevValid) demandAt(rs[k - 1], prev);
-        c = refine(m, demandAt, fresh, prev, rs[k - 1], cur, rs[k]);
+        c = refine(m, sat, demandAt, fresh, prev, rs[k - 1], cur, rs[k]);
       }
     }
     if (c) {
@@ -131,7 +132,7 @@ interface Candidate { x: Float64Array; y: Float64Array; price: Price; dividend: 
  * an end (a free resource) is first cut at the price EQ_FREE_PRICE: if the sign changes beyond it, the demands
  * at the end and at the cut are mixed (so close to free, bisecting further would only amplify rounding).
  */
-function refine(m: Market, demandAt: (r: number, out: Demand) => Demand, fresh: () => Demand, a: Demand, ra: number, b: Demand, rb: number): Candidate {
+function refine(m: Market, sat: Satiation, demandAt: (r: number, out: Demand) => Demand, fresh: () => Demand, a: Demand, ra: number, b: Demand, rb: number): Candidate {
   if (ra === 0 || rb === Infinity) {
     const cut = ra === 0 ? EQ_FREE_PRICE / (1 - EQ_FREE_PRICE) : (1 - EQ_FREE_PRICE) / EQ_FREE_PRICE;
     const c = demandAt(cut, fresh());
@@ -140,14 +141,79 @@ function refine(m: Market, demandAt: (r: number, out: Demand) => Demand, fresh: 
     if ((c.z > 0) === (inner.z > 0)) return ra === 0 ? mixOf(m, a, ra, c, cut) : mixOf(m, c, cut, b, rb);
     if (ra === 0) { a = c; ra = cut; } else { b = c; rb = cut; }
   }
+  if (ra === 1 && a.sumX <= 1 + EXCESS_ROUNDING && a.sumY <= 1 + EXCESS_ROUNDING) {
+    // At p = q excess demand changes from the cache's to the bandwidth's (see excess): with both left over at
+    // p = q the sign changes there and nowhere else near, and p = q is the equilibrium (bisecting would only
+    // close in on it from the right)
+    return mixOf(m, a, ra, a, ra);
+  }
   let mid = fresh();
-  for (let k = 0; k < EQ_PRICE_STEPS && rb > ra * (1 + EQ_PRICE_TOL); k++) {
+  let steps = 0;
+  let located = false;
+  while (steps < EQ_PRICE_STEPS && rb > ra * (1 + EQ_PRICE_TOL)) {
+    if (!located && rb <= ra * (1 + EQ_JUMP_WIDTH)) {
+      // (tried once per bracket)
+      located = true;
+      const c = jumpingClass(m, a, b);
+      if (c >= 0) {
+        const [lo, hi] = locateJump(m, sat, m.classMembers[c][0], a, ra, b, rb);
+        // the located ends, checked with every app's demand: kept where the sign is as expected
+        demandAt(lo, mid);
+        steps += 2;
+        if (mid.z === 0) { a = mid; b = mid; ra = lo; rb = lo; break; }
+        if ((mid.z > 0) !== (a.z > 0)) { const t = b; b = mid; mid = t; rb = lo; continue; }
+        { const t = a; a = mid; mid = t; ra = lo; }
+        demandAt(hi, mid);
+        if (mid.z === 0) { a = mid; b = mid; ra = hi; rb = hi; break; }
+        if ((mid.z > 0) === (a.z > 0)) { const t = a; a = mid; mid = t; ra = hi; } else { const t = b; b = mid; mid = t; rb = hi; }
+        continue;
+      }
+    }
     const rm = Math.sqrt(ra * rb);
     demandAt(rm, mid);
+    steps++;
     if (mid.z === 0) { a = mid; b = mid; ra = rm; rb = rm; break; }
     if ((mid.z > 0) === (a.z > 0)) { const t = a; a = mid; mid = t; ra = rm; } else { const t = b; b = mid; mid = t; rb = rm; }
   }
   return mixOf(m, a, ra, b, rb);
+}
+
+/**
+ * The class whose demand differs between the two ends of a narrow bracket far more than any other's (by
+ * EQ_JUMP_RATIO), or -1. On convex curves the sign change of excess demand inside such a bracket is nearly
+ * always one app jumping along a straight piece of its curve, where it is indifferent at one price ratio: the
+ * other apps' demands move with prices, continuously, by far less.
+ */
+function jumpingClass(m: Market, a: Demand, b: Demand): number {
+  let best = -1;
+  let d1 = 0;
+  let d2 = 0;
+  for (let c = 0; c < m.classMembers.length; c++) {
+    const i = m.classMembers[c][0];
+    const d = Math.abs(a.x[i] - b.x[i]) + Math.abs(a.y[i] - b.y[i]);
+    if (d > d1) { d2 = d1; d1 = d; best = c; } else if (d > d2) d2 = d;
+  }
+  return d1 > 0 && d1 > EQ_JUMP_RATIO * d2 ? best : -1;
+}
+
+/**
+ * Bisects [ra, rb] in log(p / q) to EQ_PRICE_TOL on app i's demand alone (and the dividend, which needs every
+ * app's satiation cost): each step keeps the side whose demand of app i the middle's is nearer. A fraction of a
+ * full demand's cost per step; the caller checks the ends it returns with every app's demand.
+ */
+function locateJump(m: Market, sat: Satiation, i: number, a: Demand, ra: number, b: Demand, rb: number): [number, number] {
+  const br: Bundle = { x: 0, y: 0, f: 0, sat: 0 };
+  let lo = ra;
+  let hi = rb;
+  for (let k = 0; k < EQ_PRICE_STEPS && hi > lo * (1 + EQ_PRICE_TOL); k++) {
+    const rm = Math.sqrt(lo * hi);
+    const price = priceOf(rm);
+    bundleOf(m, sat, i, price, dividendAt(m, sat, price), br);
+    const da = Math.abs(br.x - a.x[i]) + Math.abs(br.y - a.y[i]);
+    const db = Math.abs(br.x - b.x[i]) + Math.abs(br.y - b.y[i]);
+    if (da <= db) lo = rm; else hi = rm;
+  }
+  return [lo, hi];
 }
 
 /**
@@ -195,6 +261,8 @@ interface Satiation {
   jLo: Int32Array;
   /** where S m(x) / P falls to ymin (satiation needs no more bandwidth than the minimum beyond it) */
   xYmin: Float64Array;
+  /** the segment of the last satiation bundle computed (-2: bandwidth free; -1: none yet) */
+  seg: Int32Array;
   x: Float64Array;
   y: Float64Array;
   /** beyond the reservation */
@@ -205,7 +273,8 @@ function satiationBounds(m: Market): Satiation {
   const p = m.p;
   const n = p.n;
   const sat: Satiation = {
-    xLo: new Float64Array(n), jLo: new Int32Array(n), xYmin: new Float64Array(n), x: new Float64Array(n), y: new Float64Array(n), cost: new Float64Array(n),
+    xLo: new Float64Array(n), jLo: new Int32Array(n), xYmin: new Float64Array(n), seg: new Int32Array(n).fill(-1), x: new Float64Array(n), y: new Float64Array(n),
+    cost: new Float64Array(n),
   };
   for (let i = 0; i < n; i++) {
     const off = p.modelOff[i];
@@ -260,15 +329,33 @@ function satiationAt(m: Market, sat: Satiation, i: number, price: Price): void {
   const xmax = p.xmax[i];
   const ymin = p.ymin[i];
   let bestX = sat.xLo[i];
+  const slope = (j: number): number => (md[ms + j + 1] - md[ms + j]) / (md[xs + j + 1] - md[xs + j]);
+  const last = sat.seg[i];
+  let seg = -2;
   if (price.q > 0) {
+    // the last segment found if it still is the first (bisection brings prices close, so it mostly is)
     const thr = -(price.p * P) / (price.q * S);
-    let lo = sat.jLo[i];
-    let hi = k - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((md[ms + mid + 1] - md[ms + mid]) / (md[xs + mid + 1] - md[xs + mid]) >= thr) hi = mid; else lo = mid + 1;
+    const jlo = sat.jLo[i];
+    if (last >= jlo && (last === k - 1 || slope(last) >= thr) && (last === jlo || slope(last - 1) < thr)) {
+      seg = last;
+    } else {
+      let lo = jlo;
+      let hi = k - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (slope(mid) >= thr) hi = mid; else lo = mid + 1;
+      }
+      seg = lo;
     }
-    let x = md[xs + lo];
+  }
+  if (seg === last) {
+    // the same bundle as last time: only its cost moves with prices
+    sat.cost[i] = price.p * (sat.x[i] - p.resX[i]) + price.q * (sat.y[i] - p.resY[i]);
+    return;
+  }
+  sat.seg[i] = seg;
+  if (seg >= 0) {
+    let x = md[xs + seg];
     if (x > sat.xYmin[i]) x = sat.xYmin[i];
     if (x > bestX) bestX = x < xmax ? x : xmax;
   }

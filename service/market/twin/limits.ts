@@ -120,6 +120,10 @@ export const EQ_FREE_PRICE = 1e-5;
 export const EQ_PRICE_TOL = 1e-12;
 /** Bisection steps at most (log2 of the initial bracket's log-width, 46, over EQ_PRICE_TOL, plus a margin). */
 export const EQ_PRICE_STEPS = 64;
+/** Relative width of a bracket of p / q under which a jump of one app's demand is located on that app alone. */
+export const EQ_JUMP_WIDTH = 1e-2;
+/** ... when its demand differs between the bracket's ends by this many times more than any other app's. */
+export const EQ_JUMP_RATIO = 64;
 /** Prices scanned for sign changes of excess demand (each one brackets an equilibrium), by problem size. */
 export const EQ_SCAN_SMALL = 16;
 export const EQ_SCAN_LARGE = 8;
