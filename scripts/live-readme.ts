@@ -13,7 +13,7 @@ const dir = resolve(process.argv[2] ?? join(ROOT, 'out', 'experiments', 'live', 
 const md = readFileSync(join(dir, 'report.md'), 'utf8');
 const res = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as {
   startedMs: number; endedMs: number; plan: { repeats: number; windowS: number; quick: boolean };
-  machine: { cpus: number; loadAvgAtStart: number[]; loadAvgAtEnd: number[] }; mix: { workloads: string[] };
+  machine: { cpus: number; loadAvgAtStart: number[]; loadAvgAtEnd: number[]; workloadCpuCores?: number | null }; mix: { workloads: string[] };
 } & Parameters<typeof learnedLine>[0];
 
 /** The lines of `md` from the heading `from` to the next heading. */
@@ -37,7 +37,8 @@ for (const f of ['throughput', 'allocations']) {
 await chromiumPngs(out, ['paper-throughput.svg', 'paper-allocations.svg'].filter((f) => existsSync(join(out, f)))).catch(() => []);
 const body = [
   `Run of ${new Date(res.startedMs).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${Math.round((res.endedMs - res.startedMs) / 60_000)} min: ` +
-    `${res.plan.repeats} repeat(s) of ${res.plan.windowS} s per policy${res.plan.quick ? ' (--quick)' : ''}, ${res.machine.cpus} cores, load average ` +
+    `${res.plan.repeats} repeat(s) of ${res.plan.windowS} s per policy${res.plan.quick ? ' (--quick)' : ''}, ${res.machine.cpus} cores` +
+    `${typeof res.machine.workloadCpuCores === 'number' ? ` (each workload under a CPU quota of ${res.machine.workloadCpuCores} cores)` : ' (no CPU quotas)'}, load average ` +
     `${res.machine.loadAvgAtStart[0]} at start and ${res.machine.loadAvgAtEnd[0]} at end (load average of each window in the table). No model was given: ` +
     learnedLine(res, res.mix.workloads.map((w) => /id=([^,]+)/.exec(w)![1])) + ' Median (min..max) over repeats.',
   '',

@@ -11,6 +11,7 @@ import type { Capacity } from '../scenario/types.ts';
 import { bytesFromMiB, mbpsFromBytesPerSec, mibFromBytes } from '../units.ts';
 import { Backoff, sleep } from './backoff.ts';
 import { CgroupApp, type CgroupAppSpec } from './cgroup-apps.ts';
+import { CpuQuota } from './cpu-quota.ts';
 import { initialBundles, limitsOfBundle, planAllocation, type RegionBounds, regionBounds } from './enforce.ts';
 import { LINK_BACKOFF_MAX_MS, LINK_BACKOFF_MIN_MS, PENDING_PAGES_MAX, PENDING_RECORDS_MAX, RECORD_PAGES_MAX, REGISTRATION_CHECK_MS, SAMPLE_PAGES_TARGET } from './limits.ts';
 import type { AppRegistration, ServiceLink } from './link.ts';
@@ -40,6 +41,10 @@ export interface NodeDaemonOptions {
   log: Logger;
   /** how often the registration is re-checked; default REGISTRATION_CHECK_MS */
   registrationCheckMs?: number;
+  /** each workload's CPU quota in cores (its own cgroup under `cpuGroup`, see cpu-quota.ts); none when undefined */
+  workloadCpuCores?: number;
+  /** the parent cgroup of the workloads' CPU groups, relative to the cgroup root; default `spirit-node/NODE` */
+  cpuGroup?: string;
   /** every telemetry window as it is recorded, with the window's sampled operation latencies (experiments) */
   onWindow?: (rec: TelemetryRecord, opLatencyCounts: number[]) => void;
 }
@@ -79,6 +84,7 @@ const SUMMARY_EVERY_MS = 10_000;
 export class NodeDaemon {
   private readonly sups = new Map<string, WorkloadSupervisor>();
   private readonly cgroups = new Map<string, CgroupApp>();
+  private cpuQuota: CpuQuota | null = null;
   private readonly last = new Map<string, WorkloadSnapshot>();
   private readonly queue = new TelemetryQueue(PENDING_RECORDS_MAX, PENDING_PAGES_MAX);
   private readonly carry = new SampleCarry(RECORD_PAGES_MAX);
@@ -126,6 +132,9 @@ export class NodeDaemon {
     this.started = true;
     this.cleanStale('start-up');
     const initial = initialBundles(this.apps, this.o.capacity);
+    if (this.o.workloadCpuCores !== undefined && this.o.workloads.length > 0) {
+      this.cpuQuota = new CpuQuota({ root: this.o.cgroupRoot, parent: this.o.cpuGroup ?? `spirit-node/${cgroupName(this.o.node)}`, cores: this.o.workloadCpuCores });
+    }
     for (const c of this.o.cgroupApps ?? []) {
       const app = new CgroupApp(c, this.o.cgroupRoot, this.o.swapDevice, this.log);
       this.cgroups.set(c.id, app);
@@ -136,7 +145,10 @@ export class NodeDaemon {
       const sup = new WorkloadSupervisor({
         id: w.id, archetype: w.archetype, params: w.params, seed: w.seed, sizeBytes, memnodes: this.o.memnodes, token: this.o.memnodeToken,
         sampleRate: sampleRateFor(w, sizeBytes / this.bounds.pageBytes, SAMPLE_PAGES_TARGET), controlDir: this.o.controlDir,
-      }, limitsOfBundle(initial.get(w.id)!, this.bounds), { onEvent: (e) => this.onWorkloadEvent(e) });
+      }, limitsOfBundle(initial.get(w.id)!, this.bounds), {
+        onEvent: (e) => this.onWorkloadEvent(e),
+        ...(this.cpuQuota ? { cpuQuota: this.cpuQuota, onCpuQuotaError: (app: string, err: Error) => this.log.error({ app, err: err.message }, 'cannot put the workload under its CPU quota: it runs without one') } : {}),
+      });
       this.sups.set(w.id, sup);
       sup.start();
     }
@@ -152,6 +164,8 @@ export class NodeDaemon {
     await this.unwatch?.().catch(() => {});
     this.unwatch = null;
     await Promise.all([...this.sups.values()].map((s) => s.stop()));
+    const busy = this.cpuQuota?.remove() ?? [];
+    if (busy.length > 0) this.log.warn({ apps: busy }, 'CPU groups still hold processes: left in place');
     await Promise.all([...this.cgroups.values()].map((c) => c.settled()));
     if (this.everRegistered && this.lastLinkError === null && this.queue.length > 0) await this.send();  // one last try, bounded by the request timeout
     await this.o.link.close().catch(() => {});
@@ -378,3 +392,6 @@ function summarize(r: TelemetryRecord): AppWindowSummary {
     cacheMB: round(r.cacheMB), bandwidthMbps: round(r.bandwidthMbps), residentMB: round(mibFromBytes(r.residentBytes)),
   };
 }
+
+/** A node id as one cgroup path component. */
+const cgroupName = (node: string): string => node.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_');

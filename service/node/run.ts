@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { defaultControlDirPath } from './control-dir.ts';
 import { InputError } from '../errors.ts';
+import { parseWorkloadCpu } from './cpu-quota.ts';
 import { BUS_ID_PATTERN, MAX_BUS_ID_LENGTH } from '../bus/limits.ts';
 import { type CgroupAppSpec, parseCgroupApp } from './cgroup-apps.ts';
 import { NodeDaemon, type NodeDaemonOptions } from './daemon.ts';
@@ -28,6 +29,7 @@ export interface NodeFlags {
   cgroupApp: string[];
   cgroupRoot?: string;
   swapDevice?: string;
+  workloadCpu?: string;
   intervalMs?: string;
   token?: string;
   memnodeToken?: string;
@@ -91,9 +93,11 @@ export function parseNodeFlags(f: NodeFlags, env: NodeJS.ProcessEnv = process.en
   if (memnodeToken.length < 8 || memnodeToken.length > 256) throw new InputError('--memnode-token', 'must be 8 to 256 characters');
   const controlDir = f.controlDir ?? defaultControlDirPath(env);
   if (!existsSync(controlDir) || !statSync(controlDir).isDirectory()) throw new InputError('--control-dir', `${controlDir} is not a directory`);
+  const workloadCpuCores = f.workloadCpu === undefined ? null : parseWorkloadCpu(f.workloadCpu);
   if (f.swapDevice !== undefined && !/^\d+:\d+$/.test(f.swapDevice)) throw new InputError('--swap-device', `must be MAJ:MIN (e.g. 8:16); got '${f.swapDevice}'`);
   return {
     node, capacity, workloads, cgroupApps, ...(f.cgroupRoot ? { cgroupRoot: f.cgroupRoot } : {}), ...(f.swapDevice ? { swapDevice: f.swapDevice } : {}),
+    ...(workloadCpuCores !== null ? { workloadCpuCores } : {}),
     memnodes: f.memnode, memnodeToken, controlDir,
     intervalMs: number('--interval-ms', f.intervalMs, INTERVAL_MS_DEFAULT, INTERVAL_MS_MIN, INTERVAL_MS_MAX, true),
     ...(service ? { service } : {}), ...(f.redis ? { redis: f.redis } : {}),

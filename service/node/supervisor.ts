@@ -69,6 +69,9 @@ export interface WorkloadStatus {
 
 export interface SupervisorOptions {
   onEvent: (e: WorkloadEvent) => void;
+  /** puts the workload's process under its CPU quota once it is ready (--workload-cpu); a failure is reported */
+  cpuQuota?: { place(app: string, pid: number): void };
+  onCpuQuotaError?: (app: string, err: Error) => void;
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
   backoff?: Backoff;
@@ -159,6 +162,10 @@ export class WorkloadSupervisor {
         return;
       }
       this.controlPath = m.controlPath;
+      if (this.opts.cpuQuota && child.pid !== undefined) {
+        // after start-up (loading the workload code is not held to the quota), before any measured window
+        try { this.opts.cpuQuota.place(this.app, child.pid); } catch (err) { this.opts.onCpuQuotaError?.(this.app, err as Error); }
+      }
       if (this.st === 'starting') this.st = 'running';
       this.opts.onEvent({ kind: 'started', app: this.app, pid: child.pid ?? 0, generation: this.gen, controlPath: m.controlPath });
     } else {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -35,6 +35,8 @@ describe('spirit experiment live', () => {
     expect(doc.experiment).toBe('live');
     expect(doc.policies).toEqual(POLICIES);
     expect(doc.dataErrors).toBe(0);
+    // every workload under the same CPU quota (--workload-cpu auto: 3/4 of the cores among six; root has cgroups)
+    expect(doc.workloadCpuCores).toBeCloseTo((0.75 * cpus().length) / APPS.length, 3);
     const dir = join(out, 'live', 'paper');
     for (const f of ['report.md', 'results.json', 'throughput.svg', 'allocations.svg', 'bandwidth.svg', 'throughput-over-time.svg']) {
       expect(existsSync(join(dir, f)), f).toBe(true);
@@ -113,5 +115,11 @@ describe('spirit experiment live', () => {
     r = run('policies', '--mix', 'paper');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--mix.*only/);
+    r = run('live', '--workload-cpu', '-1');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--workload-cpu.*must be a number of cores >= 0.01 .* got '-1'/);
+    r = run('policies', '--workload-cpu', '0.5');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--workload-cpu.*only/);
   });
 });

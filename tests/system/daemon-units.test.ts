@@ -95,6 +95,8 @@ describe('flags of spirit node', () => {
       [{ controlDir: '/nonexistent/dir' }, /^--control-dir: \/nonexistent\/dir is not a directory/],
       [{ memnodeToken: 'short' }, /^--memnode-token: must be 8 to 256/],
       [{ swapDevice: 'sda' }, /^--swap-device: must be MAJ:MIN/],
+      [{ workloadCpu: '0' }, /^--workload-cpu: must be a number of cores >= 0.01/],
+      [{ workloadCpu: 'half' }, /^--workload-cpu: must be a number of cores .* or 'off', got 'half'/],
       [{ cgroupApp: ['db'] }, /^--cgroup-app\[0\]: 'db' is not ID=GROUP/],
     ];
     for (const [f, re] of cases) expect(badInput(() => parseNodeFlags(flags(f), {})).message).toMatch(re);

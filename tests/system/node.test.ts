@@ -2,7 +2,8 @@
 // two far-memory workloads (a scan and a key-value store). Telemetry reaches the service, the estimator fits
 // models for both apps, allocations with increasing epochs are published and the daemon applies them to the
 // regions (read back from the control blocks), a killed workload is restarted on the allocation in force,
-// and SIGTERM stops everything leaving no control block behind.
+// and SIGTERM stops everything leaving no control block behind. Each workload runs under a CPU quota (--workload-cpu).
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Allocation, controlFiles, expectedLimits, getJson, type Proc, regionsByLabel, spirit, startMemnode, startServe, tempDir, waitFor,
@@ -22,6 +23,7 @@ beforeAll(async () => {
   daemon = spirit([
     'node', '--service', serve.url, '--node', NODE, '--cache-mb', '16', '--bandwidth-mbps', '400', '--memnode', memnode.address,
     '--workload', 'stream:id=scan,size-mb=16', '--workload', 'kv:id=kv,size-mb=16,seed=7', '--interval-ms', '250', '--control-dir', ctl.dir,
+    '--workload-cpu', '0.5',
   ]);
 });
 
@@ -31,6 +33,15 @@ afterAll(async () => {
   await memnode?.proc.kill();
   ctl.cleanup();
 });
+
+/** The cgroup of a process under the cpu controller (v1), or its unified one (v2); null if it is gone. */
+function cpuGroupOf(pid: number): string | null {
+  try {
+    const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').map((l) => l.split(':'));
+    const v1 = lines.find(([, ctl]) => ctl.split(',').includes('cpu'));
+    return (v1 ?? lines.find(([id]) => id === '0'))?.[2] ?? null;
+  } catch { return null; }
+}
 
 const allocation = async (): Promise<Allocation | null> => {
   const r = await getJson<Allocation>(`${serve.url}/v1/nodes/${NODE}/allocation`);
@@ -48,6 +59,8 @@ describe('spirit node with a memory node and spirit serve', () => {
     const regions = await waitFor('both regions running', () => (regionsByLabel(ctl.dir).size === 2 ? regionsByLabel(ctl.dir) : null));
     expect([...regions.keys()].sort()).toEqual([...APPS].sort());
     for (const r of regions.values()) expect(r.sizeBytes).toBe(16 * 1048576);
+    // --workload-cpu: each workload's process in its own CPU group under the quota
+    for (const [app, r] of regions) await waitFor(`${app} in its CPU group`, () => cpuGroupOf(r.ownerPid)?.endsWith(`/spirit-node/${NODE}/${app}`));
   });
 
   it('sends telemetry that reaches the service, which fits a model for each app', async () => {
@@ -111,6 +124,7 @@ describe('spirit node with a memory node and spirit serve', () => {
     const faults = regionsByLabel(ctl.dir).get('kv')!.missingFaults;
     await waitFor('the restarted workload to run', () => (regionsByLabel(ctl.dir).get('kv')?.missingFaults ?? 0) > faults);
     expect(daemon.logs().some((l) => l.msg === 'workload started' && l.app === 'kv' && l.generation === 2)).toBe(true);
+    await waitFor('the restarted kv in its CPU group', () => cpuGroupOf(regionsByLabel(ctl.dir).get('kv')!.ownerPid)?.endsWith(`/spirit-node/${NODE}/kv`));
   }, 300_000);
 
   it('stops cleanly on SIGTERM: workloads stopped, regions closed, no control block left', async () => {
@@ -118,6 +132,8 @@ describe('spirit node with a memory node and spirit serve', () => {
     const { code } = await daemon.exited;
     expect(code).toBe(0);
     expect(controlFiles(ctl.dir)).toEqual([]);
+    // the CPU groups it made are gone with their processes
+    expect(existsSync(`/sys/fs/cgroup/cpu/spirit-node/${NODE}`) || existsSync(`/sys/fs/cgroup/spirit-node/${NODE}`)).toBe(false);
     expect(daemon.logs().some((l) => l.msg === 'node daemon stopped')).toBe(true);
     expect(daemon.logs().filter((l) => (l.level as number) >= 50)).toEqual([]);  // no errors logged (a restart is a warning)
   });

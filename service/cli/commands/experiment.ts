@@ -5,9 +5,9 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors.ts';
 
-interface Flags { out: string; mix?: string; policies?: string; repeats?: string; minutes?: string; quick?: boolean; progress: boolean }
+interface Flags { out: string; mix?: string; policies?: string; repeats?: string; minutes?: string; quick?: boolean; progress: boolean; workloadCpu?: string }
 
-const LIVE_ONLY = ['mix', 'policies', 'repeats', 'minutes', 'quick'] as const;
+const LIVE_ONLY = [['mix', '--mix'], ['policies', '--policies'], ['repeats', '--repeats'], ['minutes', '--minutes'], ['quick', '--quick'], ['workloadCpu', '--workload-cpu']] as const;
 
 function positive(flag: string, v: string | undefined, max: number, integer: boolean): number | undefined {
   if (v === undefined) return undefined;
@@ -30,6 +30,7 @@ export function register(program: Command): void {
     .option('--minutes <M>', 'live: measured window of each policy, minutes (default 1; 8 s with --quick)')
     .option('--quick', 'live: short windows, one repeat (a few minutes in all)')
     .option('--no-progress', 'live: no progress line on stderr')
+    .option('--workload-cpu <CORES>', 'live: each workload under a fixed CPU quota of CORES cores (own cgroup, needs root), auto (3/4 of the cores shared out; default) or off')
     .action(async (name: string, o: Flags) => {
       const { mkdirSync, writeFileSync } = await import('node:fs');
       const { join, resolve } = await import('node:path');
@@ -44,7 +45,7 @@ export function register(program: Command): void {
       const { EXPERIMENTS } = await import('../../experiments/index.ts');
       const exp = EXPERIMENTS.find((e) => e.name === name);
       if (!exp) throw new InputError('experiment', `unknown experiment '${name}'; expected one of ${[...EXPERIMENTS.map((e) => e.name), 'live'].join(', ')}`);
-      for (const k of LIVE_ONLY) if (o[k] !== undefined) throw new InputError(`--${k}`, `is an option of 'spirit experiment live' only`);
+      for (const [k, flag] of LIVE_ONLY) if (o[k] !== undefined) throw new InputError(flag, `is an option of 'spirit experiment live' only`);
       const dir = resolve(o.out, exp.name);
       log(`experiment ${exp.name}: ${exp.description}`);
       const out = await exp.run();
@@ -60,7 +61,8 @@ export function register(program: Command): void {
 
 async function live(o: Flags, write: (dir: string, files: Record<string, string>) => string[], resolve: (...p: string[]) => string,
   printJson: (d: unknown) => void, log: (m: string) => void): Promise<void> {
-  const { MIXES } = await import('../../experiments/live/mixes.ts');
+  const { MIXES, MIX_DEFS } = await import('../../experiments/live/mixes.ts');
+  const MIX_WORKLOADS = Object.fromEntries(MIXES.map((m) => [m, MIX_DEFS[m].workloads.length])) as Record<(typeof MIXES)[number], number>;
   const { LIVE_POLICIES, parseLivePolicies } = await import('../../experiments/live/policies.ts');
   const mix = o.mix ?? 'paper';
   if (!(MIXES as readonly string[]).includes(mix)) throw new InputError('--mix', `'${mix}' is not a mix; expected one of ${MIXES.join(', ')}`);
@@ -79,9 +81,13 @@ async function live(o: Flags, write: (dir: string, files: Record<string, string>
   const { summarize } = await import('../../experiments/live/summary.ts');
   const { reportFiles, pngs } = await import('../../experiments/live/report.ts');
   const plan = planOf({ quick: Boolean(o.quick), minutes, repeats });
+  const { workloadCpuOf } = await import('../../experiments/live/cpu.ts');
+  const cpu = workloadCpuOf(o.workloadCpu ?? 'auto', MIX_WORKLOADS[mix as (typeof MIXES)[number]]);
+  if (cpu.why) log(`experiment live: workloads run without a CPU quota (${cpu.why})`);
   log(`experiment live --mix ${mix}: ${policies.join(', ')}; ${plan.repeats} repeat(s), ${plan.windowS} s windows`);
   const run = await runLive({
     mix: mix as (typeof MIXES)[number], policies, plan, progress: new Progress(0, process.stderr, !o.progress),
+    ...(cpu.cores !== null ? { workloadCpuCores: cpu.cores } : {}),
     onStarted: (url) => log(`experiment live: dashboard at ${url}/ while it runs`),
   });
   const summary = summarize(run);
@@ -90,7 +96,7 @@ async function live(o: Flags, write: (dir: string, files: Record<string, string>
   const png = pngs(dir, files.filter((f) => f.endsWith('.svg')).map((f) => f.slice(dir.length + 1)));
   printJson({
     experiment: 'live', mix, policies, repeats: plan.repeats, windowS: plan.windowS, quick: plan.quick,
-    loadAvgAtStart: run.machine.loadAvgAtStart, loadAvgAtEnd: run.machine.loadAvgAtEnd, learned: run.learned,
+    loadAvgAtStart: run.machine.loadAvgAtStart, loadAvgAtEnd: run.machine.loadAvgAtEnd, workloadCpuCores: run.machine.workloadCpuCores, learned: run.learned,
     geoMean: Object.fromEntries(Object.entries(summary.policies).map(([p, s]) => [p, s!.geoMean])),
     targets: summary.targets, dataErrors: run.dataErrors,
     files: [...files, ...png.written.map((f) => `${dir}/${f}`)], pngRenderer: png.renderer,

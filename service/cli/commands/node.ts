@@ -18,6 +18,7 @@ export function register(program: Command): void {
     .option('--workload <SPEC>', 'a workload: ARCHETYPE[:key=value,...], archetypes stream, kv, embedding, micro (repeatable)', collect, [])
     .option('--cgroup-app <ID=GROUP[:WEIGHT]>', 'kernel-swap mode: enforce on this cgroup instead of a far-memory workload (repeatable)', collect, [])
     .option('--cgroup-root <DIR>', 'cgroupfs mount point for --cgroup-app (default /sys/fs/cgroup)')
+    .option('--workload-cpu <CORES>', 'run each workload under a fixed CPU quota of CORES cores (its own cgroup; needs root), or off (default)')
     .option('--swap-device <MAJ:MIN>', 'swap device throttled for --cgroup-app bandwidth (default: first of /proc/swaps)')
     .option('--interval-ms <N>', 'telemetry interval (default 1000)')
     .option('--token <T>', 'bearer token of the service (env SPIRIT_TOKEN)')

@@ -103,7 +103,8 @@ function markdown(run: LiveRun, sum: LiveSummary, apps: string[]): string {
   const when = new Date(run.startedMs).toISOString();
   L.push(`# spirit experiment live --mix ${run.mix.name}`, '');
   L.push(`${when}; ${run.machine.cpus} cores; load average at start ${run.machine.loadAvgAtStart.join(' / ')}, at end ${run.machine.loadAvgAtEnd.join(' / ')} ` +
-    `(1/5/15 min); ${Math.round((run.endedMs - run.startedMs) / 1000)} s in all${run.plan.quick ? '; --quick' : ''}.`, '');
+    `(1/5/15 min); ${Math.round((run.endedMs - run.startedMs) / 1000)} s in all${run.plan.quick ? '; --quick' : ''}; ` +
+    (run.machine.workloadCpuCores !== null ? `every workload under a CPU quota of ${run.machine.workloadCpuCores} cores.` : 'workloads without a CPU quota (they share the cores freely).'), '');
   L.push(`Node: ${run.mix.capacity.cacheMB} MiB of cache, ${run.mix.capacity.bandwidthMbps} Mbps; ${run.mix.what}:`, '');
   for (const w of run.mix.workloads) L.push(`- \`${w}\``);
   L.push('', `Every app started with no model: ${learnedLine(run, apps)}`);

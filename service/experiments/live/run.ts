@@ -72,7 +72,8 @@ export interface LiveRun {
   mix: Mix;
   plan: LivePlan;
   policies: LivePolicy[];
-  machine: { cpus: number; loadAvgAtStart: number[]; loadAvgAtEnd: number[] };
+  /** workloadCpuCores: each workload's CPU quota in cores (null: none, the workloads share the cores freely) */
+  machine: { cpus: number; loadAvgAtStart: number[]; loadAvgAtEnd: number[]; workloadCpuCores: number | null };
   startedMs: number;
   endedMs: number;
   /** apps with a model fitted from telemetry (estimated or persisted) when the policies began, and how long it took */
@@ -99,6 +100,8 @@ export interface LiveOptions {
   progress?: Progress;
   /** called once the system runs (the dashboard URL) */
   onStarted?: (url: string) => void;
+  /** each workload's CPU quota, cores (`--workload-cpu`); none when undefined */
+  workloadCpuCores?: number;
 }
 
 /** Planned seconds of the whole run (for the progress line). */
@@ -116,13 +119,16 @@ export async function runLive(o: LiveOptions): Promise<LiveRun> {
   const loadAvgAtStart = loadavg().map((x) => round(x));
   const first = o.mix === 'dynamic' ? LIVE_POLICY_DEFS[o.policies[0] ?? 'spirit'] : LIVE_POLICY_DEFS.spirit;
   progress.step(`${o.mix}: starting a memory node, the service and ${mix.workloads.length} workloads`, 20);
-  const stack = await startStack({ mix, policy: first.policy, convexify: first.convexify });
+  const stack = await startStack({
+    mix, policy: first.policy, convexify: first.convexify, ...(o.workloadCpuCores !== undefined ? { workloadCpuCores: o.workloadCpuCores } : {}),
+  });
   try {
     o.onStarted?.(stack.url);
     progress.done(20);
     const learned = await learn(stack, mix, o.plan, progress);
     const result: LiveRun = {
-      mix, plan: o.plan, policies: o.policies, machine: { cpus: cpus().length, loadAvgAtStart, loadAvgAtEnd: [] }, startedMs, endedMs: 0, learned,
+      mix, plan: o.plan, policies: o.policies, machine: { cpus: cpus().length, loadAvgAtStart, loadAvgAtEnd: [], workloadCpuCores: o.workloadCpuCores ?? null },
+      startedMs, endedMs: 0, learned,
       runs: [], rounds: [], throughput: [], dataErrors: 0, workloadRestarts: 0, started: { workloadPids: [], controlDir: stack.controlDir },
     };
     if (o.mix === 'dynamic') result.dynamic = await dynamicRun(stack, mix, o, progress);

@@ -53,6 +53,8 @@ export interface StackOptions {
   convexify?: boolean;
   /** where regions' control blocks go (default: a fresh temporary directory, removed at stop) */
   controlDir?: string;
+  /** each workload's CPU quota, cores (its own cgroup; see service/node/cpu-quota.ts); none when undefined */
+  workloadCpuCores?: number;
 }
 
 export async function startStack(o: StackOptions): Promise<LiveStack> {
@@ -84,6 +86,7 @@ export async function startStack(o: StackOptions): Promise<LiveStack> {
     daemon = new NodeDaemon({
       node: LIVE_NODE, capacity: o.mix.capacity, workloads: specs, memnodes: [memnode.address], memnodeToken: token, controlDir,
       intervalMs: WINDOW_MS, link: busLink(serve.service.bus, 'in-process bus', false), log: log.child({ component: 'node' }),
+      ...(o.workloadCpuCores !== undefined ? { workloadCpuCores: o.workloadCpuCores, cpuGroup: `spirit-live/${process.pid}` } : {}),
       onWindow: (rec, opLatencyCounts) => {
         windows.push({ rec, opLatencyCounts });
         if (windows.length > WINDOWS_MAX) windows.splice(0, windows.length - WINDOWS_MAX);
