@@ -13,11 +13,28 @@ export function waterFill(beta: ArrayLike<number>, cap: ArrayLike<number>, whole
     for (let i = 0; i < n; i++) out[i] = cap[i];
     return out;
   }
+  let betaLeft = 0;
+  for (let i = 0; i < n; i++) betaLeft += beta[i];
+  // the level if nobody is capped; when it caps nobody, the search below would stop at its first app with it
+  let t = whole / betaLeft;
+  let capsNobody = true;
+  for (let i = 0; i < n && capsNobody; i++) if (!(beta[i] * t <= cap[i])) capsNobody = false;
+  if (!capsNobody) t = cappedLevel(beta, cap, whole, betaLeft);
+  let s = 0;
+  for (let i = 0; i < n; i++) { out[i] = Math.min(cap[i], beta[i] * t); s += out[i]; }
+  // shares may overshoot the whole by rounding only
+  if (!(s <= whole * (1 + 1e-9) + 1e-12)) assert(false, `water-fill shares add up to ${s}, more than ${whole}`);
+  if (s > whole) for (let i = 0; i < n; i++) out[i] *= whole / s;
+  return out;
+}
+
+/** The level t at which the shares min(beta_i * t, cap_i) add up to `whole`, some app capped at it. */
+function cappedLevel(beta: ArrayLike<number>, cap: ArrayLike<number>, whole: number, betaSum: number): number {
+  const n = beta.length;
   // apps by the level at which they reach their cap; those before the level are capped, the rest share
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => cap[a] * beta[b] - cap[b] * beta[a] || a - b);
   let capped = 0;
-  let betaLeft = 0;
-  for (let i = 0; i < n; i++) betaLeft += beta[i];
+  let betaLeft = betaSum;
   let t = 0;
   for (let k = 0; k < n; k++) {
     const i = order[k];
@@ -27,10 +44,5 @@ export function waterFill(beta: ArrayLike<number>, cap: ArrayLike<number>, whole
     capped += cap[i];
     betaLeft -= beta[i];
   }
-  let s = 0;
-  for (let i = 0; i < n; i++) { out[i] = Math.min(cap[i], beta[i] * t); s += out[i]; }
-  // shares may overshoot the whole by rounding only
-  assert(s <= whole * (1 + 1e-9) + 1e-12, `water-fill shares add up to ${s}, more than ${whole}`);
-  if (s > whole) for (let i = 0; i < n; i++) out[i] *= whole / s;
-  return out;
+  return t;
 }
