@@ -40,6 +40,12 @@ function keepsFairShares(engine: Engine, x: Float64Array, y: Float64Array): bool
   return true;
 }
 
+/** Every share in `v` at its maximum in `hi` (within rounding). */
+function allAtMax(v: Float64Array, hi: Float64Array): boolean {
+  for (let i = 0; i < v.length; i++) if (!(v[i] >= hi[i] - 1e-9)) return false;
+  return true;
+}
+
 export function solveScenario(engine: Engine, scenario: Scenario, opts: SolveOptions = {}): SolveResult {
   checkLiveOptions(opts);
   const policy = opts.policy ?? 'spirit';
@@ -102,35 +108,35 @@ export function solveScenario(engine: Engine, scenario: Scenario, opts: SolveOpt
   }
   const leftX = Math.max(0, 1 - sx);
   const leftY = Math.max(0, 1 - sy);
-  const atMax = (v: Float64Array, hi: Float64Array): boolean => v.every((vi, i) => vi >= hi[i] - 1e-9);
-  const cacheAtMax = atMax(out.x, p.xmax);
-  const bwAtMax = atMax(out.y, p.ymax);
+  const cacheAtMax = allAtMax(out.x, p.xmax);
+  const bwAtMax = allAtMax(out.y, p.ymax);
   const cleared = (leftX <= CLEAR_SHARE || cacheAtMax) && (leftY <= CLEAR_SHARE || bwAtMax);
-  const result: SolveResult = {
-    policy,
-    ...(out.prices ? { prices: out.prices } : {}),
-    allocations,
-    certificate: {
-      cleared,
-      iterations: out.iterations,
-      leftoverCacheMB: amountOf(leftX, cap.cacheMB),
-      leftoverBandwidthMbps: amountOf(leftY, cap.bandwidthMbps),
-      maxEnvy: cert.maxEnvy,
-      sharingIncentiveViolations: violations,
-      ...(cert.envier >= 0 ? { envious: [{ app: p.ids[cert.envier], envies: p.ids[cert.envied], ratio: cert.maxEnvy }] } : {}),
-      allAtMaximum: cacheAtMax && bwAtMax,
-      geoMeanPerf: Math.exp(logSum / p.n),
-      minPerf,
-      ...(live && trustRegionOn(opts) ? { trustRegion: true } : {}),
-      ...(step ? { step } : {}),
-      ...(held ? { held: true } : {}),
-      ...(out.method ? { method: out.method } : {}),
-      ...(equilibrium ? { equilibrium } : {}),
-    },
-    elapsedMs,
-    engine: engine.kind,
-    ...(opts.warnings && opts.warnings.length ? { warnings: opts.warnings } : {}),
-    convexified: p.convexified,
-  };
+  // (optional fields are assigned in place, in the order the document has always had: object spreads of
+  // conditional parts cost a copy each on every solve)
+  const certificate: SolveResult['certificate'] = {
+    cleared,
+    iterations: out.iterations,
+    leftoverCacheMB: amountOf(leftX, cap.cacheMB),
+    leftoverBandwidthMbps: amountOf(leftY, cap.bandwidthMbps),
+    maxEnvy: cert.maxEnvy,
+    sharingIncentiveViolations: violations,
+  } as SolveResult['certificate'];
+  if (cert.envier >= 0) certificate.envious = [{ app: p.ids[cert.envier], envies: p.ids[cert.envied], ratio: cert.maxEnvy }];
+  certificate.allAtMaximum = cacheAtMax && bwAtMax;
+  certificate.geoMeanPerf = Math.exp(logSum / p.n);
+  certificate.minPerf = minPerf;
+  if (live && trustRegionOn(opts)) certificate.trustRegion = true;
+  if (step) certificate.step = step;
+  if (held) certificate.held = true;
+  if (out.method) certificate.method = out.method;
+  if (equilibrium) certificate.equilibrium = equilibrium;
+  const result = { policy } as SolveResult;
+  if (out.prices) result.prices = out.prices;
+  result.allocations = allocations;
+  result.certificate = certificate;
+  result.elapsedMs = elapsedMs;
+  result.engine = engine.kind;
+  if (opts.warnings && opts.warnings.length) result.warnings = opts.warnings;
+  result.convexified = p.convexified;
   return result;
 }
