@@ -3,6 +3,7 @@
 // `X-Spirit-Solve-Cache: hit|miss`; a hit repeats the original solve's elapsedMs). The body is scanned as
 // it streams in (scenario-scan.ts: app count, curve sizes, nesting), so an oversized one is refused at the
 // byte that breaks a bound; small scenarios are solved here, larger ones in a worker thread (solve-pool.ts).
+// Answers of small scenarios (solved, or from the cache) are written in groups (write-batch.ts).
 import type { Hono } from 'hono';
 import { performance } from 'node:perf_hooks';
 import { solveScenario } from '../../market/solve.ts';
@@ -21,6 +22,7 @@ import { UnavailableError } from '../errors.ts';
 import { ScenarioScan } from '../scenario-scan.ts';
 import { SolvePool } from '../solve-pool.ts';
 import { SolveCache } from '../solve-cache.ts';
+import { writeTurn } from '../write-batch.ts';
 import type { RouteDoc } from '../route-doc.ts';
 import { errorSchema, solveQuery } from '../schemas.ts';
 import { bodyText, check, queryOf } from '../validate.ts';
@@ -44,7 +46,7 @@ export function registerSolve(app: Hono, d: HttpDeps): SolvePool {
       // solved here when it has few apps; many small apps in a small body still go to a worker
       const text = await bodyText(c, MAX_SOLVE_BODY_BYTES);
       const hit = scope ? cache!.get(scope, text) : undefined;
-      if (hit) return jsonResponse(hit, 'hit');
+      if (hit) { await writeTurn(); return jsonResponse(hit, 'hit'); }
       const json = parseJsonOrUndefined(text);
       if (appCountOf(json) <= INLINE_SOLVE_MAX_APPS) {
         const t0 = performance.now();
@@ -54,6 +56,7 @@ export function registerSolve(app: Hono, d: HttpDeps): SolvePool {
         metrics.solveSeconds.observe({ source: 'http' }, secFromMs(performance.now() - t0));
         const out = JSON.stringify(result);
         if (scope) cache!.set(scope, text, out);
+        await writeTurn();
         return jsonResponse(out, 'miss');
       }
       const bytes = Buffer.from(text);
