@@ -6,6 +6,7 @@
 // Answers of small scenarios (solved, or from the cache) are written in groups (write-batch.ts).
 import type { Hono } from 'hono';
 import { performance } from 'node:perf_hooks';
+import { resultJson } from '../../market/result-json.ts';
 import { solveScenario } from '../../market/solve.ts';
 import { parseScenarioText, validateScenario } from '../../scenario/validate.ts';
 import { scenarioSchema } from '../../scenario/schema.ts';
@@ -54,7 +55,7 @@ export function registerSolve(app: Hono, d: HttpDeps): SolvePool {
         const { scenario, warnings } = json === undefined ? parseScenarioText(text, { strict }) : validateScenario(json, { strict });
         const result: SolveResult = solveScenario(engine, scenario, { policy, warnings });
         metrics.solveSeconds.observe({ source: 'http' }, secFromMs(performance.now() - t0));
-        const out = JSON.stringify(result);
+        const out = resultJson(result);
         if (scope) cache!.set(scope, text, out);
         await writeTurn();
         return jsonResponse(out, 'miss');
