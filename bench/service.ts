@@ -8,6 +8,7 @@
 //    `spirit serve --redis` (validated, fed to estimators, acknowledged), per second, against redis-benchmark
 //    XADD of a record of the same size on the same redis-server. Target: >= 50k records/s.
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { autocannon, pinned, redisBenchmarkXadd, ROOT, SERVER_CPU, spawnTracked, startRedisServer, startWithUrl, type Child, type LoadResult } from './service/procs.ts';
 
@@ -20,7 +21,7 @@ const SPIRIT = join(ROOT, 'bin', 'spirit.js');
 interface HttpFigures {
   ceiling: LoadResult; solve: LoadResult; solveCached: LoadResult;
   /** requests/s of each round, and each round's ratios against that round's ceiling */
-  trials: { ceiling: number[]; solve: number[]; solveCached: number[]; solveVsCeiling: number[]; solveCachedVsCeiling: number[] };
+  trials: { ceiling: number[]; solve: number[]; solveCached: number[]; solveVsCeiling: number[]; solveCachedVsCeiling: number[]; loadAvg1m: number[] };
   /** medians of the per-round ratios */
   solveVsCeiling: number; solveCachedVsCeiling: number;
 }
@@ -48,14 +49,18 @@ async function measureHttp(rounds: number, durationS: number, warmS: number): Pr
     const urls = [children[0].url + '/v1/solve', children[1].url + '/v1/solve?policy=spirit', children[2].url + '/v1/solve?policy=spirit'];
     for (const u of urls) autocannon(u, body, CONNECTIONS, warmS); // warm-up: JIT, connection set-up
     const results: LoadResult[][] = [[], [], []];
-    for (let r = 0; r < rounds; r++) urls.forEach((u, i) => results[i].push(autocannon(u, body, CONNECTIONS, durationS)));
+    const load: number[] = [];  // the machine's 1-minute load average at the end of each round
+    for (let r = 0; r < rounds; r++) {
+      urls.forEach((u, i) => results[i].push(autocannon(u, body, CONNECTIONS, durationS)));
+      load.push(r2(loadavg()[0]));
+    }
     const rps = results.map((rs) => rs.map((x) => x.requestsPerSec));
     const ratios = (i: number): number[] => rps[i].map((v, r) => v / rps[0][r]);
     // the round whose requests/s is the median stands for the latencies too
     const pick = (rs: LoadResult[]): LoadResult => [...rs].sort((a, b) => a.requestsPerSec - b.requestsPerSec)[(rs.length - 1) >> 1];
     return {
       ceiling: pick(results[0]), solve: pick(results[1]), solveCached: pick(results[2]),
-      trials: { ceiling: rps[0], solve: rps[1], solveCached: rps[2], solveVsCeiling: ratios(1).map(r2), solveCachedVsCeiling: ratios(2).map(r2) },
+      trials: { ceiling: rps[0], solve: rps[1], solveCached: rps[2], solveVsCeiling: ratios(1).map(r2), solveCachedVsCeiling: ratios(2).map(r2), loadAvg1m: load },
       solveVsCeiling: median(ratios(1)), solveCachedVsCeiling: median(ratios(2)),
     };
   } finally {
@@ -215,7 +220,8 @@ export function format(f: Record<string, unknown>): string {
     row('bare hono route (ceiling)', h.ceiling, '1.00'),
     row('spirit serve, every request solved', h.solve, h.solveVsCeiling.toFixed(2)),
     row('spirit serve, result cache', h.solveCached, h.solveCachedVsCeiling.toFixed(2)),
-    `  ratios by round: every request solved ${h.trials.solveVsCeiling.join(', ')}; result cache ${h.trials.solveCachedVsCeiling.join(', ')}`,
+    `  ratios by round: every request solved ${h.trials.solveVsCeiling.join(', ')}; result cache ${h.trials.solveCachedVsCeiling.join(', ')}; ` +
+      `load average ${h.trials.loadAvg1m.join(', ')}`,
     '',
     `telemetry through Redis: ${i.records} records, ${i.nodes} nodes, ${i.apps} apps, ${i.recordBytes}-byte records`,
     `  ingested, daemon appending   ${i.ingestLivePerSec.toFixed(0).padStart(9)} records/s   vs XADD ${i.liveVsRedisBenchmarkXadd.toFixed(2)}${i.ingestedAll ? '' : ' (NOT all ingested)'}`,
