@@ -19,7 +19,7 @@ describe('spirit bench service --quick --json', () => {
     const f = JSON.parse(r.stdout) as {
       http: {
         ceiling: Load; solve: Load; solveCached: Load; solveVsCeiling: number; solveCachedVsCeiling: number; rounds: number;
-        trials: { ceiling: number[]; solve: number[]; solveCached: number[]; solveVsCeiling: number[]; solveCachedVsCeiling: number[] };
+        trials: { ceiling: number[]; solve: number[]; solveCached: number[]; solveVsCeiling: number[]; solveCachedVsCeiling: number[]; loadAvg1m: number[] };
       };
       ingest: { records: number; ingestedAll: boolean; ingestLivePerSec: number; ingestBacklogPerSec: number; redisBenchmarkXaddPerSec: number };
       targets: { solveAtLeastHalfOfCeiling: { metUncached: boolean; metCached: boolean; cached: number }; ingestAtLeast50kPerSec: { metBacklog: boolean } };
@@ -33,6 +33,9 @@ describe('spirit bench service --quick --json', () => {
       expect(h[k].requests).toBeGreaterThan(0);
       expect(h.trials[k]).toContain(h[k].requestsPerSec);  // the median round's own figures
     }
+    // the load average beside each round's figures
+    expect(h.trials.loadAvg1m).toHaveLength(h.rounds);
+    for (const l of h.trials.loadAvg1m) expect(l).toBeGreaterThanOrEqual(0);
     h.trials.solveCachedVsCeiling.forEach((ratio, i) => expect(ratio).toBeCloseTo(h.trials.solveCached[i] / h.trials.ceiling[i], 2));
     expect(h.solveCachedVsCeiling).toBeCloseTo(median(h.trials.solveCached.map((v, i) => v / h.trials.ceiling[i])), 2);
     expect(h.solveVsCeiling).toBeCloseTo(median(h.trials.solve.map((v, i) => v / h.trials.ceiling[i])), 2);
