@@ -129,9 +129,14 @@ describe('spirit serve', () => {
         return v.filter((x) => x.leaseHolder === 'A').length === 2 && v.filter((x) => x.leaseHolder === 'B').length === 2 &&
           v.every((x) => x.allocation?.replica === x.leaseHolder);
       });
-      // both replicas see every round on /v1/nodes (shared state), whoever computed it
-      const fromB = await (await fetch(`${b.url}/v1/nodes`)).json() as View[];
+      // both replicas see every round on /v1/nodes (shared state), whoever computed it (waited for: on a busy
+      // machine a lease can lapse between two reads and be taken again a tick later)
+      const fromB = await waitFor('B to see both holders', async () => {
+        const v = await (await fetch(`${b.url}/v1/nodes`)).json() as View[];
+        return v.map((x) => x.leaseHolder).sort().join() === 'A,A,B,B' ? v : null;
+      });
       expect(fromB.map((x) => x.leaseHolder).sort()).toEqual(['A', 'A', 'B', 'B']);
+      expect(fromB.every((x) => x.allocation?.replica === 'A' || x.allocation?.replica === 'B')).toBe(true);
       // two lease periods of the replicas' own time: timers firing late on a busy machine delay A's ticks by
       // as much, so the bound adds the lateness timers saw meanwhile (in this process, sharing the machine)
       const lag = timerLateness(20);
