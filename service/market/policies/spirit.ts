@@ -7,6 +7,7 @@
 import type { CertificateRaw, Engine } from '../engine.ts';
 import type { Problem } from '../problem.ts';
 import { ENVY_TARGET } from '../twin/limits.ts';
+import { handOutLeftover } from '../twin/equilibrium.ts';
 import { ln } from '../twin/ln.ts';
 import type { PolicyFn, PolicyOutput } from './types.ts';
 
@@ -80,25 +81,8 @@ function handOut(p: Problem, v: Float64Array, max: Float64Array, to: number | nu
   const out = Float64Array.from(v);
   let left = 1;
   for (let i = 0; i < p.n; i++) left -= out[i];
-  if (to !== null && left > 0) {
-    const add = Math.min(left, Math.max(0, max[to] - out[to]));
-    out[to] += add;
-    left -= add;
-  }
-  // by weight among apps under their maximum; one pass per app at most, as each pass fills one app or all
-  for (let round = 0; round < p.n && left > CLEAR_TOL * 1e-3; round++) {
-    let wsum = 0;
-    for (let i = 0; i < p.n; i++) if (out[i] < max[i]) wsum += p.weights[i];
-    if (wsum === 0) break;
-    let given = 0;
-    for (let i = 0; i < p.n; i++) {
-      if (out[i] >= max[i]) continue;
-      const add = Math.min((left * p.weights[i]) / wsum, max[i] - out[i]);
-      out[i] += add;
-      given += add;
-    }
-    left -= given;
-  }
+  if (to !== null && left > 0) out[to] += Math.min(left, Math.max(0, max[to] - out[to]));
+  handOutLeftover(p, out, max);
   return out;
 }
 

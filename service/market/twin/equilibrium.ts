@@ -26,6 +26,7 @@ import {
 } from './limits.ts';
 import { ln } from './ln.ts';
 import type { Market } from './market.ts';
+import type { Problem } from '../problem.ts';
 import { missRatio } from './model.ts';
 
 /** One demand evaluation: bundles of every app, their sum, and the dividend found. */
@@ -101,8 +102,8 @@ export function solveEquilibrium(m: Market): EquilibriumRaw {
   const budgets = new Float64Array(n);
   for (let i = 0; i < n; i++) budgets[i] = endowment(m, i, price) * (1 + dividend);
   const gap = bestResponseGap(m, sat, x, y, price, dividend);
-  handOutLeftover(m, x, p.xmax);
-  handOutLeftover(m, y, p.ymax);
+  handOutLeftover(p, x, p.xmax);
+  handOutLeftover(p, y, p.ymax);
   return { x, y, priceCache: price.p, iterations: calls, budgets, dividend, gap, certificate: certifyPriced(m, x, y, price.p, price.q, budgets, gap) };
 }
 
@@ -496,8 +497,8 @@ function bestResponseGap(m: Market, sat: Satiation, x: Float64Array, y: Float64A
  * apps by weight within their maxima: it raises no one's throughput in the model but adds headroom on a
  * real node, and it cannot create envy (an app that could use it would have bought it).
  */
-function handOutLeftover(m: Market, v: Float64Array, cap: Float64Array): void {
-  const p = m.p;
+/** What is left of capacity 1 in v, handed out by weight among apps under their cap (also the knot search's, policies/spirit.ts). */
+export function handOutLeftover(p: Problem, v: Float64Array, cap: Float64Array): void {
   for (let round = 0; round < p.n + 1; round++) {
     let left = 1;
     let w = 0;
