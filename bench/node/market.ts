@@ -48,7 +48,10 @@ export interface ModeFigures {
   opsPerSec: number;
   /** this mode's throughput over static's: the app's gain (>= 1 is what sharing incentive promises, in model terms) */
   vsStatic: number;
+  /** the bundle held, as the app's telemetry reports it: the mean over the measured window */
   bundle: { cacheMB: number; bandwidthMbps: number };
+  /** the bundle of the allocation in force at the end of the window (the market's answer, which fits the node) */
+  allocated: { cacheMB: number; bandwidthMbps: number };
   /** the page split of the last allocation (absent: unsplit) */
   partitions?: { accessShare: number; cacheMB: number }[];
   missRatio: number;
@@ -165,9 +168,11 @@ export async function liveMarket(plan: MarketPlan, memnode: string, token: strin
     const modes = Object.fromEntries(MARKET_MODES.map((mode) => {
       const r = runs[mode];
       const x = r.opsPerSec.get(app)!;
-      const parts = r.doc.bundles.find((b) => b.app === app)?.partitions;
+      const inForce = r.doc.bundles.find((b) => b.app === app);
+      const parts = inForce?.partitions;
       return [mode, {
-        opsPerSec: Math.round(x), vsStatic: round(x / base), bundle: r.bundles.get(app)!, missRatio: round(r.missRatio.get(app)!, 3),
+        opsPerSec: Math.round(x), vsStatic: round(x / base), bundle: r.bundles.get(app)!,
+        allocated: { cacheMB: round(inForce?.cacheMB ?? 0, 3), bandwidthMbps: round(inForce?.bandwidthMbps ?? 0, 3) }, missRatio: round(r.missRatio.get(app)!, 3),
         ...(parts && parts.length > 1 ? { partitions: parts.map((q) => ({ accessShare: round(q.accessShare, 3), cacheMB: round(q.cacheMB) })) } : {}),
       } satisfies ModeFigures];
     })) as Record<MarketMode, ModeFigures>;

@@ -19,7 +19,7 @@ describe('spirit bench node --quick --json', () => {
       daemonTicks: { cpuMsPerTick: number; records: number; workloads: number };
       market: {
         node: { cacheMB: number; bandwidthMbps: number };
-        apps: { app: string; modes: Record<'static' | 'unsplit' | 'convexified', { opsPerSec: number; vsStatic: number; bundle: Bundle; partitions?: { accessShare: number; cacheMB: number }[] }> }[];
+        apps: { app: string; modes: Record<'static' | 'unsplit' | 'convexified', { opsPerSec: number; vsStatic: number; bundle: Bundle; allocated: Bundle; partitions?: { accessShare: number; cacheMB: number }[] }> }[];
         minVsStatic: { unsplit: number; convexified: number }; scanConvexifiedOverUnsplit: number; targetMet: boolean;
         maxEnvy: { unsplit: number; convexified: number }; loadAvg1m: Record<string, number>;
       };
@@ -61,7 +61,14 @@ describe('spirit bench node --quick --json', () => {
       // (docs/dataplane.md, "Partitions"), which a tiny partition's share may not cover
       const splitApps = m.apps.filter((a) => (a.modes[mode].partitions?.length ?? 0) > 1).length;
       expect(kv.cacheMB + scan.cacheMB).toBeLessThanOrEqual(m.node.cacheMB + 0.02 + 0.25 * splitApps + 1e-9);
-      expect(kv.bandwidthMbps + scan.bandwidthMbps).toBeLessThanOrEqual(m.node.bandwidthMbps + 0.2 + 1e-9);  // and 0.1 Mbps
+      // the market's answer fits the node (rounded to 0.001)
+      const [kvA, scanA] = m.apps.map((a) => a.modes[mode].allocated);
+      expect(kvA.cacheMB + scanA.cacheMB).toBeLessThanOrEqual(m.node.cacheMB + 0.002 + 1e-9);
+      expect(kvA.bandwidthMbps + scanA.bandwidthMbps).toBeLessThanOrEqual(m.node.bandwidthMbps + 0.002 + 1e-9);
+      // the held bandwidth is a mean of each app's own records, taken at different instants: when a round moves
+      // bandwidth from one app to the other inside the window, the two means may add up to a little more than
+      // the node (401 of 400 Mbps seen at load 10); they never add up to much more
+      expect(kv.bandwidthMbps + scan.bandwidthMbps).toBeLessThanOrEqual(m.node.bandwidthMbps * 1.02);
       expect(m.minVsStatic[mode]).toBe(Math.min(...m.apps.map((a) => a.modes[mode].vsStatic)));
       expect(m.maxEnvy[mode]).toBeGreaterThanOrEqual(0);
     }
