@@ -28,6 +28,10 @@ const HUBER_ROUNDS: i32 = 2;
 const OUTER_ROUNDS: i32 = 8;
 const LM_STEPS: i32 = 40;
 const INIT_ROUNDS: i32 = 5;
+// an accepted step that lowers the objective by less than this share of it ends the round: the objective has a
+// kink where a sample turns bandwidth-bound, along which LM would otherwise crawl with steps of 1e-5..1e-9
+// (~170 steps a fit, most of them rejected, for parameters that moved by parts per million)
+const LM_FTOL: f64 = 1e-10;
 
 // input block (f64 columns of length cap): m, bw, x, tr, w; then robust weights u, v; then scratch
 let blockP: usize = 0;
@@ -83,37 +87,45 @@ export function fitReserve(n: i32): usize {
  */
 export function fitResultPtr(): usize { return resP; }
 
-/** Sorts pairs (value in S1, weight in S2) of the first k entries by value (shell sort, Ciura gaps). */
-function sortPairs(k: i32): void {
-  const gaps: StaticArray<i32> = [701, 301, 132, 57, 23, 10, 4, 1];
-  for (let gi = 0; gi < 8; gi++) {
-    const gap = unchecked(gaps[gi]);
-    for (let i = gap; i < k; i++) {
-      const v = get(C_S1, i);
-      const w = get(C_S2, i);
-      let j = i;
-      while (j >= gap && get(C_S1, j - gap) > v) {
-        put(C_S1, j, get(C_S1, j - gap));
-        put(C_S2, j, get(C_S2, j - gap));
-        j -= gap;
-      }
-      put(C_S1, j, v);
-      put(C_S2, j, w);
-    }
-  }
+/** Swaps entries i and j of the (value, weight) pairs in S1/S2. */
+// @ts-ignore: decorator
+@inline function swapPairs(i: i32, j: i32): void {
+  const v = get(C_S1, i), w = get(C_S2, i);
+  put(C_S1, i, get(C_S1, j)); put(C_S2, i, get(C_S2, j));
+  put(C_S1, j, v); put(C_S2, j, w);
 }
 
-/** Weighted median of the first k (value, weight) pairs in S1/S2 (the first value whose cumulative weight reaches half). */
+/**
+ * Weighted median of the first k (value, weight) pairs in S1/S2: the smallest value v whose pairs of value <= v
+ * weigh at least half of the total (what sorting and taking the first value whose cumulative weight reaches
+ * half gives). Quickselect with a three-way partition: expected O(k), where the sort it replaced was ~k^1.3 and
+ * a fifth of a fit's time. Reorders the pairs. service/estimator/fit-twin.ts weightedMedian is its twin.
+ */
 function weightedMedian(k: i32): f64 {
-  sortPairs(k);
   let total: f64 = 0;
   for (let i = 0; i < k; i++) total += get(C_S2, i);
-  let cum: f64 = 0;
-  for (let i = 0; i < k; i++) {
-    cum += get(C_S2, i);
-    if (cum >= 0.5 * total) return get(C_S1, i);
+  const half = 0.5 * total;
+  let lo = 0, hi = k - 1;
+  let below: f64 = 0; // weight of the pairs left of lo (all smaller than every value in lo..hi)
+  while (lo < hi) { // each pass removes at least the pivot's pairs from lo..hi
+    const mid = lo + ((hi - lo) >> 1);
+    const x = get(C_S1, lo), y = get(C_S1, mid), z = get(C_S1, hi);
+    const pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+    // [lo, lt): < pivot; [lt, i): == pivot; (gt, hi]: > pivot
+    let lt = lo, i = lo, gt = hi;
+    let wLess: f64 = 0, wEqual: f64 = 0;
+    while (i <= gt) {
+      const v = get(C_S1, i);
+      if (v < pivot) { wLess += get(C_S2, i); swapPairs(lt, i); lt++; i++; }
+      else if (v > pivot) { swapPairs(i, gt); gt--; }
+      else { wEqual += get(C_S2, i); i++; }
+    }
+    if (lt > lo && below + wLess >= half) { hi = lt - 1; continue; }
+    if (below + wLess + wEqual >= half) return pivot;
+    below += wLess + wEqual;
+    lo = gt + 1;
   }
-  return get(C_S1, k - 1);
+  return get(C_S1, lo < k ? lo : k - 1);
 }
 
 // @ts-ignore: decorator
@@ -261,16 +273,19 @@ function levenbergMarquardt(): i32 {
   let f = objective(a, c, p);
   let lambda: f64 = 1e-3;
   let steps = 0;
+  let stale = true; // a rejected step leaves (a, c, p), and so the normal equations, as they were
   for (; steps < LM_STEPS; steps++) {
-    normalEquations(a, c, p, true);
+    if (stale) normalEquations(a, c, p, true);
     solveDamped(lambda);
     const na = a + d0, nc = c + d1, np = p + d2;
     const step = Math.max(Math.abs(d0), Math.max(Math.abs(d1), Math.abs(d2)));
     const nf = objective(na, nc, np);
+    stale = nf <= f;
     if (nf <= f) {
+      const gain = f - nf;
       a = na; c = nc; p = np; f = nf;
       lambda = Math.max(lambda * 0.1, 1e-12);
-      if (step < 1e-10) break;
+      if (step < 1e-10 || gain <= LM_FTOL * f) break;
     } else {
       lambda *= 10;
       if (lambda > 1e10) break;

@@ -11,9 +11,10 @@
 // fitted before it). enoughData has hysteresis: entered at minConfidence, kept down to stayFraction of it.
 import { InputError } from '../errors.ts';
 import { MAX_RECORD_PARTITIONS, RECORD_SHARE_SUM_TOLERANCE, type TelemetryRecord } from '../telemetry/record.ts';
-import { DEFAULT_FIT_HALF_LIFE_MS, QUALITY_REF, fitModel, type FitOptions, type FitResult, type FitSample } from './fit.ts';
+import { DEFAULT_FIT_HALF_LIFE_MS, QUALITY_REF, carryFit, fitModel, type FitOptions, type FitResult, type FitSample } from './fit.ts';
 import {
-  MAX_APP_SAMPLES, MAX_EPOCH_PAGES, MAX_MISS_STALL_NS, MAX_MODEL_POINTS, MAX_RECORD_PAGES, MIN_MISS_STALL_NS, MIN_SAMPLE_RATE,
+  CARRY_ERROR_SHARE, MAX_APP_SAMPLES, MAX_CARRIED_EPOCHS, MAX_EPOCH_PAGES, MAX_MISS_STALL_NS, MAX_MODEL_POINTS, MAX_RECORD_PAGES,
+  MIN_MISS_STALL_NS, MIN_SAMPLE_RATE,
 } from './limits.ts';
 import { measuredMrc } from './measured-mrc.ts';
 import { MrcBuilder, type MrcBuilderOptions } from './mrc.ts';
@@ -116,6 +117,8 @@ export class AppEstimator {
   private errorRelevance = 0;
   private region: FitRegion | undefined;
   private enough = false;
+  /** epochs closed since the last full fit (the others carried it over: see endEpoch) */
+  private carried = 0;
 
   constructor(readonly appId: string, opts: AppEstimatorOptions = {}) {
     if (typeof appId !== 'string' || appId.length === 0) throw new InputError('appId', `must be a non-empty string, got ${describe(appId)}`);
@@ -227,6 +230,26 @@ export class AppEstimator {
     this.source = source;
     const opts = this.region ? { ...this.opts.fit, region: this.region } : this.opts.fit;
     this.fit = mrc && this.held.length > 0 ? fitModel(this.held.map((h) => h.sample), mrc, opts) : null;
+    this.carried = 0;
+  }
+
+  /**
+   * The fit carried over to the newest curve and the next region, without refitting, when it is still good;
+   * false when it has to be refitted. Good: the estimate is trusted already (enoughData, full coverage: while
+   * it learns, every epoch's data goes in), it predicted the epoch just closed (out of sample) within
+   * CARRY_ERROR_SHARE of the drift threshold, the curve comes from the same source, and it was fitted at most
+   * MAX_CARRIED_EPOCHS epochs ago. A fit of ~512 samples is a few ms of CPU and an epoch close happens for
+   * every app every round, so this is most of a replica's work at scale (docs/estimator.md, "Cost").
+   */
+  private carry(err: number | null): boolean {
+    const fit = this.fit;
+    if (!fit || !this.enough || fit.parts.coverage < 1) return false;
+    if (err === null || err > this.opts.driftThreshold * CARRY_ERROR_SHARE || this.carried >= MAX_CARRIED_EPOCHS) return false;
+    const { mrc, source } = this.curve();
+    if (!mrc || source !== this.source) return false;
+    this.fit = carryFit(fit, mrc, this.region ?? fit.region);
+    this.carried++;
+    return true;
   }
 
   /** Median |ln(measured / predicted)| of the current model over the samples of one epoch, or null. */
@@ -272,7 +295,9 @@ export class AppEstimator {
       this.previousError = err;
     }
     const fresh = this.held.some((h) => h.epoch === closing);
-    if (fresh || event || (!this.fit && this.held.length > 0) || (regionChanged && this.fit)) this.refit();
+    if (fresh || event || (!this.fit && this.held.length > 0) || (regionChanged && this.fit)) {
+      if (event || !this.carry(err)) this.refit();
+    }
     this.enough = this.judge();
     return event;
   }

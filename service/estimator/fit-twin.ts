@@ -1,7 +1,7 @@
 // The plain TypeScript twin of the WASM fitting kernel (assembly/estimator/fit.ts): the same robust
 // Levenberg-Marquardt, step for step, over the same columns. It is the benchmark's baseline and the
 // differential-test oracle. Read the WASM file for the algorithm's comments.
-import { FIT_LM_STEPS, FIT_OUTER_ROUNDS } from './limits.ts';
+import { FIT_LM_FTOL, FIT_LM_STEPS, FIT_OUTER_ROUNDS } from './limits.ts';
 
 const SATURATED = 0.9;
 const LAT_MARGIN = 1.2;
@@ -12,7 +12,6 @@ const HUBER_K = 1.345;
 const TUKEY_K = 4.685;
 const HUBER_ROUNDS = 2;
 const INIT_ROUNDS = 5;
-const GAPS = [701, 301, 132, 57, 23, 10, 4, 1];
 const OUTER_ROUNDS = FIT_OUTER_ROUNDS; // the WASM kernel has the same bounds (assembly/estimator/fit.ts)
 const LM_STEPS = FIT_LM_STEPS;
 
@@ -155,30 +154,39 @@ class Kernel {
     return c.tr[i] > 0 && c.x[i] > 0 && c.m[i] > 0 && c.w[i] > 0;
   }
 
+  /** Twin of assembly/estimator/fit.ts weightedMedian: quickselect, three-way partition, same pivots and sums. */
   private weightedMedian(k: number): number {
     const s1 = this.s1, s2 = this.s2;
-    for (const gap of GAPS) {
-      for (let i = gap; i < k; i++) {
-        const v = s1[i], w = s2[i];
-        let j = i;
-        while (j >= gap && s1[j - gap] > v) {
-          s1[j] = s1[j - gap];
-          s2[j] = s2[j - gap];
-          j -= gap;
-        }
-        s1[j] = v;
-        s2[j] = w;
-      }
-    }
+    const swap = (i: number, j: number): void => {
+      const v = s1[i], w = s2[i];
+      s1[i] = s1[j]; s2[i] = s2[j];
+      s1[j] = v; s2[j] = w;
+    };
     let total = 0;
     for (let i = 0; i < k; i++) total += s2[i];
-    let cum = 0;
-    for (let i = 0; i < k; i++) {
-      cum += s2[i];
-      if (cum >= 0.5 * total) return s1[i];
+    const half = 0.5 * total;
+    let lo = 0, hi = k - 1;
+    let below = 0;
+    while (lo < hi) {
+      const mid = lo + ((hi - lo) >> 1);
+      const x = s1[lo], y = s1[mid], z = s1[hi];
+      const pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+      let lt = lo, i = lo, gt = hi;
+      let wLess = 0, wEqual = 0;
+      while (i <= gt) {
+        const v = s1[i];
+        if (v < pivot) { wLess += s2[i]; swap(lt, i); lt++; i++; }
+        else if (v > pivot) { swap(i, gt); gt--; }
+        else { wEqual += s2[i]; i++; }
+      }
+      if (lt > lo && below + wLess >= half) { hi = lt - 1; continue; }
+      if (below + wLess + wEqual >= half) return pivot;
+      below += wLess + wEqual;
+      lo = gt + 1;
     }
-    return s1[k - 1];
+    return s1[lo < k ? lo : k - 1];
   }
+
 
   private at(a: number, c: number): void {
     this.L = Math.exp(a);
@@ -294,17 +302,20 @@ class Kernel {
     let f = this.objective(a, c, p);
     let lambda = 1e-3;
     let steps = 0;
+    let stale = true; // a rejected step leaves (a, c, p), and so the normal equations, as they were
     for (; steps < LM_STEPS; steps++) {
-      this.normalEquations(a, c, p, true);
+      if (stale) this.normalEquations(a, c, p, true);
       this.solveDamped(lambda);
       const [d0, d1, d2] = this.d;
       const na = a + d0, nc = c + d1, np = p + d2;
       const step = Math.max(Math.abs(d0), Math.max(Math.abs(d1), Math.abs(d2)));
       const nf = this.objective(na, nc, np);
+      stale = nf <= f;
       if (nf <= f) {
+        const gain = f - nf;
         a = na; c = nc; p = np; f = nf;
         lambda = Math.max(lambda * 0.1, 1e-12);
-        if (step < 1e-10) break;
+        if (step < 1e-10 || gain <= FIT_LM_FTOL * f) break;
       } else {
         lambda *= 10;
         if (lambda > 1e10) break;

@@ -7,7 +7,7 @@ import { NS_PER_S, PAGE_BYTES_DEFAULT, bytesPerSecFromMbps } from '../units.ts';
 import { fitKernelTs, type FitColumns, type FitKernelResult, type FitPrior } from './fit-twin.ts';
 import { MAX_FIT_SAMPLES, MAX_MISS_STALL_NS, MAX_MODEL_POINTS, MIN_MISS_STALL_NS } from './limits.ts';
 import { missRatioAt, splitMissRatio, throughputAtMiss, type MrcModel } from './model.ts';
-import { checkRegion, defaultRegion, predictionSigmaOver, type FitRegion, witnessesOf } from './region.ts';
+import { checkRegion, defaultRegion, predictionSigmaOver, type FitRegion, type Witnesses, witnessesOf } from './region.ts';
 import { checkMrc, checkNumber, describe, optNumber } from './validate.ts';
 import { newEstimatorInstance, ptr, type EstimatorExports } from './wasm.ts';
 
@@ -82,6 +82,14 @@ export interface FitResult {
   /** largest relative standard error of a predicted throughput over the region (both branches, see region.ts) */
   predictionSigma: number;
   parts: { coverage: number; precision: number; quality: number };
+  /** what carryFit needs to move this fit to a newer curve and another region without refitting */
+  basis: FitBasis;
+}
+
+/** The fitted parameters, their covariance and the witnesses of each branch (region.ts) of one fit. */
+export interface FitBasis {
+  kernel: Pick<FitKernelResult, 'a' | 'c' | 'p' | 'cov'>;
+  witnesses: Witnesses;
 }
 
 export const DEFAULT_PRIOR = { localNs: 100, remoteNs: 10_000, pageBytes: PAGE_BYTES_DEFAULT };
@@ -217,16 +225,16 @@ export function fitModel(samples: FitSample[], mrc: [number, number][], opts: Fi
   const model: MrcModel = { type: 'mrc', mrc: curve, pageBytes: Math.exp(k.p), localNs: Math.exp(k.a), remoteNs: Math.exp(k.c) };
   assert(model.pageBytes > 0 && model.localNs > 0 && model.remoteNs >= 0 && Number.isFinite(model.remoteNs), 'fitted parameters are positive and finite');
   const fit = residualOf(model, used, k, cols);
-  const predSigma = predictionSigmaOver(region, curve, k, witnessesOf(cols, k.u, used.length));
+  const basis: FitBasis = { kernel: { a: k.a, c: k.c, p: k.p, cov: k.cov }, witnesses: witnessesOf(cols, k.u, used.length) };
+  const predSigma = predictionSigmaOver(region, curve, basis.kernel, basis.witnesses);
   const parts = {
     coverage: Math.min(1, fit.nEff / FULL_COVERAGE_SAMPLES),
-    precision: 1 / (1 + (predSigma / PRECISION_REF) ** 2),
+    precision: precisionOf(predSigma),
     quality: 1 / (1 + (fit.loo / QUALITY_REF) ** 2),
   };
-  const confidence = parts.coverage * parts.precision * parts.quality;
   return {
     model,
-    confidence: Number.isFinite(confidence) ? Math.min(1, Math.max(0, confidence)) : 0,
+    confidence: confidenceOf(parts),
     residual: fit.residual,
     looResidual: fit.loo,
     region,
@@ -239,7 +247,28 @@ export function fitModel(samples: FitSample[], mrc: [number, number][], opts: Fi
     relativeSigma: { localNs: Math.sqrt(k.cov[0]), remoteNs: Math.sqrt(k.cov[3]), pageBytes: Math.sqrt(k.cov[5]) },
     predictionSigma: predSigma,
     parts,
+    basis,
   };
+}
+
+const precisionOf = (predSigma: number): number => 1 / (1 + (predSigma / PRECISION_REF) ** 2);
+
+function confidenceOf(parts: FitResult['parts']): number {
+  const c = parts.coverage * parts.precision * parts.quality;
+  return Number.isFinite(c) ? Math.min(1, Math.max(0, c)) : 0;
+}
+
+/**
+ * A fit carried over to a newer curve and another region without refitting (the estimator's stable epochs):
+ * the same parameters and covariance, the model on `mrc`, the precision over `region` with that curve. The
+ * witnesses stay those of the samples' miss ratios on the fitted curve (a carry is for curves that moved little).
+ */
+export function carryFit(fit: FitResult, mrc: [number, number][], region: FitRegion): FitResult {
+  const curve = checkMrc('mrc', mrc, MAX_MODEL_POINTS);
+  const r = checkRegion('region', region);
+  const predSigma = predictionSigmaOver(r, curve, fit.basis.kernel, fit.basis.witnesses);
+  const parts = { ...fit.parts, precision: precisionOf(predSigma) };
+  return { ...fit, model: { ...fit.model, mrc: curve }, region: r, predictionSigma: predSigma, parts, confidence: confidenceOf(parts) };
 }
 
 function countRejected(weights: Float64Array, cols: FitColumns): number {

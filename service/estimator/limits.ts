@@ -25,9 +25,18 @@ export const MAX_FIT_SAMPLES = 1024;
 /** Robust reweighting rounds (Huber twice, then Tukey) and LM steps per round (the WASM kernel mirrors them). */
 export const FIT_OUTER_ROUNDS = 8;
 export const FIT_LM_STEPS = 40;
+/** An LM round ends when an accepted step lowers the objective by less than this share of it (the WASM kernel: LM_FTOL). */
+export const FIT_LM_FTOL = 1e-10;
 /** MRC points of one model: more would only slow the market's best responses. */
 export const MAX_MODEL_POINTS = 4096;
 
+/**
+ * An epoch close refits only when the fit it has mispredicted the epoch by more than this share of the drift
+ * threshold (median |ln(measured / predicted)|), or was fitted MAX_CARRIED_EPOCHS closes ago; otherwise the fit
+ * is carried over to the newest curve and region (a refit of a full window costs milliseconds, a carry ~1%).
+ */
+export const CARRY_ERROR_SHARE = 0.5;
+export const MAX_CARRIED_EPOCHS = 5;
 /** Telemetry records one app estimator keeps (window); older ones also fade by the EWMA half-life. */
 export const MAX_APP_SAMPLES = 512;
 /** Sampled pages kept per epoch for a refit after drift (two epochs are kept). */

@@ -108,7 +108,7 @@ function grid(lo: number, hi: number): number[] {
  * the branch (see Witnesses), that branch's error: an app seen only bandwidth-bound has a poorly known
  * latency branch, but it cannot take over at bundles with no more bandwidth per miss than it was seen with.
  */
-export function predictionSigmaOver(region: FitRegion, mrc: [number, number][], k: FitKernelResult, witnesses: Witnesses = NO_WITNESSES): number {
+export function predictionSigmaOver(region: FitRegion, mrc: [number, number][], k: Pick<FitKernelResult, 'a' | 'c' | 'p' | 'cov'>, witnesses: Witnesses = NO_WITNESSES): number {
   const [c00, c01, , c11, , c22] = k.cov;
   const L = Math.exp(k.a), R = Math.exp(k.c);
   const sigmaB = Math.sqrt(Math.max(0, c22));

@@ -24,5 +24,9 @@ describe('spirit bench mrc', () => {
     expect(f.accuracy.maeAt1Percent).toBeLessThan(0.05);
     expect(f.fit.wasmFitsPerSec).toBeGreaterThan(0);
     expect(f.fit.tsFitsPerSec).toBeGreaterThan(0);
+    // and the window an estimator refits at every epoch close in steady state
+    expect(f.fit.window.samples).toBe(512);
+    expect(f.fit.window.wasmFitsPerSec).toBeGreaterThan(0);
+    expect(f.fit.window.ratio).toBeCloseTo(f.fit.window.wasmFitsPerSec / f.fit.window.tsFitsPerSec, 6);
   });
 });
