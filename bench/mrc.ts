@@ -4,6 +4,7 @@
 // Targets (issue 3): >= 2M accesses/s exact, >= 20M/s at 1%, WASM >= 2x the TypeScript version.
 import { fitModel, type FitSample } from '../service/estimator/fit.ts';
 import { MAX_APP_SAMPLES } from '../service/estimator/limits.ts';
+import { epochClose, type EpochCloseFigures } from './mrc/epoch-close.ts';
 import type { TelemetryRecord } from '../service/telemetry/record.ts';
 import { MrcBuilder, resolveMrcOptions, type MrcBuilderOptions } from '../service/estimator/mrc.ts';
 import { MrcTwin } from '../service/estimator/mrc-twin.ts';
@@ -119,6 +120,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, unkn
       target: 0.01,
     },
     fit: fitSpeed(opts.quick ? 50 : 300),
+    epochClose: epochClose(opts.quick ? 2 : 8, opts.quick ? 6 : 18),
   };
   for (const b of [exact.builder, sampled.builder, fixed]) b.dispose();
   return figures;
@@ -140,5 +142,13 @@ export function format(f: Record<string, unknown>): string {
     `accuracy: MAE vs exact over ${a.points} points: 1% sampling ${a.maeAt1Percent.toFixed(4)}, fixed-size 8192 pages ${a.maeFixedSize8192.toFixed(4)} (final rate ${a.fixedSizeFinalRate.toFixed(4)})`,
     `fit (${fit.samples} samples): WASM ${fit.wasmFitsPerSec.toFixed(0)}/s, TS ${fit.tsFitsPerSec.toFixed(0)}/s, ${fit.ratio.toFixed(2)}x`,
     `fit (${fit.window.samples} samples, an estimator's steady-state window): WASM ${fit.window.wasmFitsPerSec.toFixed(0)}/s, TS ${fit.window.tsFitsPerSec.toFixed(0)}/s, ${fit.window.ratio.toFixed(2)}x`,
+    epochCloseLine(f.epochClose as EpochCloseFigures),
   ].join('\n');
+}
+
+function epochCloseLine(c: EpochCloseFigures): string {
+  const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
+  return `epoch close, steady state (${c.apps} apps holding ${c.samplesHeld} records, ${c.closesTimed} closes): ${c.carryMsPerClose.toFixed(3)} ms per app `
+    + `(refits ${pct(c.refitShare)} of them) vs ${c.refitMsPerClose.toFixed(3)} ms refitting every close: ${c.ratio.toFixed(1)}x; prediction error `
+    + `median ${pct(c.carryError.median)} / p90 ${pct(c.carryError.p90)} (refit every close: ${pct(c.refitError.median)} / ${pct(c.refitError.p90)})`;
 }

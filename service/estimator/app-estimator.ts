@@ -20,7 +20,7 @@ import { measuredMrc } from './measured-mrc.ts';
 import { MrcBuilder, type MrcBuilderOptions } from './mrc.ts';
 import { throughputOf, type MrcModel } from './model.ts';
 import { checkRegion, type FitRegion } from './region.ts';
-import { checkMrc, checkNumber, describe, optNumber } from './validate.ts';
+import { checkMrc, checkNumber, describe, optBoolean, optNumber } from './validate.ts';
 import { secFromMs } from '../units.ts';
 
 export interface AppEstimatorOptions {
@@ -38,6 +38,8 @@ export interface AppEstimatorOptions {
   driftThreshold?: number;
   /** options of the builder fed with record.sampledPages; default: 65536 sample pages, half-life 5e7 accesses */
   mrc?: Omit<MrcBuilderOptions, 'presampledRate'>;
+  /** carry a trusted, well-predicting fit over instead of refitting (see endEpoch); default true */
+  carry?: boolean;
   /** curve points handed to the model; default 64 */
   curvePoints?: number;
 }
@@ -77,6 +79,8 @@ export interface AppEstimate {
   region: FitRegion | null;
   /** largest relative standard error of a prediction over the region */
   predictionSigma: number | null;
+  /** epoch closes since the last full fit: 0 when the last one refitted, else how many carried the fit over */
+  carriedEpochs: number;
 }
 
 /** What the control loop tells the estimator when it closes an epoch. */
@@ -131,6 +135,7 @@ export class AppEstimator {
       driftThreshold: optNumber('driftThreshold', opts.driftThreshold, 0.2, { min: 0, above: true, max: 10 }),
       mrc: { ...DEFAULT_BUILDER, ...(opts.mrc ?? {}) },
       curvePoints: optNumber('curvePoints', opts.curvePoints, 64, { integer: true, min: 2, max: MAX_MODEL_POINTS }),
+      carry: optBoolean('carry', opts.carry, true),
     };
     optNumber('fit.halfLifeMs', this.opts.fit.halfLifeMs, DEFAULT_FIT_HALF_LIFE_MS, { min: 0 });
   }
@@ -243,7 +248,7 @@ export class AppEstimator {
    */
   private carry(err: number | null): boolean {
     const fit = this.fit;
-    if (!fit || !this.enough || fit.parts.coverage < 1) return false;
+    if (!this.opts.carry || !fit || !this.enough || fit.parts.coverage < 1) return false;
     if (err === null || err > this.opts.driftThreshold * CARRY_ERROR_SHARE || this.carried >= MAX_CARRIED_EPOCHS) return false;
     const { mrc, source } = this.curve();
     if (!mrc || source !== this.source) return false;
@@ -346,6 +351,7 @@ export class AppEstimator {
       parts: f ? { ...f.parts, heldOut } : { coverage: 0, precision: 0, quality: 0, heldOut: 0 },
       region: f ? f.region : null,
       predictionSigma: f ? f.predictionSigma : null,
+      carriedEpochs: this.carried,
     };
   }
 

@@ -43,6 +43,13 @@ export function optNumber(where: string, v: unknown, dflt: number, rule: NumberR
  * A miss-ratio curve as the scenario format requires: >= 2 [cacheMB, missRatio] points, cacheMB >= 0 and
  * strictly increasing, missRatio in [0, 1] and non-increasing. Returns a copy.
  */
+/** An optional boolean option: `dflt` when absent, else it must be a boolean. */
+export function optBoolean(where: string, v: unknown, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new InputError(where, `must be true or false, got ${describe(v)}`);
+  return v;
+}
+
 export function checkMrc(where: string, mrc: unknown, maxPoints: number): [number, number][] {
   if (!Array.isArray(mrc)) throw new InputError(where, `must be an array of [cacheMB, missRatio] points, got ${describe(mrc)}`);
   if (mrc.length < 2) throw new InputError(where, `needs at least 2 points, got ${mrc.length}`);

@@ -184,3 +184,44 @@ describe('AppEstimator bad records', () => {
     expect(() => new AppEstimator('a', { minConfidence: 2 })).toThrow(/minConfidence/);
   });
 });
+
+describe('AppEstimator refits only when it has to', () => {
+  /** One epoch of KV telemetry with the daemon's curve moved by `stretch`; `scale` multiplies the throughputs. */
+  function epoch(est: AppEstimator, e: number, stretch: number, scale = 1): [number, number][] {
+    const curve = KV_MODEL.mrc.map(([c, m]) => [c * stretch, m] as [number, number]);
+    const records = syntheticTelemetry({ ...KV_MODEL, mrc: curve }, randomAllocations(PER_EPOCH, RANGE, 500 + e), {
+      seed: 900 + e, app: est.appId, startMs: 1_700_000_000_000 + e * PER_EPOCH * PERIOD_MS, periodMs: PERIOD_MS,
+    });
+    for (const r of records) est.ingest({ ...r, throughputOpsPerSec: r.throughputOpsPerSec * scale, mrc: curve });
+    est.endEpoch();
+    return curve;
+  }
+
+  it('carries a trusted fit that keeps predicting well over to the newest curve, for at most 5 epochs in a row', () => {
+    const est = new AppEstimator('app-c');
+    const carried: number[] = [];
+    for (let e = 0; e < 40; e++) {
+      const curve = epoch(est, e, 1 + 0.005 * e);
+      const cur = est.current();
+      carried.push(cur.carriedEpochs);
+      expect(cur.model!.mrc).toEqual(curve); // the market always plans on the newest curve, carried or refitted
+      if (!cur.enoughData) expect(cur.carriedEpochs).toBe(0); // while it learns, every epoch is refitted
+    }
+    expect(Math.max(...carried)).toBeLessThanOrEqual(5);
+    for (let e = 1; e < carried.length; e++) if (carried[e] > 0) expect(carried[e]).toBe(carried[e - 1] + 1);
+    // a steady app is refitted about one epoch in six, not every epoch
+    expect(carried.slice(10).filter((c) => c > 0).length).toBeGreaterThanOrEqual(15);
+  });
+
+  it('refits at once when an epoch is mispredicted by more than half the drift threshold, short of drift', () => {
+    const est = new AppEstimator('app-d');
+    let e = 0;
+    for (; e < 30 && est.current().carriedEpochs === 0; e++) epoch(est, e, 1);
+    expect(est.current().carriedEpochs).toBeGreaterThan(0);
+    epoch(est, e, 1, 0.86); // 15% slower: |ln 0.86| = 0.15, above 0.1 and below the 0.2 drift threshold
+    const cur = est.current();
+    expect(cur.lastEpochError!).toBeGreaterThan(0.1);
+    expect(cur.lastEpochError!).toBeLessThan(0.2);
+    expect(cur.carriedEpochs).toBe(0);
+  });
+});
