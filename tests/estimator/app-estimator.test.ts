@@ -182,6 +182,7 @@ describe('AppEstimator bad records', () => {
     expect(() => new AppEstimator('a', { driftThreshold: 0 })).toThrow(/driftThreshold: must be > 0/);
     expect(() => new AppEstimator('a', { maxSamples: 1 })).toThrow(/maxSamples/);
     expect(() => new AppEstimator('a', { minConfidence: 2 })).toThrow(/minConfidence/);
+    expect(() => new AppEstimator('a', { carry: 'yes' as unknown as boolean })).toThrow(/carry: must be true or false, got/);
   });
 });
 
