@@ -56,6 +56,9 @@ export class IngestPacer {
   }
 
   forget(node: string): void { this.next.delete(node); }
+
+  /** Whether `node`'s stream was read since it was last forgotten (its telemetry so far is in the estimators). */
+  hasRead(node: string): boolean { return this.next.has(node); }
 }
 
 /** Reads and processes one batch of a node's telemetry; returns how many records it took off the stream. */

@@ -82,8 +82,14 @@ export class SpiritService {
   private running = false;
   private timers = new Map<string, ReturnType<typeof setTimeout>>();
   private ingestDone: Promise<void> = Promise.resolve();
-  private busy = { lease: false, rounds: false, first: false };
+  private busy = { lease: false, rounds: false, first: false, takeover: false };
   private pendingFirstRound = new Set<string>();
+  /** nodes acquired after start (a peer died or the nodes were rebalanced), waiting for their early round */
+  private takenOver = new Set<string>();
+  /** the round of each node that runs now: a node's rounds never overlap, whichever path starts them */
+  private inRound = new Map<string, Promise<unknown>>();
+  /** set after the first lease tick: what is acquired then is this replica's share at start, not a takeover */
+  private settled = false;
   private silentNodes = new Set<string>();
   /** the registry as last announced (registry events are the differences); null until the first reading */
   private registrySeen: RegistryReading | null = null;
@@ -113,8 +119,12 @@ export class SpiritService {
     this.events = new EventHub(o.log);
     this.estimators = new Estimators(o.estimatorFactory);
     this.leases = new LeaseKeeper(this.bus, this.replica, this.leaseTtlMs, {
-      acquired: (node) => { this.pendingFirstRound.add(node); this.pacer.forget(node); },
-      lost: (node) => { this.estimators.dropNode(node); this.silentNodes.delete(node); this.pendingFirstRound.delete(node); },
+      acquired: (node) => {
+        this.pendingFirstRound.add(node);
+        if (this.settled) this.takenOver.add(node);
+        this.pacer.forget(node);
+      },
+      lost: (node) => { this.estimators.dropNode(node); this.silentNodes.delete(node); this.pendingFirstRound.delete(node); this.takenOver.delete(node); },
     }, o.log);
     const trust = o.trustRegionShare === undefined ? DEFAULT_TRUST_REGION_SHARE : o.trustRegionShare;
     const hyst = o.hysteresisShare === undefined ? DEFAULT_HYSTERESIS_SHARE : o.hysteresisShare;
@@ -144,6 +154,7 @@ export class SpiritService {
     await this.events.start(this.bus);
     this.events.listen((doc) => this.history.record(doc));
     await this.leaseTick();
+    this.settled = true;
     this.every('lease', Math.max(1, Math.min(LEASE_TICK_MAX_MS, Math.floor(this.leaseTtlMs / LEASE_TICKS_PER_TTL))), () => this.leaseTick());
     this.every('rounds', this.intervalMs, () => this.roundsTick(), true);
     this.ingestDone = this.ingestLoop();
@@ -283,6 +294,7 @@ export class SpiritService {
       this.estimators.prune(keep);
       this.measured.prune(keep);
       if (!this.busy.first) void this.firstRounds();
+      if (!this.busy.takeover && this.takenOver.size > 0) void this.takeoverRounds();
     } catch (err) {
       this.metrics.errors.inc({ kind: 'bus' });
       this.log.warn({ err: (err as Error).message }, 'lease tick failed (will retry)');
@@ -312,6 +324,28 @@ export class SpiritService {
       this.log.warn({ err: (err as Error).message }, 'first rounds failed (the next pass runs them)');
     } finally {
       this.busy.first = false;
+    }
+  }
+
+  /**
+   * Nodes taken over from a peer (or moved here by a rebalance) get a round as soon as their telemetry was read
+   * once, not at the next pass of rounds, which may be most of an interval away: a dead replica's nodes are
+   * served again within about two lease periods (its leases expiring, then this). Their estimators start
+   * empty; the round plans on the fitted models the previous holder stored (source 'persisted').
+   */
+  private async takeoverRounds(): Promise<void> {
+    this.busy.takeover = true;
+    try {
+      const ready = [...this.takenOver].filter((n) => this.pacer.hasRead(n));
+      for (const n of ready) this.takenOver.delete(n);
+      const worker = async (): Promise<void> => {
+        for (let node = ready.shift(); node !== undefined && this.running; node = ready.shift()) {
+          if (this.leases.held.has(node)) await this.roundFor(node);
+        }
+      };
+      await Promise.all(Array.from({ length: ROUNDS_PARALLEL }, worker));
+    } finally {
+      this.busy.takeover = false;
     }
   }
 
@@ -404,6 +438,18 @@ export class SpiritService {
   }
 
   async roundFor(node: string): Promise<RoundResult | null> {
+    // one at a time per node (a takeover round beside a pass, a test driving rounds beside the timer)
+    for (let running = this.inRound.get(node); running; running = this.inRound.get(node)) await running;
+    const done = this.roundOnce(node);
+    this.inRound.set(node, done);
+    try {
+      return await done;
+    } finally {
+      this.inRound.delete(node);
+    }
+  }
+
+  private async roundOnce(node: string): Promise<RoundResult | null> {
     try {
       const r = await runRound(this.roundDeps, node);
       this.metrics.rounds.inc({ outcome: r.outcome });

@@ -270,6 +270,38 @@ export function integrationSuite(makeBackend: () => Promise<Backend>): void {
       }
     });
 
+    it("a dead replica's nodes get their round from the survivor once leased, not at its next pass of rounds", async () => {
+      const s = example('stream-vs-kvs');
+      const nodes = ['n1', 'n2', 'n3', 'n4'];
+      for (const n of nodes) await registerScenario(bus, n, s);
+      // an hour between passes: every round in this test is a first round or a takeover round
+      const o = { leaseTtlMs: 3000, intervalMs: 3_600_000 };
+      const a = await start({ replica: 'A', ...o });
+      const b = await start({ replica: 'B', ...o });
+      let passes = 0;
+      const pass = b.service.roundsTick.bind(b.service);
+      b.service.roundsTick = async () => { passes++; await pass(); };
+      const holders = async () => Promise.all(nodes.map((n) => bus.leaseHolder(n)));
+      await waitFor('an even split', async () => (await holders()).filter((x) => x === 'B').length === 2);
+      // the two B took from A by rebalancing are taken-over nodes too: B allocates them without a pass
+      await waitFor('every node allocated by its holder', async () => {
+        const h = await holders();
+        const docs = await Promise.all(nodes.map((n) => bus.getAllocation(n)));
+        return docs.every((d, i) => d && d.replica === h[i]);
+      });
+      const ofA = nodes.filter((n) => a.service.leases.held.has(n));
+      expect(ofA.length).toBe(2);
+      const epochs = new Map(await Promise.all(ofA.map(async (n) => [n, (await bus.getAllocation(n))!.epoch] as const)));
+      await a.service.kill();
+      for (const n of ofA) {
+        await waitFor(`B allocating ${n}`, async () => {
+          const d = await bus.getAllocation(n);
+          return d && d.replica === 'B' && d.epoch > epochs.get(n)!;
+        }, 60_000);
+      }
+      expect(passes).toBe(0);
+    });
+
     it('a replica that stops gracefully hands its nodes over at once', async () => {
       const s = example('stream-vs-kvs');
       for (const n of ['n1', 'n2']) await registerScenario(bus, n, s);
