@@ -16,6 +16,7 @@ import {
   CARRY_ERROR_SHARE, MAX_APP_SAMPLES, MAX_CARRIED_EPOCHS, MAX_EPOCH_PAGES, MAX_MISS_STALL_NS, MAX_MODEL_POINTS, MAX_RECORD_PAGES,
   MIN_MISS_STALL_NS, MIN_SAMPLE_RATE,
 } from './limits.ts';
+import { mix32 } from './hash.ts';
 import { measuredMrc } from './measured-mrc.ts';
 import { MrcBuilder, type MrcBuilderOptions } from './mrc.ts';
 import { throughputOf, type MrcModel } from './model.ts';
@@ -123,6 +124,12 @@ export class AppEstimator {
   private enough = false;
   /** epochs closed since the last full fit (the others carried it over: see endEpoch) */
   private carried = 0;
+  /**
+   * Which epochs force a refit: those with (epoch + phase) % (MAX_CARRIED_EPOCHS + 1) === 0. The phase comes
+   * from the app's id, so the forced refits of apps that started together are spread over the epochs instead
+   * of all landing on one round (which made every sixth pass of a replica several times slower).
+   */
+  private readonly refitPhase: number;
 
   constructor(readonly appId: string, opts: AppEstimatorOptions = {}) {
     if (typeof appId !== 'string' || appId.length === 0) throw new InputError('appId', `must be a non-empty string, got ${describe(appId)}`);
@@ -138,6 +145,9 @@ export class AppEstimator {
       carry: optBoolean('carry', opts.carry, true),
     };
     optNumber('fit.halfLifeMs', this.opts.fit.halfLifeMs, DEFAULT_FIT_HALF_LIFE_MS, { min: 0 });
+    let h = 0x811c9dc5; // FNV-1a of the id
+    for (let i = 0; i < appId.length; i++) h = Math.imul(h ^ appId.charCodeAt(i), 0x01000193);
+    this.refitPhase = mix32(h >>> 0) % (MAX_CARRIED_EPOCHS + 1);
   }
 
   /** Takes one telemetry record of this app; throws InputError naming the bad field (the state is unchanged then). */
@@ -242,14 +252,15 @@ export class AppEstimator {
    * The fit carried over to the newest curve and the next region, without refitting, when it is still good;
    * false when it has to be refitted. Good: the estimate is trusted already (enoughData, full coverage: while
    * it learns, every epoch's data goes in), it predicted the epoch just closed (out of sample) within
-   * CARRY_ERROR_SHARE of the drift threshold, the curve comes from the same source, and it was fitted at most
-   * MAX_CARRIED_EPOCHS epochs ago. A fit of ~512 samples is a few ms of CPU and an epoch close happens for
+   * CARRY_ERROR_SHARE of the drift threshold, the curve comes from the same source, it was fitted fewer than
+   * MAX_CARRIED_EPOCHS epochs ago, and this is not one of the app's epochs that always refit (refitPhase). A fit of ~512 samples is a few ms of CPU and an epoch close happens for
    * every app every round, so this is most of a replica's work at scale (docs/estimator.md, "Cost").
    */
   private carry(err: number | null): boolean {
     const fit = this.fit;
     if (!this.opts.carry || !fit || !this.enough || fit.parts.coverage < 1) return false;
-    if (err === null || err > this.opts.driftThreshold * CARRY_ERROR_SHARE || this.carried >= MAX_CARRIED_EPOCHS) return false;
+    if (err === null || err > this.opts.driftThreshold * CARRY_ERROR_SHARE) return false;
+    if (this.carried >= MAX_CARRIED_EPOCHS || (this.epoch + this.refitPhase) % (MAX_CARRIED_EPOCHS + 1) === 0) return false;
     const { mrc, source } = this.curve();
     if (!mrc || source !== this.source) return false;
     this.fit = carryFit(fit, mrc, this.region ?? fit.region);

@@ -214,6 +214,18 @@ describe('AppEstimator refits only when it has to', () => {
     expect(carried.slice(10).filter((c) => c > 0).length).toBeGreaterThanOrEqual(15);
   });
 
+  it('spreads the forced refits of apps that started together over the epochs', () => {
+    const ests = Array.from({ length: 12 }, (_, i) => new AppEstimator(`node-7.app-${i}`));
+    const refitsByEpoch: number[] = [];
+    for (let e = 0; e < 40; e++) {
+      ests.forEach((est) => epoch(est, e, 1));
+      if (e >= 16) refitsByEpoch.push(ests.filter((est) => est.current().carriedEpochs === 0).length);
+    }
+    // steady apps refit about one epoch in six each; together they never all land on one epoch
+    expect(refitsByEpoch.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(Math.max(...refitsByEpoch)).toBeLessThanOrEqual(6);
+  });
+
   it('refits at once when an epoch is mispredicted by more than half the drift threshold, short of drift', () => {
     const est = new AppEstimator('app-d');
     let e = 0;
