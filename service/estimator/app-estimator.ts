@@ -108,7 +108,14 @@ export class AppEstimator {
   private held: Held[] = [];
   private epoch = 0;
   private lastTimeMs: number | null = null;
-  private telemetryCurve: [number, number][] | null = null;
+  /**
+   * The newest curve a daemon sent, as flat (cacheMB, missRatio) pairs in a buffer reused from record to
+   * record: a replica at scale takes ~8,000 records a second, each with a 64-point curve, and copying each into
+   * fresh arrays was a good part of its garbage. The pairs are made when an epoch closes (and then kept).
+   */
+  private curveFlat = new Float64Array(0);
+  private curvePoints = 0;
+  private curvePairs: [number, number][] | null = null;
   private builder: MrcBuilder | null = null;
   private builderRate = 0;
   /** sampled pages of the current and the previous epoch, for a rebuild after drift */
@@ -156,18 +163,26 @@ export class AppEstimator {
     const r = record;
     const periodMs = this.lastTimeMs === null ? 0 : r.timeMs - this.lastTimeMs;
     this.lastTimeMs = r.timeMs;
-    this.held.push({
-      epoch: this.epoch,
-      sample: {
-        timeMs: r.timeMs, cacheMB: r.cacheMB, bandwidthMbps: r.bandwidthMbps, throughputOpsPerSec: r.throughputOpsPerSec,
-        missRatio: r.missRatio, pageTrafficBytesPerSec: r.pageTrafficBytesPerSec,
-        ...(r.missStallNs !== undefined ? { missStallNs: r.missStallNs } : {}),
-        ...(r.missTokenWaitNs !== undefined ? { missTokenWaitNs: r.missTokenWaitNs } : {}),
-        ...(r.partitions && r.partitions.length > 1 ? { partitions: r.partitions.map((p) => ({ accessShare: p.accessShare, cacheMB: p.cacheMB })) } : {}),
-      },
-    });
+    // no spreads: one object per record (this runs for every record of every app a replica holds)
+    const sample: FitSample = {
+      timeMs: r.timeMs, cacheMB: r.cacheMB, bandwidthMbps: r.bandwidthMbps, throughputOpsPerSec: r.throughputOpsPerSec,
+      missRatio: r.missRatio, pageTrafficBytesPerSec: r.pageTrafficBytesPerSec,
+    };
+    if (r.missStallNs !== undefined) sample.missStallNs = r.missStallNs;
+    if (r.missTokenWaitNs !== undefined) sample.missTokenWaitNs = r.missTokenWaitNs;
+    if (r.partitions && r.partitions.length > 1) sample.partitions = r.partitions.map((p) => ({ accessShare: p.accessShare, cacheMB: p.cacheMB }));
+    this.held.push({ epoch: this.epoch, sample });
     if (this.held.length > this.opts.maxSamples) this.held.splice(0, this.held.length - this.opts.maxSamples);
-    if (r.mrc) this.telemetryCurve = r.mrc.map(([c, m]) => [c, m]);
+    if (r.mrc) {
+      const n = r.mrc.length;
+      if (this.curveFlat.length < 2 * n) this.curveFlat = new Float64Array(2 * n);
+      for (let i = 0; i < n; i++) {
+        this.curveFlat[2 * i] = r.mrc[i][0];
+        this.curveFlat[2 * i + 1] = r.mrc[i][1];
+      }
+      this.curvePoints = n;
+      this.curvePairs = null;
+    }
     if (r.sampledPages && r.sampledPages.length > 0) {
       // the accesses the sample stands for: as the daemon counted them, else throughput over the period since the previous record
       const counted = r.accessesSampled ?? r.throughputOpsPerSec * secFromMs(periodMs);
@@ -232,7 +247,11 @@ export class AppEstimator {
   }
 
   private curve(): { mrc: [number, number][] | null; source: MrcSource } {
-    if (this.telemetryCurve) return { mrc: this.telemetryCurve, source: 'telemetry' };
+    if (this.curvePoints > 0) {
+      const f = this.curveFlat;
+      this.curvePairs ??= Array.from({ length: this.curvePoints }, (_, i) => [f[2 * i], f[2 * i + 1]] as [number, number]);
+      return { mrc: this.curvePairs, source: 'telemetry' };
+    }
     if (this.builder && this.builder.sampledAccesses >= MIN_SAMPLED_ACCESSES) {
       return { mrc: this.builder.curve({ points: this.opts.curvePoints }), source: 'sampled-pages' };
     }
