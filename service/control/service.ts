@@ -84,8 +84,9 @@ export class SpiritService {
   private ingestDone: Promise<void> = Promise.resolve();
   private busy = { lease: false, rounds: false, first: false, takeover: false };
   private pendingFirstRound = new Set<string>();
-  /** nodes acquired after start (a peer died or the nodes were rebalanced), waiting for their early round */
-  private takenOver = new Set<string>();
+  /** nodes acquired after start (a peer died or the nodes were rebalanced), waiting for their round: when it
+   *  is due (ms since the epoch), null until their allocation was read */
+  private takenOver = new Map<string, number | null>();
   /** the round of each node that runs now: a node's rounds never overlap, whichever path starts them */
   private inRound = new Map<string, Promise<unknown>>();
   /** set after the first lease tick: what is acquired then is this replica's share at start, not a takeover */
@@ -121,7 +122,7 @@ export class SpiritService {
     this.leases = new LeaseKeeper(this.bus, this.replica, this.leaseTtlMs, {
       acquired: (node) => {
         this.pendingFirstRound.add(node);
-        if (this.settled) this.takenOver.add(node);
+        if (this.settled) this.takenOver.set(node, null);
         this.pacer.forget(node);
       },
       lost: (node) => { this.estimators.dropNode(node); this.silentNodes.delete(node); this.pendingFirstRound.delete(node); this.takenOver.delete(node); },
@@ -328,22 +329,40 @@ export class SpiritService {
   }
 
   /**
-   * Nodes taken over from a peer (or moved here by a rebalance) get a round as soon as their telemetry was read
-   * once, not at the next pass of rounds, which may be most of an interval away: a dead replica's nodes are
-   * served again within about two lease periods (its leases expiring, then this). Their estimators start
-   * empty; the round plans on the fitted models the previous holder stored (source 'persisted').
+   * Nodes taken over from a peer (or moved here by a rebalance) get their round when it is due (an interval
+   * after the allocation in force was made) rather than at this replica's next pass of rounds, which may come
+   * up to an interval later: a dead replica's nodes are served again about two lease periods after it died (its
+   * leases expiring, then this), not one interval more. A node not due yet stays in the set, checked again
+   * every lease tick; one without an allocation is the first rounds' (firstRounds). Its estimators start
+   * empty: the round plans on the fitted models the previous holder stored (source 'persisted'). Waits for the
+   * node's telemetry to have been read once, so that round sees what arrived since.
    */
   private async takeoverRounds(): Promise<void> {
     this.busy.takeover = true;
     try {
-      const ready = [...this.takenOver].filter((n) => this.pacer.hasRead(n));
-      for (const n of ready) this.takenOver.delete(n);
+      const now = Date.now();
+      const due: string[] = [];
+      for (const [node, dueAt] of [...this.takenOver]) {
+        if (!this.leases.held.has(node)) { this.takenOver.delete(node); continue; }
+        if (!this.pacer.hasRead(node) || this.pendingFirstRound.has(node)) continue;
+        let at = dueAt;
+        if (at === null) { // read once: the allocation in force says when the node's next round is due
+          const doc = await this.bus.getAllocation(node);
+          if (!doc) { this.takenOver.delete(node); continue; } // never allocated: a first round's
+          at = doc.timeMs + this.intervalMs;
+          this.takenOver.set(node, at);
+        }
+        if (at <= now) due.push(node);
+      }
+      for (const n of due) this.takenOver.delete(n);
       const worker = async (): Promise<void> => {
-        for (let node = ready.shift(); node !== undefined && this.running; node = ready.shift()) {
+        for (let node = due.shift(); node !== undefined && this.running; node = due.shift()) {
           if (this.leases.held.has(node)) await this.roundFor(node);
         }
       };
       await Promise.all(Array.from({ length: ROUNDS_PARALLEL }, worker));
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'takeover rounds failed (the next lease tick retries)');
     } finally {
       this.busy.takeover = false;
     }
@@ -452,6 +471,7 @@ export class SpiritService {
   private async roundOnce(node: string): Promise<RoundResult | null> {
     try {
       const r = await runRound(this.roundDeps, node);
+      this.takenOver.delete(node); // served: by the pass, a first round or its takeover round
       this.metrics.rounds.inc({ outcome: r.outcome });
       if (r.outcome === 'silent') this.silentNodes.add(node);
       else this.silentNodes.delete(node);

@@ -270,35 +270,41 @@ export function integrationSuite(makeBackend: () => Promise<Backend>): void {
       }
     });
 
-    it("a dead replica's nodes get their round from the survivor once leased, not at its next pass of rounds", async () => {
+    it("a dead replica's nodes get their round from the survivor when due, not at its next pass; others are left alone", async () => {
       const s = example('stream-vs-kvs');
       const nodes = ['n1', 'n2', 'n3', 'n4'];
       for (const n of nodes) await registerScenario(bus, n, s);
-      // an hour between passes: every round in this test is a first round or a takeover round
+      // an hour between passes: no round in this test comes from a pass
       const o = { leaseTtlMs: 3000, intervalMs: 3_600_000 };
       const a = await start({ replica: 'A', ...o });
       const b = await start({ replica: 'B', ...o });
-      let passes = 0;
+      let passes = 0, leaseTicks = 0;
       const pass = b.service.roundsTick.bind(b.service);
       b.service.roundsTick = async () => { passes++; await pass(); };
+      const tick = b.service.leaseTick.bind(b.service);
+      b.service.leaseTick = async () => { leaseTicks++; await tick(); };
       const holders = async () => Promise.all(nodes.map((n) => bus.leaseHolder(n)));
       await waitFor('an even split', async () => (await holders()).filter((x) => x === 'B').length === 2);
-      // the two B took from A by rebalancing are taken-over nodes too: B allocates them without a pass
-      await waitFor('every node allocated by its holder', async () => {
-        const h = await holders();
-        const docs = await Promise.all(nodes.map((n) => bus.getAllocation(n)));
-        return docs.every((d, i) => d && d.replica === h[i]);
-      });
+      await waitFor('every node allocated', async () => (await Promise.all(nodes.map((n) => bus.getAllocation(n)))).every((d) => d !== null));
       const ofA = nodes.filter((n) => a.service.leases.held.has(n));
       expect(ofA.length).toBe(2);
-      const epochs = new Map(await Promise.all(ofA.map(async (n) => [n, (await bus.getAllocation(n))!.epoch] as const)));
+      // one of A's nodes had its last round an interval ago (it is due); the other's is fresh (due in an hour)
+      const [due, fresh] = ofA;
+      const old = (await bus.getAllocation(due))!;
+      expect(await bus.publishAllocation({ ...old, epoch: old.epoch + 1, timeMs: Date.now() - o.intervalMs }, 'A')).toBe('published');
+      const freshDoc = (await bus.getAllocation(fresh))!;
       await a.service.kill();
-      for (const n of ofA) {
-        await waitFor(`B allocating ${n}`, async () => {
-          const d = await bus.getAllocation(n);
-          return d && d.replica === 'B' && d.epoch > epochs.get(n)!;
-        }, 60_000);
-      }
+      await waitFor(`B allocating ${due}`, async () => {
+        const d = await bus.getAllocation(due);
+        return d && d.replica === 'B' && d.epoch > old.epoch + 1;
+      }, 60_000);
+      // the fresh one: leased by B, and still A's allocation several lease ticks later (its round is not due)
+      await waitFor(`B holding ${fresh}`, async () => (await bus.leaseHolder(fresh)) === 'B', 60_000);
+      const ticks = leaseTicks;
+      await waitFor('three more lease ticks of B', async () => leaseTicks >= ticks + 3, 60_000);
+      const after = (await bus.getAllocation(fresh))!;
+      expect(after.epoch).toBe(freshDoc.epoch);
+      expect(after.replica).toBe('A');
       expect(passes).toBe(0);
     });
 
