@@ -57,9 +57,17 @@ describe('spirit experiment live', () => {
       }
       // pages moved over the link (an app whose whole region a policy caches may move none)
       expect(APPS.reduce((s, app) => s + run.apps[app].trafficMbps, 0), run.policy).toBeGreaterThan(0);
-      // the allocation in force never exceeds the node
+      // the cache held, as the apps' records report it: each app's mean over its own records, taken at
+      // different instants, so a round that moves cache between apps inside the window can make the means add
+      // up to a little more than the node (32.59 of 32 MiB seen under a CPU hog); the allocations are below
       const cache = APPS.reduce((s, app) => s + run.apps[app].cacheMB, 0);
-      expect(cache).toBeLessThanOrEqual(res.mix.capacity.cacheMB * 1.01);
+      expect(cache).toBeLessThanOrEqual(res.mix.capacity.cacheMB * 1.04);
+    }
+    // every allocation in force fits the node (bundles rounded to 0.001 MiB in the report)
+    expect(res.rounds.length).toBeGreaterThan(0);
+    for (const r of res.rounds) {
+      const bundles = Object.values(r.bundles as Record<string, { cacheMB: number }>);
+      expect(bundles.reduce((s, b) => s + b.cacheMB, 0), `${r.policy} at ${r.tS} s`).toBeLessThanOrEqual(res.mix.capacity.cacheMB + 0.001 * bundles.length);
     }
     // static holds every app at its equal share (smaller than every region: each app fetches pages), unsplit
     for (const app of APPS) expect(byPolicy.static.apps[app].trafficMbps, app).toBeGreaterThan(0);

@@ -72,7 +72,9 @@ describe('spirit node with a memory node and spirit serve', () => {
       const a = await allocation();
       for (const b of a?.bundles ?? []) if (b.source === 'estimated' || b.source === 'persisted') fitted.add(b.app);
       return fitted.size === 2 ? a : null;
-    }, 240_000, 250);
+      // 5-50 s on a quiet machine (the workloads' live telemetry decides when the confidence is reached); more
+      // than 240 s once under a CPU hog on both cores, with each workload held to half a core
+    }, 480_000, 250);
     expect([...fitted].sort()).toEqual([...APPS].sort());
     expect(doc.bundles.map((b) => b.app).sort()).toEqual([...APPS].sort());
     const metrics = await (await fetch(`${serve.url}/metrics`)).text();
@@ -81,7 +83,7 @@ describe('spirit node with a memory node and spirit serve', () => {
     // every record the daemon sent was usable: none skipped as malformed, unknown or rejected by the estimator
     const skipped = [...metrics.matchAll(/^spirit_telemetry_skipped_total\{reason="(\w+)"\} (\d+)/gm)].filter((m) => Number(m[2]) > 0).map((m) => m[1]);
     expect(skipped).toEqual([]);
-  }, 300_000);
+  }, 540_000);
 
   it('applies allocations to the regions, in increasing epochs only', async () => {
     // the limits in the control blocks follow the allocation in force (allow for a newer round meanwhile)
