@@ -97,13 +97,19 @@ export class CpuQuota {
     return q < 0 ? null : q / Number(readFileSync(join(dir, 'cpu.cfs_period_us'), 'utf8').trim());
   }
 
-  /** Remove the groups made (their processes have exited; a group still busy is left, and named). */
+  /**
+   * Remove the groups made (their processes have exited; a group still busy is left, named, and tried again by
+   * the next call: a process that just exited can keep its group busy for a moment while the kernel tears it down).
+   */
   remove(): string[] {
     const left: string[] = [];
-    for (const app of this.made) {
-      try { rmdirSync(join(this.layout.parentDir, app)); } catch { left.push(app); }
+    for (const app of [...this.made]) {
+      try {
+        rmdirSync(join(this.layout.parentDir, app));
+        this.made.delete(app);
+      } catch { left.push(app); }
     }
-    this.made.clear();
+    if (left.length > 0) return left;
     // the parent and the levels above it that the constructor made, while no other group is in them
     const stop = this.madeFrom;
     for (let dir = this.layout.parentDir; stop !== undefined && dir.startsWith(stop); dir = dirname(dir)) {

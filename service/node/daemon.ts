@@ -13,7 +13,7 @@ import { Backoff, sleep } from './backoff.ts';
 import { CgroupApp, type CgroupAppSpec } from './cgroup-apps.ts';
 import { CpuQuota } from './cpu-quota.ts';
 import { initialBundles, limitsOfBundle, planAllocation, type RegionBounds, regionBounds } from './enforce.ts';
-import { LINK_BACKOFF_MAX_MS, LINK_BACKOFF_MIN_MS, PENDING_PAGES_MAX, PENDING_RECORDS_MAX, RECORD_PAGES_MAX, REGISTRATION_CHECK_MS, SAMPLE_PAGES_TARGET } from './limits.ts';
+import { CPU_GROUP_REMOVE_WAIT_MS, LINK_BACKOFF_MAX_MS, LINK_BACKOFF_MIN_MS, PENDING_PAGES_MAX, PENDING_RECORDS_MAX, RECORD_PAGES_MAX, REGISTRATION_CHECK_MS, SAMPLE_PAGES_TARGET } from './limits.ts';
 import type { AppRegistration, ServiceLink } from './link.ts';
 import { type WorkloadEvent, type WorkloadSnapshot, type WorkloadStatus, WorkloadSupervisor } from './supervisor.ts';
 import { TelemetryQueue } from './telemetry-queue.ts';
@@ -164,7 +164,12 @@ export class NodeDaemon {
     await this.unwatch?.().catch(() => {});
     this.unwatch = null;
     await Promise.all([...this.sups.values()].map((s) => s.stop()));
-    const busy = this.cpuQuota?.remove() ?? [];
+    let busy = this.cpuQuota?.remove() ?? [];
+    // a workload that just exited may hold its group a moment longer (the kernel reaps it): retry, bounded
+    for (const until = Date.now() + CPU_GROUP_REMOVE_WAIT_MS; busy.length > 0 && Date.now() < until;) {
+      await new Promise((r) => setTimeout(r, 50));
+      busy = this.cpuQuota?.remove() ?? [];
+    }
     if (busy.length > 0) this.log.warn({ apps: busy }, 'CPU groups still hold processes: left in place');
     await Promise.all([...this.cgroups.values()].map((c) => c.settled()));
     if (this.everRegistered && this.lastLinkError === null && this.queue.length > 0) await this.send();  // one last try, bounded by the request timeout

@@ -71,3 +71,6 @@ export const WORK_SLICE_MS = 5;
 /** Page accesses between clock reads inside a slice (each may be a far-memory fault of ~100 us, or ms when
  *  throttled, so few). */
 export const WORK_CHECK_EVERY = 16;
+/** How long a stopping daemon retries removing a CPU group whose process has just exited (the kernel may still
+ *  be tearing the process down, and the group is busy until then). */
+export const CPU_GROUP_REMOVE_WAIT_MS = 5000;
