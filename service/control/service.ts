@@ -355,12 +355,7 @@ export class SpiritService {
         if (at <= now) due.push(node);
       }
       for (const n of due) this.takenOver.delete(n);
-      const worker = async (): Promise<void> => {
-        for (let node = due.shift(); node !== undefined && this.running; node = due.shift()) {
-          if (this.leases.held.has(node)) await this.roundFor(node);
-        }
-      };
-      await Promise.all(Array.from({ length: ROUNDS_PARALLEL }, worker));
+      await this.drainRounds(due);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'takeover rounds failed (the next lease tick retries)');
     } finally {
@@ -445,15 +440,19 @@ export class SpiritService {
     try {
       // a few nodes at a time: a round is mostly waiting on the bus (five reads, a publish, two writes), and a
       // thousand of them one after the other spent most of an interval waiting
-      const queue = [...this.leases.held].sort();
-      const worker = async (): Promise<void> => {
-        for (let node = queue.shift(); node !== undefined && this.running; node = queue.shift()) await this.roundFor(node);
-      };
-      await Promise.all(Array.from({ length: ROUNDS_PARALLEL }, worker));
+      await this.drainRounds([...this.leases.held].sort());
     } finally {
       this.busy.rounds = false;
       this.metrics.tickSeconds.observe(secFromMs(performance.now() - t0));
     }
+  }
+
+  /** Rounds for the nodes of `queue` (consumed), ROUNDS_PARALLEL in flight (a node lost meanwhile: its round is fenced off). */
+  private async drainRounds(queue: string[]): Promise<void> {
+    const worker = async (): Promise<void> => {
+      for (let node = queue.shift(); node !== undefined && this.running; node = queue.shift()) await this.roundFor(node);
+    };
+    await Promise.all(Array.from({ length: ROUNDS_PARALLEL }, worker));
   }
 
   async roundFor(node: string): Promise<RoundResult | null> {
