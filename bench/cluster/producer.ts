@@ -14,14 +14,13 @@ import type { AllocationDoc } from '../../service/bus/types.ts';
 import { missRatioAt, throughputOf, type MrcModel } from '../../service/estimator/model.ts';
 import { Rng } from '../../service/traces/rng.ts';
 import type { TelemetryRecord } from '../../service/telemetry/record.ts';
+import { drifted } from './drift.ts';
 import { benchScenario } from './scenario.ts';
 
 const [url, nodesArg, appsArg] = process.argv.slice(2);
 const nodes = Number(nodesArg);
 const apps = Number(appsArg);
 const PERIOD_MS = 1000;
-const DRIFT_PERIOD_MS = 120_000;
-const DRIFT = 0.25;
 /** Node batches appended concurrently: a daemon per node would append independently. */
 const PARALLEL = 64;
 
@@ -54,13 +53,8 @@ await sub.psubscribe(channels.announceAll());
 const rng = new Rng(7);
 const noisy = (): number => Math.min(1.5, Math.max(0.5, 1 + 0.05 * rng.normal()));
 
-function drifted(a: SimApp, timeMs: number): MrcModel {
-  const k = 1 + DRIFT * Math.sin((2 * Math.PI * timeMs) / DRIFT_PERIOD_MS + a.phase);
-  return { ...a.model, mrc: a.model.mrc.map(([c, m]) => [c * k, m] as [number, number]) };
-}
-
 function record(node: SimNode, a: SimApp, timeMs: number): TelemetryRecord {
-  const model = drifted(a, timeMs);
+  const model = drifted(a.model, a.phase, timeMs);
   const b = node.bundles.get(a.id) ?? { cacheMB: node.capacity.cacheMB / node.apps.length, bandwidthMbps: node.capacity.bandwidthMbps / node.apps.length };
   const x = throughputOf(model, b.cacheMB, b.bandwidthMbps);
   const m = missRatioAt(model.mrc, b.cacheMB);

@@ -4,6 +4,7 @@
 // 10 records. Each estimator runs long enough to hold its full window (MAX_APP_SAMPLES records); the closes
 // after that are timed. Baseline, same run, same records: estimators that refit at every close (carry: false).
 // Quality beside the speed: each model's throughput against the true drifting model at three bundles.
+import { drifted } from '../cluster/drift.ts';
 import { benchScenario } from '../cluster/scenario.ts';
 import { AppEstimator } from '../../service/estimator/app-estimator.ts';
 import { MAX_APP_SAMPLES } from '../../service/estimator/limits.ts';
@@ -13,8 +14,6 @@ import type { TelemetryRecord } from '../../service/telemetry/record.ts';
 
 const APPS_PER_NODE = 8;
 const RECORDS_PER_EPOCH = 10;
-const DRIFT_PERIOD_MS = 120_000;
-const DRIFT = 0.25;
 /** Bundles the predictions are checked at (MiB, Mbps): small, middling and bandwidth-starved. */
 const PROBES: [number, number][] = [[3, 100], [8, 250], [12, 60]];
 
@@ -34,11 +33,6 @@ export interface EpochCloseFigures {
 }
 
 interface SimApp { id: string; model: MrcModel; phase: number }
-
-function drifted(a: SimApp, timeMs: number): MrcModel {
-  const k = 1 + DRIFT * Math.sin((2 * Math.PI * timeMs) / DRIFT_PERIOD_MS + a.phase);
-  return { ...a.model, mrc: a.model.mrc.map(([c, m]) => [c * k, m] as [number, number]) };
-}
 
 function quantile(sorted: number[], q: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -62,7 +56,7 @@ export function epochClose(nodes: number, timedEpochs: number): EpochCloseFigure
     for (let r = 0; r < RECORDS_PER_EPOCH; r++) {
       timeMs += 1000;
       apps.forEach((a, i) => {
-        const model = drifted(a, timeMs);
+        const model = drifted(a.model, a.phase, timeMs);
         // the bundle wanders as a market's would: a different point of the app's range each second
         const cacheMB = 2 + ((e * RECORDS_PER_EPOCH + r + i) % 37) * 0.3, bandwidthMbps = 50 + ((e + r + i) % 13) * 20;
         const x = throughputOf(model, cacheMB, bandwidthMbps), m = missRatioAt(model.mrc, cacheMB);
@@ -90,7 +84,7 @@ export function epochClose(nodes: number, timedEpochs: number): EpochCloseFigure
     apps.forEach((a, i) => {
       const c = carry[i].current();
       if (c.carriedEpochs === 0) refits++;
-      const truth = drifted(a, timeMs);
+      const truth = drifted(a.model, a.phase, timeMs);
       for (const [which, est] of [['carry', c], ['refit', refit[i].current()]] as const) {
         if (!est.model) continue;
         for (const [cacheMB, bw] of PROBES) {
