@@ -1,6 +1,7 @@
 // The WASM market core (assembly/market) behind the Engine interface. The wrapper owns the problem's
 // buffers inside WASM memory: load() sizes them once (they grow only for a larger problem) and fills them
-// through typed-array views, re-created after any call that may grow memory. Solves allocate nothing.
+// through typed-array views. The views are kept while they stay valid (Views below): making 20 of them per
+// solve was ~2 us of a 6-app solve's ~20. Solves allocate nothing inside WASM memory.
 //
 // Each engine has its own instance (its own memory) of the module compiled once per process, so nothing one
 // engine does can touch another's state. A trap (a bug in the core) marks the instance broken: the solve
@@ -31,10 +32,25 @@ function instantiate(module: WebAssembly.Module): MarketExports {
   return new WebAssembly.Instance(module, imports).exports as unknown as MarketExports;
 }
 
+/**
+ * Typed-array views of the core's buffers, for problems of up to `n` apps and `modelLen` model numbers. The
+ * core moves a buffer only when a problem outgrows it (state.ts prepare) and memory growth detaches the
+ * old ArrayBuffer, so the views stay valid while `buffer` is the memory's and the problem fits.
+ */
+interface Views {
+  buffer: ArrayBuffer; n: number; modelLen: number;
+  models: Float64Array; modelOff: Int32Array; weight: Float64Array; budget: Float64Array;
+  xmin: Float64Array; xmax: Float64Array; ymin: Float64Array; ymax: Float64Array;
+  resX: Float64Array; resY: Float64Array; refX: Float64Array; refY: Float64Array; classId: Int32Array;
+  inX: Float64Array; inY: Float64Array;
+  outX: Float64Array; outY: Float64Array; outF: Float64Array; refF: Float64Array; eqBudget: Float64Array;
+}
+
 export class WasmEngine implements Engine {
   readonly kind = 'wasm' as const;
   private p: Problem | null = null;
   private broken = false;
+  private v: Views | null = null;
 
   private constructor(private readonly module: WebAssembly.Module, private w: MarketExports) {}
 
@@ -78,6 +94,7 @@ export class WasmEngine implements Engine {
     if (this.broken) {
       this.w = instantiate(this.module);
       this.broken = false;
+      this.v = null;
     }
     this.guard('load', () => this.fill(p));
     this.p = p;
@@ -86,23 +103,47 @@ export class WasmEngine implements Engine {
   private fill(p: Problem): void {
     const w = this.w;
     w.prepare(p.n, p.models.length);
-    // views after prepare(): memory may have grown
-    this.f64(w.ptrModels(), p.models.length).set(p.models);
-    this.i32(w.ptrModelOff(), p.n).set(p.modelOff);
-    this.f64(w.ptrWeight(), p.n).set(p.weights);
-    this.f64(w.ptrBudget(), p.n).set(p.budget);
-    this.f64(w.ptrXmin(), p.n).set(p.xmin);
-    this.f64(w.ptrXmax(), p.n).set(p.xmax);
-    this.f64(w.ptrYmin(), p.n).set(p.ymin);
-    this.f64(w.ptrYmax(), p.n).set(p.ymax);
-    this.f64(w.ptrResX(), p.n).set(p.resX);
-    this.f64(w.ptrResY(), p.n).set(p.resY);
-    this.f64(w.ptrRefX(), p.n).set(p.refX);
-    this.f64(w.ptrRefY(), p.n).set(p.refY);
-    this.i32(w.ptrClass(), p.n).set(p.classId);
+    const v = this.views(p.n, p.models.length);
+    v.models.set(p.models);
+    v.modelOff.set(p.modelOff);
+    v.weight.set(p.weights);
+    v.budget.set(p.budget);
+    v.xmin.set(p.xmin);
+    v.xmax.set(p.xmax);
+    v.ymin.set(p.ymin);
+    v.ymax.set(p.ymax);
+    v.resX.set(p.resX);
+    v.resY.set(p.resY);
+    v.refX.set(p.refX);
+    v.refY.set(p.refY);
+    v.classId.set(p.classId);
     let classes = 0;
     for (let i = 0; i < p.n; i++) if (p.classId[i] + 1 > classes) classes = p.classId[i] + 1;
     w.init(classes);
+  }
+
+  /** The views for a problem of `n` apps and `modelLen` numbers, made again only when they went stale. */
+  private views(n: number, modelLen: number): Views {
+    const v = this.v;
+    const buffer = this.w.memory.buffer;
+    if (v && v.buffer === buffer && n <= v.n && modelLen <= v.modelLen) return v;
+    const w = this.w;
+    const f = (ptr: number): Float64Array => this.f64(ptr, n);
+    const i = (ptr: number): Int32Array => this.i32(ptr, n);
+    this.v = {
+      buffer, n, modelLen, models: this.f64(w.ptrModels(), modelLen), modelOff: i(w.ptrModelOff()), weight: f(w.ptrWeight()),
+      budget: f(w.ptrBudget()), xmin: f(w.ptrXmin()), xmax: f(w.ptrXmax()), ymin: f(w.ptrYmin()), ymax: f(w.ptrYmax()),
+      resX: f(w.ptrResX()), resY: f(w.ptrResY()), refX: f(w.ptrRefX()), refY: f(w.ptrRefY()), classId: i(w.ptrClass()),
+      inX: f(w.ptrInX()), inY: f(w.ptrInY()), outX: f(w.ptrOutX()), outY: f(w.ptrOutY()), outF: f(w.ptrOutF()),
+      refF: f(w.ptrRefF()), eqBudget: f(w.ptrEqBudget()),
+    };
+    return this.v;
+  }
+
+  /** The views after a call that may have grown memory, for the loaded problem. */
+  private get out(): Views {
+    const p = this.problem;
+    return this.views(p.n, p.models.length);
   }
 
   private get problem(): Problem {
@@ -121,9 +162,10 @@ export class WasmEngine implements Engine {
   spirit(): SpiritRaw {
     const n = this.problem.n;
     this.guard('spirit', () => this.w.spirit());
+    const v = this.out;
     return {
-      x: this.f64(this.w.ptrOutX(), n).slice(),
-      y: this.f64(this.w.ptrOutY(), n).slice(),
+      x: v.outX.slice(0, n),
+      y: v.outY.slice(0, n),
       priceCache: this.w.outPrice(),
       iterations: this.w.outIterations(),
       fromMarket: this.w.outFromMarket() === 1,
@@ -134,12 +176,13 @@ export class WasmEngine implements Engine {
   equilibrium(): EquilibriumRaw {
     const n = this.problem.n;
     this.guard('equilibrium', () => this.w.equilibrium());
+    const v = this.out;
     return {
-      x: this.f64(this.w.ptrOutX(), n).slice(),
-      y: this.f64(this.w.ptrOutY(), n).slice(),
+      x: v.outX.slice(0, n),
+      y: v.outY.slice(0, n),
       priceCache: this.w.eqPrice(),
       iterations: this.w.eqCalls(),
-      budgets: this.f64(this.w.ptrEqBudget(), n).slice(),
+      budgets: v.eqBudget.slice(0, n),
       dividend: this.w.eqDividend(),
       gap: this.w.eqGap(),
       certificate: this.readCertificate(n),
@@ -147,9 +190,10 @@ export class WasmEngine implements Engine {
   }
 
   private readCertificate(n: number): CertificateRaw {
+    const v = this.out;
     return {
-      f: this.f64(this.w.ptrOutF(), n).slice(),
-      refF: this.f64(this.w.ptrRefF(), n).slice(),
+      f: v.outF.slice(0, n),
+      refF: v.refF.slice(0, n),
       maxEnvy: this.w.certMaxEnvy(),
       envier: this.w.certEnvier(),
       envied: this.w.certEnvied(),
@@ -158,8 +202,9 @@ export class WasmEngine implements Engine {
 
   certificate(x: Float64Array, y: Float64Array): CertificateRaw {
     const n = this.problem.n;
-    this.f64(this.w.ptrInX(), n).set(x);
-    this.f64(this.w.ptrInY(), n).set(y);
+    const v = this.out;
+    v.inX.set(x);
+    v.inY.set(y);
     this.guard('certify', () => this.w.certify());
     return this.readCertificate(n);
   }
@@ -168,16 +213,18 @@ export class WasmEngine implements Engine {
     const n = this.problem.n;
     assert(n >= 2 && n <= IDEAL_MAX_APPS && gridSteps >= 1 && ySteps >= 1, `knot search takes 2..${IDEAL_MAX_APPS} apps and grids, got ${n} apps`);
     const found = this.guard('knots', () => this.w.knots(gridSteps, ySteps, envyMax)) === 1;
-    return { x: this.f64(this.w.ptrOutX(), n).slice(), y: this.f64(this.w.ptrOutY(), n).slice(), found, evaluated: this.w.idealEvaluated() };
+    const v = this.out;
+    return { x: v.outX.slice(0, n), y: v.outY.slice(0, n), found, evaluated: this.w.idealEvaluated() };
   }
 
   ideal(gridSteps: number, envyMax: number): { x: Float64Array; y: Float64Array; found: boolean; evaluated: number } {
     const n = this.problem.n;
     assert(n >= 1 && n <= IDEAL_MAX_APPS && gridSteps >= 1, `ideal search takes 1..${IDEAL_MAX_APPS} apps and a grid, got ${n} apps, ${gridSteps} steps`);
     const found = this.guard('ideal', () => this.w.ideal(gridSteps, envyMax)) === 1;
+    const v = this.out;
     return {
-      x: this.f64(this.w.ptrOutX(), n).slice(),
-      y: this.f64(this.w.ptrOutY(), n).slice(),
+      x: v.outX.slice(0, n),
+      y: v.outY.slice(0, n),
       found,
       evaluated: this.w.idealEvaluated(),
     };
