@@ -149,60 +149,63 @@ function addCandidate(a: i32, v: f64, comp: i32): void {
   unchecked(kCount[a] = c + 1);
 }
 
+/** Bandwidth given above the least that reaches an app's equal-share throughput (relative): rounding. */
+const FAIR_BANDWIDTH_MARGIN: f64 = 1e-9;
+const needY = new StaticArray<f64>(4);
+
 /**
- * With the caches in coord[0..k) (the last app taking the rest), bandwidth by need: each app what makes its
- * bandwidth bound reach its latency bound at its cache (an mrc model; a surface: nothing), the rest by weight.
+ * With the caches in coord[0..k) (the last app taking the rest), each app's bandwidth need into needY; returns
+ * their total. By need (`fair` false): what makes an app's bandwidth bound reach its latency bound at its cache
+ * (an mrc model; a surface: nothing). For the sharing incentive (`fair`): the least that reaches its
+ * equal-share throughput at its cache (a hair more, for rounding); Infinity if an app is a surface or cannot
+ * reach it. Twin: bandwidthNeeds.
  */
-function needBandwidth(k: i32): void {
+function bandwidthNeeds(k: i32, fair: bool): f64 {
   let rx: f64 = 1;
   for (let i = 0; i < k; i++) rx -= unchecked(coord[i]);
   let total: f64 = 0;
-  let wsum: f64 = 0;
   for (let i = 0; i <= k; i++) {
     const x = i < k ? unchecked(coord[i]) : rx;
     const off = ldi(MODEL_OFF, i);
     let need: f64 = 0;
-    if (ldf(MD, off) == 0) {
+    if (fair) {
+      if (ldf(MD, off) != 0) return Infinity;
+      const m = missRatio(off, x);
+      if (1 / (ldf(MD, off + 2) + m * ldf(MD, off + 3)) < ldf(REFF, i)) return Infinity;
+      need = ((ldf(REFF, i) * m) / ldf(MD, off + 4)) * (1 + FAIR_BANDWIDTH_MARGIN);
+    } else if (ldf(MD, off) == 0) {
       const m = missRatio(off, x);
       need = m > 0 ? (m / (ldf(MD, off + 2) + m * ldf(MD, off + 3))) / ldf(MD, off + 4) : 0;
     }
     unchecked(needY[i] = need);
     total += need;
-    wsum += ldf(WEIGHT, i);
   }
-  if (total > 1) return;
+  return total;
+}
+
+/** Bandwidth of the free apps: each its need, the rest (1 - total) by weight among all k + 1 apps; scored. */
+function needsAndRestByWeight(k: i32, total: f64): void {
+  let wsum: f64 = 0;
+  for (let i = 0; i <= k; i++) wsum += ldf(WEIGHT, i);
   for (let i = 0; i < k; i++) unchecked(coord[k + i] = unchecked(needY[i]) + ((1 - total) * ldf(WEIGHT, i)) / wsum);
   score(k);
 }
-const needY = new StaticArray<f64>(4);
 
-/** Bandwidth given above the least that reaches an app's equal-share throughput (relative): rounding. */
-const FAIR_BANDWIDTH_MARGIN: f64 = 1e-9;
+/** Bandwidth by need, the rest by weight (twin: byNeed). */
+function needBandwidth(k: i32): void {
+  const total = bandwidthNeeds(k, false);
+  if (total > 1) return;
+  needsAndRestByWeight(k, total);
+}
 
 /**
- * With the caches in coord[0..k) (the last app taking the rest), bandwidth for the sharing incentive: each app
- * the least that reaches its equal-share throughput at its cache (a hair more), then the rest by weight, all of
- * it to one free app, or none (twin: byFairShare). Nothing if an app is a surface or cannot reach it.
+ * Bandwidth for the sharing incentive: each app its fair need, then the rest by weight, all of it to one free
+ * app, or none (twin: byFairShare). Nothing if an app is a surface or cannot reach its equal-share throughput.
  */
 function fairBandwidth(k: i32): void {
-  let rx: f64 = 1;
-  for (let i = 0; i < k; i++) rx -= unchecked(coord[i]);
-  let total: f64 = 0;
-  let wsum: f64 = 0;
-  for (let i = 0; i <= k; i++) {
-    const x = i < k ? unchecked(coord[i]) : rx;
-    const off = ldi(MODEL_OFF, i);
-    if (ldf(MD, off) != 0) return;
-    const m = missRatio(off, x);
-    if (1 / (ldf(MD, off + 2) + m * ldf(MD, off + 3)) < ldf(REFF, i)) return;
-    const need = ((ldf(REFF, i) * m) / ldf(MD, off + 4)) * (1 + FAIR_BANDWIDTH_MARGIN);
-    unchecked(needY[i] = need);
-    total += need;
-    wsum += ldf(WEIGHT, i);
-  }
+  const total = bandwidthNeeds(k, true);
   if (total > 1) return;
-  for (let i = 0; i < k; i++) unchecked(coord[k + i] = unchecked(needY[i]) + ((1 - total) * ldf(WEIGHT, i)) / wsum);
-  score(k);
+  needsAndRestByWeight(k, total);
   for (let j = 0; j < k; j++) {
     for (let i = 0; i < k; i++) unchecked(coord[k + i] = unchecked(needY[i]) + (i == j ? 1 - total : 0));
     score(k);

@@ -134,50 +134,51 @@ function search(m: Market, gridSteps: number, envyMax: number, knotYSteps: numbe
       for (const v of hullVertices(m, n - 1)) cand[k - 1].push([v * (1 + 1e-9), true]);
       for (const list of cand) list.splice(KNOT_CANDIDATES);
       const hy = 1 / knotYSteps;
-      // bandwidth by need: each app what makes its bandwidth bound reach its latency bound at its cache (an
-      // mrc model; a surface: nothing), the rest by weight
-      const byNeed = (xs: number[]): void => {
+      // each app's bandwidth need at the caches xs (the last app taking the rest), and their total. By need
+      // (`fair` false): what makes an app's bandwidth bound reach its latency bound at its cache (an mrc model;
+      // a surface: nothing). For the sharing incentive: the least that reaches its equal-share throughput at
+      // its cache (a hair more, for rounding); null if an app is a surface or cannot reach it. (WASM:
+      // bandwidthNeeds)
+      const bandwidthNeeds = (xs: number[], fair: boolean): { need: number[]; total: number } | null => {
         let rx = 1;
         for (const x of xs) rx -= x;
         const need: number[] = [];
         let total = 0;
-        let wsum = 0;
         for (let i = 0; i <= k; i++) {
           const x = i < k ? xs[i] : rx;
           const off = p.modelOff[i];
           let v = 0;
-          if (p.models[off] === KIND_MRC) {
+          if (fair) {
+            if (p.models[off] !== KIND_MRC) return null;
+            const mr = missRatio(p.models, off, x);
+            if (1 / (p.models[off + 2] + mr * p.models[off + 3]) < m.refF[i]) return null;
+            v = ((m.refF[i] * mr) / p.models[off + 4]) * (1 + FAIR_BANDWIDTH_MARGIN);
+          } else if (p.models[off] === KIND_MRC) {
             const mr = missRatio(p.models, off, x);
             v = mr > 0 ? (mr / (p.models[off + 2] + mr * p.models[off + 3])) / p.models[off + 4] : 0;
           }
           need.push(v);
           total += v;
-          wsum += p.weights[i];
         }
-        if (total > 1) return;
-        score(xs, xs.map((_, i) => need[i] + ((1 - total) * p.weights[i]) / wsum));
+        return { need, total };
       };
-      // bandwidth for the sharing incentive: each app the least that reaches its equal-share throughput at its
-      // cache (a hair more, for rounding), then the rest by weight, or all of it to one app (twin: fairBandwidth)
-      const byFairShare = (xs: number[]): void => {
-        let rx = 1;
-        for (const x of xs) rx -= x;
-        const need: number[] = [];
-        let total = 0;
+      // the free apps' bandwidth: each its need, the rest by weight among all k + 1 apps
+      const restByWeight = (need: number[], total: number): number[] => {
         let wsum = 0;
-        for (let i = 0; i <= k; i++) {
-          const x = i < k ? xs[i] : rx;
-          const off = p.modelOff[i];
-          if (p.models[off] !== KIND_MRC) return;
-          const mr = missRatio(p.models, off, x);
-          if (1 / (p.models[off + 2] + mr * p.models[off + 3]) < m.refF[i]) return;
-          const v = ((m.refF[i] * mr) / p.models[off + 4]) * (1 + FAIR_BANDWIDTH_MARGIN);
-          need.push(v);
-          total += v;
-          wsum += p.weights[i];
-        }
-        if (total > 1) return;
-        score(xs, xs.map((_, i) => need[i] + ((1 - total) * p.weights[i]) / wsum));
+        for (let i = 0; i <= k; i++) wsum += p.weights[i];
+        return need.slice(0, k).map((v, i) => v + ((1 - total) * p.weights[i]) / wsum);
+      };
+      const byNeed = (xs: number[]): void => {
+        const n = bandwidthNeeds(xs, false);
+        if (!n || n.total > 1) return;
+        score(xs, restByWeight(n.need, n.total));
+      };
+      // for the sharing incentive: the rest by weight, or all of it to one app, or none (WASM: fairBandwidth)
+      const byFairShare = (xs: number[]): void => {
+        const n = bandwidthNeeds(xs, true);
+        if (!n || n.total > 1) return;
+        const { need, total } = n;
+        score(xs, restByWeight(need, total));
         for (let j = 0; j < k; j++) score(xs, xs.map((_, i) => need[i] + (i === j ? 1 - total : 0)));
         score(xs, xs.map((_, i) => need[i]));
       };
