@@ -105,6 +105,21 @@ export function autocannon(url: string, body: string, connections: number, durat
   }
 }
 
+/** Distinct 6-app scenarios a varied load cycles through (bench/service/varied-load.ts). */
+export const VARIED_POOL = 2048;
+
+/**
+ * bench/service/varied-load.ts in a child process (pinned like autocannon): POSTs to `url` with `connections`
+ * clients for `durationS`, every request a different scenario of a pool of VARIED_POOL distinct mixes.
+ */
+export function variedLoad(url: string, connections: number, durationS: number, seed: number): LoadResult & { distinct: number } {
+  const [cmd, args] = pinned(LOAD_CPU, process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'service', 'varied-load.ts'),
+    url, String(connections), String(durationS), String(VARIED_POOL), String(seed)]);
+  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`varied load failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as LoadResult & { distinct: number };
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
