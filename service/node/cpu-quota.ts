@@ -4,6 +4,13 @@
 // shared, an app that misses less runs faster and takes CPU from its neighbours: their throughput then falls
 // for a reason the market's curves (throughput as a function of cache and bandwidth) cannot see. Apps on a real
 // node have CPU reservations; this gives the node daemon's own workloads theirs.
+// A quota alone is only a ceiling: every level of groups competes with its siblings by weight, and at the
+// default weight all the workloads of a node together weigh as much as one busy process outside. On a machine
+// whose cores are all busy (two spinning processes were enough) each workload then got well under its quota,
+// by an amount that changed with whatever else ran, and its throughput followed the scheduler instead of its
+// memory: the estimator saw noise, took it for phase changes, and no model was fitted in 8 minutes (43 s
+// quiet). So every level this module writes also gets a high weight (RESERVED_WEIGHT): the workloads get their
+// quotas first, and the quota still caps each of them.
 // Works over any directory laid out like cgroupfs (tests use a temporary one as well as the real one).
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,6 +20,12 @@ import { InputError } from '../errors.ts';
 export const CPU_PERIOD_US = 100_000;
 /** A quota under this many cores would starve a workload's own fault thread. */
 export const CPU_CORES_MIN = 0.01;
+/**
+ * The weight of the workloads' groups at every level: 16x a process's default on v1 (cpu.shares 1024 ->
+ * 16384) and on v2 (cpu.weight 100 -> 1600, of 1..10000). Against up to 16 busy processes at the default
+ * weight the workloads still get their quotas first; their quotas cap what they take.
+ */
+export const RESERVED_WEIGHT = { v1Shares: 16 * 1024, v2Weight: 16 * 100 };
 
 export interface CpuQuotaOptions {
   /** cgroupfs mount point; default /sys/fs/cgroup */
@@ -58,11 +71,14 @@ export class CpuQuota {
         dir = join(dir, part);
         const first = mkdirSync(dir, { recursive: true });
         this.madeFrom ??= first;
+        reserve(this.layout, dir);
       }
       enableCpu(dir);
     } else if (existsSync(join(root, 'cpu'))) {
       this.layout = { version: 1, parentDir: join(root, 'cpu', o.parent) };
       this.madeFrom = mkdirSync(this.layout.parentDir, { recursive: true });
+      let dir = join(root, 'cpu');
+      for (const part of o.parent.split('/')) reserve(this.layout, dir = join(dir, part));
     } else {
       throw new InputError('cpuQuota.root', `${root} has neither a cgroup v2 hierarchy nor a v1 cpu hierarchy`);
     }
@@ -80,6 +96,7 @@ export class CpuQuota {
         writeFileSync(join(dir, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
         writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(this.quotaUs));
       }
+      reserve(this.layout, dir);
       this.made.add(app);
     }
     writeFileSync(join(dir, 'cgroup.procs'), String(pid));
@@ -120,6 +137,12 @@ export class CpuQuota {
     }
     return left;
   }
+}
+
+/** Give group `dir` the reserved weight (RESERVED_WEIGHT). */
+function reserve(layout: Layout, dir: string): void {
+  if (layout.version === 2) writeFileSync(join(dir, 'cpu.weight'), String(RESERVED_WEIGHT.v2Weight));
+  else writeFileSync(join(dir, 'cpu.shares'), String(RESERVED_WEIGHT.v1Shares));
 }
 
 function enableCpu(dir: string): void {

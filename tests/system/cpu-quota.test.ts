@@ -1,12 +1,13 @@
 // Workloads under a fixed CPU quota (service/node/cpu-quota.ts, `--workload-cpu`): the files it writes on
 // cgroup v2 and v1 layouts (temporary directories), and on this machine's real cgroups a busy process placed
-// under 0.2 cores gets no more than that (a quota is a ceiling: the check holds however busy the machine is).
+// under 0.2 cores gets no more than that (a quota is a ceiling: the check holds however busy the machine is),
+// and, with the groups' reserved weight, no less than most of it while busy processes take every core.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CpuQuota, parseWorkloadCpu } from '../../service/node/cpu-quota.ts';
+import { CpuQuota, parseWorkloadCpu, RESERVED_WEIGHT } from '../../service/node/cpu-quota.ts';
 import { InputError } from '../../service/errors.ts';
 import { workloadCpuOf } from '../../service/experiments/live/cpu.ts';
 
@@ -42,6 +43,10 @@ describe('CPU quota per workload', () => {
     expect(readFileSync(join(root, 'spirit-node/n1/kv/cgroup.procs'), 'utf8')).toBe('4242');
     expect(q.coresOf('kv')).toBe(0.25);
     expect(q.coresOf('other')).toBeNull();
+    // the reserved weight on every level made, down to the app's group
+    for (const dir of ['spirit-node', 'spirit-node/n1', 'spirit-node/n1/kv']) {
+      expect(readFileSync(join(root, dir, 'cpu.weight'), 'utf8')).toBe(String(RESERVED_WEIGHT.v2Weight));
+    }
   });
 
   it('v1: writes cpu.cfs_period_us and cpu.cfs_quota_us under the cpu hierarchy', () => {
@@ -51,6 +56,9 @@ describe('CPU quota per workload', () => {
     expect(readFileSync(join(root, 'cpu/spirit-live/7/scan-s/cpu.cfs_quota_us'), 'utf8')).toBe('150000');
     expect(readFileSync(join(root, 'cpu/spirit-live/7/scan-s/cpu.cfs_period_us'), 'utf8')).toBe('100000');
     expect(q.coresOf('scan-s')).toBe(1.5);
+    for (const dir of ['spirit-live', 'spirit-live/7', 'spirit-live/7/scan-s']) {
+      expect(readFileSync(join(root, 'cpu', dir, 'cpu.shares'), 'utf8')).toBe(String(RESERVED_WEIGHT.v1Shares));
+    }
   });
 
   it('refuses bad quotas, groups and roots, naming what is wrong', () => {
@@ -99,5 +107,34 @@ describe('CPU quota per workload', () => {
     expect(q.remove()).toEqual([]);
     expect(q.coresOf('busy')).toBeNull();
     expect(existsSync('/sys/fs/cgroup/cpu/spirit-test') || existsSync('/sys/fs/cgroup/spirit-test')).toBe(false);
+  });
+
+  it('gives a busy process most of its quota while busy processes outside take every core (the reserved weight)', async () => {
+    const parent = `spirit-test/cpu-r-${process.pid}`;
+    const q = new CpuQuota({ parent, cores: 0.25 });
+    const spin = (): ReturnType<typeof spawn> => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
+    // as many spinning processes outside as there are cores, and two more: every core is contended
+    const hogs = Array.from({ length: Math.max(2, availableParallelism()) + 2 }, spin);
+    const children = [spin(), spin()];
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      children.forEach((c, i) => q.place(`busy${i}`, c.pid!));
+      const c0 = children.map((c) => cpuSeconds(c.pid!));
+      const t0 = performance.now();
+      await new Promise((r) => setTimeout(r, 3000));
+      const s = (performance.now() - t0) / 1000;
+      const cores = children.map((c, i) => (cpuSeconds(c.pid!) - c0[i]) / s);
+      // at the default weight the two together weighed as one process against the spinners (measured: about
+      // 0.1 cores each with 4 spinners on 2 cores); reserved, each gets its quota, less tick rounding
+      for (const c of cores) {
+        expect(c).toBeGreaterThan(0.25 * 0.8);
+        expect(c).toBeLessThan(0.25 * 1.25 + 0.02);
+      }
+    } finally {
+      for (const c of [...children, ...hogs]) c.kill('SIGKILL');
+      await Promise.all([...children, ...hogs].map((c) => new Promise((r) => c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r))));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(q.remove()).toEqual([]);
   });
 });
