@@ -87,6 +87,7 @@ describe('CPU quota per workload', () => {
   it('holds a busy process to its quota on this machine\'s cgroups, and removes its groups', async () => {
     const parent = `spirit-test/cpu-${process.pid}`;
     const q = new CpuQuota({ parent, cores: 0.2 });
+    let left: string[];
     const child = spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
     try {
       await new Promise((r) => setTimeout(r, 300));
@@ -102,9 +103,11 @@ describe('CPU quota per workload', () => {
     } finally {
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
+      // removed even when a check above failed: a group left behind would fail the next run's last check
+      await new Promise((r) => setTimeout(r, 200));
+      left = q.remove();
     }
-    await new Promise((r) => setTimeout(r, 200));
-    expect(q.remove()).toEqual([]);
+    expect(left).toEqual([]);
     expect(q.coresOf('busy')).toBeNull();
     expect(existsSync('/sys/fs/cgroup/cpu/spirit-test') || existsSync('/sys/fs/cgroup/spirit-test')).toBe(false);
   });
@@ -112,6 +115,7 @@ describe('CPU quota per workload', () => {
   it('gives a busy process most of its quota while busy processes outside take every core (the reserved weight)', async () => {
     const parent = `spirit-test/cpu-r-${process.pid}`;
     const q = new CpuQuota({ parent, cores: 0.25 });
+    let left: string[];
     const spin = (): ReturnType<typeof spawn> => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
     // as many spinning processes outside as there are cores, and two more: every core is contended
     const hogs = Array.from({ length: Math.max(2, availableParallelism()) + 2 }, spin);
@@ -133,8 +137,10 @@ describe('CPU quota per workload', () => {
     } finally {
       for (const c of [...children, ...hogs]) c.kill('SIGKILL');
       await Promise.all([...children, ...hogs].map((c) => new Promise((r) => c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r))));
+      await new Promise((r) => setTimeout(r, 200));
+      left = q.remove();
     }
-    await new Promise((r) => setTimeout(r, 200));
-    expect(q.remove()).toEqual([]);
+    expect(left).toEqual([]);
+    expect(existsSync('/sys/fs/cgroup/cpu/spirit-test') || existsSync('/sys/fs/cgroup/spirit-test')).toBe(false);
   });
 });
