@@ -1,6 +1,5 @@
 // The daemon over Redis (`spirit node --redis`) with real processes: a redis-server, `spirit serve --redis`,
-// a memory node and `spirit node --redis` with two workloads (an embedding table and a microservice, each
-// under a CPU quota). The
+// a memory node and `spirit node --redis` with two workloads (an embedding table and a microservice). The
 // estimator's fitted models land in Redis (curves and parameters checked for shape), and the allocation
 // stored there is the one the regions carry.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,10 +22,7 @@ beforeAll(async () => {
   const serve = await startServe(['--redis', redis.url, '--interval-ms', '500']);
   procs.push(serve.proc);
   daemon = spirit(['node', '--redis', redis.url, '--node', NODE, '--cache-mb', '12', '--bandwidth-mbps', '300', '--memnode', memnode.address,
-    '--workload', 'embedding:id=emb,size-mb=12', '--workload', 'micro:id=svc,size-mb=12', '--interval-ms', '250', '--control-dir', ctl.dir,
-    // the workloads' CPU fixed (as in node.test.ts): on a busy machine their throughput then follows their
-    // memory more than the scheduler (cpu-quota.ts: the quota is also reserved)
-    '--workload-cpu', '0.25']);
+    '--workload', 'embedding:id=emb,size-mb=12', '--workload', 'micro:id=svc,size-mb=12', '--interval-ms', '250', '--control-dir', ctl.dir]);
   procs.push(daemon);
 });
 
