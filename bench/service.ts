@@ -64,27 +64,24 @@ async function measureHttp(rounds: number, durationS: number, warmS: number): Pr
     // new mixes every run; each round its own part of the seeds
     const seed = Date.now() % 1_000_000_000;
     for (const u of [urls[0], urls[1]]) variedLoad(u, CONNECTIONS, warmS, seed);
-    const results: LoadResult[][] = [[], [], [], [], []];
+    const results: LoadResult[][] = [[], [], []];
     const varied: HttpFigures['solveVaried'][][] = [[], []];  // the ceiling's, the solver's
     const load: number[] = [];  // the machine's 1-minute load average at the end of each round
     for (let r = 0; r < rounds; r++) {
       urls.forEach((u, i) => results[i].push(autocannon(u, body, CONNECTIONS, durationS)));
       // the same bodies (seed) for the ceiling and the solver within a round; new ones every round
       const roundSeed = seed + (r + 1) * 100_000;
-      [urls[0], urls[1]].forEach((u, k) => {
-        varied[k].push({ ...variedLoad(u, CONNECTIONS, durationS, roundSeed), seed: roundSeed });
-        results[3 + k].push(varied[k][r]);
-      });
+      [urls[0], urls[1]].forEach((u, k) => varied[k].push({ ...variedLoad(u, CONNECTIONS, durationS, roundSeed), seed: roundSeed }));
       load.push(r2(loadavg()[0]));
     }
-    const rps = results.map((rs) => rs.map((x) => x.requestsPerSec));
+    // by index: the three paper-mix servers, then the ceiling and the solver under the varied load
+    const rps = [...results, ...varied].map((rs) => rs.map((x) => x.requestsPerSec));
     const ratios = (i: number, base = 0): number[] => rps[i].map((v, r) => v / rps[base][r]);
     // the round whose requests/s is the median stands for the latencies too
-    const pick = (rs: LoadResult[]): LoadResult => [...rs].sort((a, b) => a.requestsPerSec - b.requestsPerSec)[(rs.length - 1) >> 1];
+    const pick = <T extends LoadResult>(rs: T[]): T => [...rs].sort((a, b) => a.requestsPerSec - b.requestsPerSec)[(rs.length - 1) >> 1];
     return {
       ceiling: pick(results[0]), solve: pick(results[1]), solveCached: pick(results[2]),
-      ceilingVaried: varied[0][results[3].indexOf(pick(results[3]))],
-      solveVaried: varied[1][results[4].indexOf(pick(results[4]))],
+      ceilingVaried: pick(varied[0]), solveVaried: pick(varied[1]),
       trials: {
         ceiling: rps[0], solve: rps[1], solveCached: rps[2], ceilingVaried: rps[3], solveVaried: rps[4],
         solveVsCeiling: ratios(1).map(r2), solveCachedVsCeiling: ratios(2).map(r2),
